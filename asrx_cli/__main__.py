@@ -1,0 +1,3 @@
+from asrx_cli.cli import main
+
+main()

@@ -1,0 +1,116 @@
+"""Settings of a run, and the config file that supplies their defaults.
+
+Precedence, highest first: command line, `ASRX_*` environment variables, the
+config file, built-in defaults. click gives the first two and consults the
+config file through its `default_map`, so this module only reads the file.
+"""
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+from asrx_cli.errors import UsageError
+
+DEFAULT_URL = "wss://api.iapp.co.th/asrx"
+SAMPLE_RATE = 16000  # the only rate the service accepts
+SAMPLE_WIDTH = 2  # s16le
+
+CONFIG_ENV = "ASRX_CONFIG"
+
+# Top-level keys of the config file, applied to `asrx transcribe`.
+TRANSCRIBE_KEYS = {
+    "url": str,
+    "api_key": str,
+    "ca_file": str,
+    "speed": (int, float),
+    "chunk_ms": int,
+    "final_timeout": (int, float),
+    "connect_timeout": (int, float),
+}
+SERVE_TABLE = "serve"
+
+
+@dataclasses.dataclass(frozen=True)
+class RawFormat:
+    """How to read headerless PCM."""
+
+    rate: int = SAMPLE_RATE
+    channels: int = 1
+    sample_format: str = "s16le"
+
+
+@dataclasses.dataclass(frozen=True)
+class TranscribeConfig:
+    audio: str  # a path, or "-" for stdin
+    url: str = DEFAULT_URL
+    api_key: Optional[str] = None
+    ca_file: Optional[str] = None
+    speed: Optional[float] = None  # None: 1 for files, 0 for stdin
+    chunk_ms: int = 32
+    raw_format: RawFormat = RawFormat()
+    raw_format_given: bool = False
+    output_format: str = "text"  # text | json | raw
+    partials: bool = True
+    output_path: Optional[str] = None
+    quiet: bool = False
+    verbose: bool = False
+    final_timeout: float = 10.0
+    connect_timeout: float = 10.0
+
+    @property
+    def reads_stdin(self) -> bool:
+        return self.audio == "-"
+
+    @property
+    def effective_speed(self) -> float:
+        if self.speed is not None:
+            return self.speed
+        return 0.0 if self.reads_stdin else 1.0
+
+    @property
+    def chunk_bytes(self) -> int:
+        return SAMPLE_RATE * SAMPLE_WIDTH * self.chunk_ms // 1000
+
+
+def config_path(environ=os.environ) -> Path:
+    if environ.get(CONFIG_ENV):
+        return Path(environ[CONFIG_ENV])
+    base = environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "asrx" / "config.toml"
+
+
+def load_default_map(environ=os.environ) -> Dict[str, Dict[str, Any]]:
+    """Read the config file into click's default_map: {command: {param: value}}."""
+    path = config_path(environ)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if environ.get(CONFIG_ENV):
+            raise UsageError(f"config file {path} does not exist") from None
+        return {}
+    except OSError as exc:
+        raise UsageError(f"cannot read config file {path}: {exc.strerror}") from None
+    return _parse_config(text, path)
+
+
+def _parse_config(text: str, path: Path) -> Dict[str, Dict[str, Any]]:
+    try:
+        import tomllib
+    except ImportError:  # Python < 3.11
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"config file {path}: {exc}") from None
+    serve = data.pop(SERVE_TABLE, {})
+    if not isinstance(serve, dict):
+        raise UsageError(f"config file {path}: [{SERVE_TABLE}] must be a table")
+    for key, value in data.items():
+        expected = TRANSCRIBE_KEYS.get(key)
+        if expected is None:
+            known = ", ".join(sorted(TRANSCRIBE_KEYS))
+            raise UsageError(f"config file {path}: unknown key {key!r} (known: {known}, [serve])")
+        if not isinstance(value, expected) or isinstance(value, bool):
+            raise UsageError(f"config file {path}: {key} has the wrong type")
+    return {"transcribe": data, SERVE_TABLE: serve}

@@ -1,0 +1,70 @@
+"""Exit statuses and the exceptions that carry them.
+
+Every failure a user can meet is an `AsrxError` subclass holding its exit
+status and a one-line message; `cli.run` is the one place that turns them into
+an exit status and a line on stderr.
+"""
+
+import enum
+
+
+class ExitStatus(enum.IntEnum):
+    SUCCESS = 0
+    ERROR = 1
+    USAGE = 2
+    AUDIO = 3
+    AUTH = 4
+    CONNECTION = 5
+    PIPE_CLOSED = 141  # the reader of stdout went away, as with SIGPIPE
+    INTERRUPTED = 130
+
+
+class AsrxError(Exception):
+    """Base of every error asrx reports to the user."""
+
+    exit_status = ExitStatus.ERROR
+    label = "error: "  # what precedes the message on stderr
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class UsageError(AsrxError):
+    """Bad options, configuration or output path."""
+
+    exit_status = ExitStatus.USAGE
+
+
+class AudioError(AsrxError):
+    """The audio cannot be read, or is not audio, or is empty or truncated."""
+
+    exit_status = ExitStatus.AUDIO
+
+
+class AuthError(AsrxError):
+    """The server refused the API key."""
+
+    exit_status = ExitStatus.AUTH
+
+
+class ConnectionFailed(AsrxError):
+    """Connection, TLS or protocol failure, including a missing end marker."""
+
+    exit_status = ExitStatus.CONNECTION
+
+
+class OutputClosed(AsrxError):
+    """Whoever reads our stdout has gone away (`asrx ... | head -1`)."""
+
+    exit_status = ExitStatus.PIPE_CLOSED
+
+    def __init__(self):
+        super().__init__("output closed")
+
+
+class Interrupted(AsrxError):
+    """Ctrl-C: the transcript received until then has been written."""
+
+    exit_status = ExitStatus.INTERRUPTED
+    label = ""

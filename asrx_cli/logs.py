@@ -1,0 +1,43 @@
+"""Logging to stderr, with secrets masked in every line."""
+
+import logging
+from typing import Iterable, TextIO
+
+LOGGER_NAME = "asrx"
+MASK = "****"
+MIN_MASKED_LENGTH = 4
+
+
+class SecretFilter(logging.Filter):
+    """Replaces secrets wherever they would appear in a formatted record."""
+
+    def __init__(self, secrets: Iterable[str]):
+        super().__init__()
+        # A key of a character or two cannot be masked without garbling every line.
+        self.secrets = [s for s in secrets if s and len(s) >= MIN_MASKED_LENGTH]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        for secret in self.secrets:
+            message = message.replace(secret, MASK)
+        record.msg, record.args = message, None
+        return True
+
+
+class PrefixFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        prefix = "asrx: warning: " if record.levelno == logging.WARNING else "asrx: "
+        return prefix + record.getMessage()
+
+
+def setup_logging(stderr: TextIO, verbose: bool, quiet: bool, secrets: Iterable[str] = ()) -> logging.Logger:
+    logger = logging.getLogger(LOGGER_NAME)
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+    handler = logging.StreamHandler(stderr)
+    handler.setFormatter(PrefixFormatter())
+    handler.addFilter(SecretFilter(secrets))
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.setLevel(logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING)
+    return logger

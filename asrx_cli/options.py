@@ -1,0 +1,10 @@
+"""Options shared by several commands, defined once."""
+
+import click
+
+verbose_option = click.option(
+    "-v", "--verbose", is_flag=True, help="Log the protocol exchange to stderr (the API key masked)."
+)
+quiet_option = click.option(
+    "-q", "--quiet", is_flag=True, help="Print nothing but the transcript and errors."
+)

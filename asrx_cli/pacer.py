@@ -1,0 +1,116 @@
+"""The sender thread: audio frames out on an absolute real-time schedule.
+
+Frame n leaves at t0 + (audio before n) / speed on the monotonic clock, so
+sleeping late once never accumulates into drift. After the last frame (or a
+stop request) the end-of-stream message follows, whatever went wrong with the
+audio, so that the server still returns what it has.
+"""
+
+import logging
+import threading
+import time
+from typing import Callable, Iterable, Iterator, Optional
+
+from asrx_cli.config import SAMPLE_RATE, SAMPLE_WIDTH
+from asrx_cli.protocol import END_OF_STREAM
+
+log = logging.getLogger("asrx")
+
+BYTES_PER_SECOND = SAMPLE_RATE * SAMPLE_WIDTH
+
+
+def rechunk(blocks: Iterable[bytes], size: int) -> Iterator[bytes]:
+    """Cut blocks of any length into frames of `size` bytes; the last may be shorter."""
+    buffer = bytearray()
+    for block in blocks:
+        if not buffer and len(block) == size:
+            yield bytes(block)
+            continue
+        buffer += block
+        whole = len(buffer) - len(buffer) % size
+        for start in range(0, whole, size):
+            yield bytes(buffer[start:start + size])
+        del buffer[:whole]
+    if buffer:
+        yield bytes(buffer)
+
+
+class Pacer:
+    """Runs the sender in a thread; a context manager that re-raises the sender's error.
+
+    `send_audio(frame)` and `send_end(message)` go to the connection;
+    `on_progress(seconds)` reports audio seconds sent so far.
+    """
+
+    def __init__(self, blocks: Iterable[bytes], send_audio: Callable[[bytes], None],
+                 send_end: Callable[[dict], None], chunk_bytes: int, speed: float,
+                 stop: threading.Event, on_progress: Optional[Callable[[float], None]] = None,
+                 clock: Callable[[], float] = time.monotonic):
+        self.blocks = blocks
+        self.send_audio = send_audio
+        self.send_end = send_end
+        self.chunk_bytes = chunk_bytes
+        self.speed = speed
+        self.stop = stop
+        self.on_progress = on_progress
+        self.clock = clock
+        self.bytes_sent = 0
+        self.frames_sent = 0
+        self.end_sent_at: Optional[float] = None  # clock time when end-of-stream went out
+        self.error: Optional[BaseException] = None
+        self.thread = threading.Thread(target=self._run, name="asrx-pacer", daemon=True)
+
+    @property
+    def seconds_sent(self) -> float:
+        return self.bytes_sent / BYTES_PER_SECOND
+
+    @property
+    def done(self) -> bool:
+        return self.end_sent_at is not None
+
+    def __enter__(self) -> "Pacer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self.stop.set()
+        self.thread.join()
+        if exc_type is None and self.error is not None:
+            raise self.error
+
+    def _run(self):
+        try:
+            self._send_all()
+        except BaseException as exc:  # handed to the main thread by __exit__
+            self.error = exc
+        finally:
+            self._finish()
+
+    def _send_all(self):
+        started = self.clock()
+        for frame in rechunk(self.blocks, self.chunk_bytes):
+            if self.speed > 0 and self._wait_until(started + self.seconds_sent / self.speed):
+                break
+            if self.stop.is_set():
+                break
+            self.send_audio(frame)
+            self.bytes_sent += len(frame)
+            self.frames_sent += 1
+            if self.on_progress is not None:
+                self.on_progress(self.seconds_sent)
+
+    def _wait_until(self, deadline: float) -> bool:
+        """Sleep until `deadline`; True if a stop was requested meanwhile."""
+        delay = deadline - self.clock()
+        if delay > 0:
+            return self.stop.wait(delay)
+        return self.stop.is_set()
+
+    def _finish(self):
+        log.info("> audio: %d frames, %.2f s", self.frames_sent, self.seconds_sent)
+        try:
+            self.send_end(END_OF_STREAM)
+        except Exception as exc:  # the connection is gone; the receiver reports that
+            if self.error is None:
+                self.error = exc
+        self.end_sent_at = self.clock()

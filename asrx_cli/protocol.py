@@ -1,0 +1,120 @@
+"""The ASRX server-to-client protocol as a pure state machine: frames in, events out.
+
+See PROTOCOL.md: each `Sentence` message carries the whole current hypothesis
+of the sentence being spoken; `NewSentence` closes the previous sentence and
+opens the next with its own first hypothesis; the end marker closes the last.
+"""
+
+import dataclasses
+import json
+from typing import List, Optional, Union
+
+END_MARKERS = {"end_of_process", "Confirm Close Connection"}
+SENTENCE_STATES = {"sentence"}
+NEW_SENTENCE_STATES = {"newsentence", "new sentence"}
+
+# The end-of-stream message as the documented client sends it.
+END_OF_STREAM = {"data": {"status": "CloseConnection"}}
+
+
+@dataclasses.dataclass(frozen=True)
+class Partial:
+    sentence: int
+    text: str
+    offset: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Final:
+    sentence: int
+    text: str
+    start: float
+    end: float
+
+
+@dataclasses.dataclass(frozen=True)
+class EndOfProcess:
+    marker: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Ignored:
+    reason: str
+    frame: str
+
+
+Event = Union[Partial, Final, EndOfProcess, Ignored]
+
+
+def parse_frame(frame: Union[str, bytes]) -> Union[dict, Ignored]:
+    """A text frame as a JSON object, or the reason it is not one."""
+    if isinstance(frame, bytes):
+        return Ignored("binary frame", f"<{len(frame)} bytes>")
+    try:
+        message = json.loads(frame)
+    except ValueError:
+        return Ignored("not JSON", frame)
+    if not isinstance(message, dict):
+        return Ignored("not a JSON object", frame)
+    return message
+
+
+def normalise_state(state) -> Optional[str]:
+    if not isinstance(state, str):
+        return None
+    folded = state.strip().lower()
+    if folded in NEW_SENTENCE_STATES:
+        return "new"
+    if folded in SENTENCE_STATES:
+        return "same"
+    return None
+
+
+class Transcript:
+    """Tracks sentences across server messages.
+
+    Sentences are numbered from 0 in the order they get their first words.
+    `offset` arguments are seconds of audio sent when a frame arrived: the
+    server sends no timestamps, so these are estimates.
+    """
+
+    def __init__(self):
+        self.count = 0  # sentences given a number so far
+        self.text = ""  # latest hypothesis of the open sentence
+        self.start: Optional[float] = None  # offset of the open sentence's first words
+        self.ended = False
+
+    def feed(self, frame: Union[str, bytes], offset: float) -> List[Event]:
+        message = parse_frame(frame)
+        if isinstance(message, Ignored):
+            return [message]
+        text = message.get("text")
+        if text in END_MARKERS:
+            events = self.finish(offset)
+            self.ended = True
+            return events + [EndOfProcess(text)]
+        state = normalise_state(message.get("state"))
+        if state is None or not isinstance(text, str):
+            return [Ignored("unknown message", frame)]
+        events = self.finish(offset) if state == "new" else []
+        return events + self._hypothesis(text.strip(), offset)
+
+    def _hypothesis(self, text: str, offset: float) -> List[Event]:
+        if text == self.text:
+            return []
+        if self.start is None:
+            if not text:
+                return []
+            self.start = offset
+        self.text = text
+        return [Partial(self.count, text, offset)]
+
+    def finish(self, offset: float) -> List[Event]:
+        """Close the open sentence, if it has words."""
+        if self.start is None or not self.text:
+            self.start, self.text = None, ""
+            return []
+        final = Final(self.count, self.text, self.start, offset)
+        self.count += 1
+        self.start, self.text = None, ""
+        return [final]

@@ -1,0 +1,219 @@
+"""`asrx transcribe`: wiring and lifecycle of one streaming session.
+
+The pacer thread reads and sends audio; the main thread receives the server's
+messages and renders them. Whatever ends the session (the end marker, an
+error, Ctrl-C), the sentences already received are written out first.
+"""
+
+import contextlib
+import ipaddress
+import logging
+import signal
+import sys
+import threading
+import time
+from typing import Optional
+
+from asrx_cli.audio import AudioSource, open_source
+from asrx_cli.config import TranscribeConfig
+from asrx_cli.connection import Closed, Connection, check_url
+from asrx_cli.environment import Environment
+from asrx_cli.errors import AudioError, ConnectionFailed, ExitStatus, Interrupted, UsageError
+from asrx_cli.logs import setup_logging
+from asrx_cli.pacer import Pacer
+from asrx_cli.protocol import EndOfProcess, Ignored, Transcript
+from asrx_cli.render import Renderer, make_renderer
+
+log = logging.getLogger("asrx")
+
+POLL_SECONDS = 0.25  # how often the receiver looks up from an idle socket
+NORMAL_CLOSURE = 1000
+
+
+def run_transcription(config: TranscribeConfig, env: Environment) -> int:
+    setup_logging(env.stderr, config.verbose, config.quiet, secrets=[config.api_key])
+    host = check_url(config.url)
+    if not config.api_key:
+        raise UsageError("no API key: set ASRX_API_KEY, pass --api-key, or put api_key in the config file")
+    if config.url.startswith("ws://") and not is_loopback(host):
+        log.warning("the API key travels unencrypted to %s over ws://; use wss://", host)
+    interrupt = InterruptFlag()
+    source = open_source(config.audio, config.raw_format, config.raw_format_given, env.stdin, interrupt.stop)
+    log.info("audio: %s", source.description)
+    try:
+        with open_output(config.output_path, env) as out, interrupt.installed():
+            renderer = make_renderer(
+                config.output_format, out, live=_is_live(config, env),
+                partials=config.partials, columns=env.columns,
+            )
+            Session(config, env, source, renderer, interrupt).run()
+    finally:
+        source.close()
+    return ExitStatus.SUCCESS
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _is_live(config: TranscribeConfig, env: Environment) -> bool:
+    return config.output_path is None and env.stdout_isatty
+
+
+@contextlib.contextmanager
+def open_output(path: Optional[str], env: Environment):
+    if path is None or path == "-":
+        yield env.stdout
+        return
+    try:
+        out = open(path, "w", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+    with out:
+        yield out
+
+
+class InterruptFlag:
+    """Ctrl-C handling: the first press stops the audio, the second ends at once."""
+
+    def __init__(self):
+        self.stop = threading.Event()
+        self.pressed = False
+
+    def _handle(self, signum, frame):
+        # Only flags here; the second press gets Python's default (KeyboardInterrupt).
+        self.pressed = True
+        self.stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    @contextlib.contextmanager
+    def installed(self):
+        if threading.current_thread() is not threading.main_thread():
+            yield self
+            return
+        previous = signal.signal(signal.SIGINT, self._handle)
+        try:
+            yield self
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
+class Session:
+    def __init__(self, config: TranscribeConfig, env: Environment, source: AudioSource,
+                 renderer: Renderer, interrupt: InterruptFlag):
+        self.config = config
+        self.env = env
+        self.source = source
+        self.renderer = renderer
+        self.interrupt = interrupt
+        self.transcript = Transcript()
+
+    def run(self):
+        connection = Connection.open(self.config.url, self.config.api_key, self.config.ca_file,
+                                     self.config.connect_timeout)
+        progress = self._progress_bar()
+        try:
+            pacer = Pacer(self.source.blocks, connection.send_audio, connection.send_json,
+                          self.config.chunk_bytes, self.config.effective_speed, self.interrupt.stop,
+                          on_progress=progress.update if progress else None)
+            with pacer:
+                try:
+                    self._receive(connection, pacer)
+                except BaseException:
+                    connection.abort()  # unblocks a sender waiting on the socket
+                    raise
+                finally:
+                    self.renderer.close()
+        finally:
+            if progress:
+                progress.close()
+            connection.close()
+        if self.interrupt.pressed:
+            raise Interrupted(f"interrupted after {pacer.seconds_sent:.1f} s of audio")
+
+    def _receive(self, connection: Connection, pacer: Pacer):
+        while True:
+            if pacer.error is not None and not isinstance(pacer.error, (AudioError, ConnectionFailed)):
+                raise pacer.error
+            frame = connection.recv(self._wait_time(pacer))
+            offset = pacer.seconds_sent
+            if isinstance(frame, Closed):
+                self._closed_by_server(frame, pacer, offset)
+                return
+            if frame is None:
+                self._check_deadline(pacer, offset)
+                continue
+            if self._handle_frame(frame, offset):
+                return
+
+    def _wait_time(self, pacer: Pacer) -> float:
+        if not pacer.done:
+            return POLL_SECONDS
+        remaining = pacer.end_sent_at + self.config.final_timeout - time.monotonic()
+        return min(POLL_SECONDS, max(remaining, 0.0))
+
+    def _handle_frame(self, frame, offset: float) -> bool:
+        """Render a frame; True once the end marker has come."""
+        log.info("< %s", frame if isinstance(frame, str) else f"<binary frame, {len(frame)} bytes>")
+        self.renderer.frame(frame)
+        ended = False
+        for event in self.transcript.feed(frame, offset):
+            if isinstance(event, Ignored):
+                log.info("  ignored: %s", event.reason)
+            elif isinstance(event, EndOfProcess):
+                ended = True
+            else:
+                self.renderer.event(event)
+        return ended
+
+    def _flush(self, offset: float):
+        for event in self.transcript.finish(offset):
+            self.renderer.event(event)
+
+    def _closed_by_server(self, closed: Closed, pacer: Pacer, offset: float):
+        self._flush(offset)
+        log.info("< closed: %s", closed)
+        if not pacer.done:
+            raise ConnectionFailed(f"the server closed the connection mid-stream ({closed}) "
+                                   f"after {offset:.1f} s of audio")
+        if closed.code != NORMAL_CLOSURE:
+            raise ConnectionFailed(f"the server closed the connection before the end marker ({closed})")
+        log.warning("the server closed the connection without an end marker")
+
+    def _check_deadline(self, pacer: Pacer, offset: float):
+        if not pacer.done or time.monotonic() < pacer.end_sent_at + self.config.final_timeout:
+            return
+        self._flush(offset)
+        raise ConnectionFailed(f"no end marker from the server within {self.config.final_timeout:g} s "
+                               "of the end of the audio")
+
+    def _progress_bar(self):
+        show = (self.env.stderr_isatty and not self.config.quiet and self.source.duration
+                and (self.config.output_path is not None or not self.env.stdout_isatty))
+        if not show:
+            return None
+        from tqdm import tqdm
+
+        return ProgressBar(tqdm(total=round(self.source.duration, 1), unit="s", file=self.env.stderr,
+                                leave=False, dynamic_ncols=True,
+                                bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} s [{elapsed}<{remaining}]"))
+
+
+class ProgressBar:
+    """Feeds absolute positions to tqdm, which counts increments."""
+
+    def __init__(self, bar):
+        self.bar = bar
+
+    def update(self, seconds: float):
+        position = round(min(seconds, self.bar.total), 1)
+        if position > self.bar.n:
+            self.bar.update(position - self.bar.n)
+
+    def close(self):
+        self.bar.close()
