@@ -174,6 +174,8 @@ def build_transcribe_config(ctx, options) -> TranscribeConfig:
     )
     if options["quiet"] and options["verbose"]:
         raise click.UsageError("--quiet and --verbose exclude each other")
+    if options["json_output"] and options["output_format"] not in ("text", "json"):
+        raise click.UsageError(f"--json and --format {options['output_format']} exclude each other")
     return TranscribeConfig(
         audio=options["audio"],
         url=options["url"],

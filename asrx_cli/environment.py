@@ -13,6 +13,7 @@ class Environment:
     stderr: TextIO
     stdout_isatty: bool
     stderr_isatty: bool
+    stdin_isatty: bool = False
 
     @classmethod
     def from_system(cls) -> "Environment":
@@ -23,6 +24,7 @@ class Environment:
             stderr=sys.stderr,
             stdout_isatty=_isatty(sys.stdout),
             stderr_isatty=_isatty(sys.stderr),
+            stdin_isatty=_isatty(sys.stdin),
         )
 
     @property

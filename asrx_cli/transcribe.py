@@ -37,6 +37,8 @@ def run_transcription(config: TranscribeConfig, env: Environment) -> int:
         raise UsageError("no API key: set ASRX_API_KEY, pass --api-key, or put api_key in the config file")
     if config.url.startswith("ws://") and not is_loopback(host):
         log.warning("the API key travels unencrypted to %s over ws://; use wss://", host)
+    if config.reads_stdin and env.stdin_isatty:
+        raise UsageError("stdin is a terminal: pipe audio into `asrx transcribe -`, or give a file")
     interrupt = InterruptFlag()
     source = open_source(config.audio, config.raw_format, config.raw_format_given, env.stdin, interrupt.stop)
     log.info("audio: %s", source.description)

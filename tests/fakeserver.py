@@ -57,6 +57,11 @@ class Record:
     end_of_stream: Optional[dict] = None
     closed_by_client: Optional[bool] = None
     close_code: Optional[int] = None
+    finished: threading.Event = dataclasses.field(default_factory=threading.Event)
+
+    def wait_finished(self, timeout: float = 5.0) -> "Record":
+        assert self.finished.wait(timeout), "the connection did not end"
+        return self
 
     @property
     def seconds(self) -> float:
@@ -139,6 +144,7 @@ class ScriptedServer:
             record.close_code = ws.close_code
             if record.closed_by_client is None:
                 record.closed_by_client = True
+            record.finished.set()
 
     async def _on_audio(self, ws, record: Record, data: bytes, pending) -> bool:
         record.arrivals.append(time.monotonic())

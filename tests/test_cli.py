@@ -35,7 +35,7 @@ def test_text_output_is_one_line_per_finished_sentence(make_server, speech_wav):
 def test_the_server_receives_exact_pcm_key_and_end_of_stream(make_server, speech_wav):
     server = make_server(THAI)
     transcribe(server, speech_wav, "--speed", "0")
-    record = server.record
+    record = server.record.wait_finished()
     assert bytes(record.audio) == soundfile.read(speech_wav, dtype="int16")[0].tobytes()
     assert record.headers["apikey"] == API_KEY
     assert record.path == "/asrx"
@@ -341,3 +341,8 @@ def test_tls_verification_failure_and_ca_file(make_server, speech_wav, tls_mater
     assert server.records == []
     result = transcribe(server, speech_wav, "--speed", "0", "--ca-file", ca_file)
     assert (result.exit_code, result.stdout) == (0, "secure\n")
+
+
+def test_conflicting_output_options(speech_wav):
+    result = run_cli(["transcribe", "--json", "--format", "raw", speech_wav])
+    assert result.exit_code == 2 and "--json and --format raw exclude each other" in result.stderr

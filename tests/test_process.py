@@ -1,0 +1,181 @@
+"""The installed `asrx` as a subprocess: pipes, terminals and signals."""
+
+import fcntl
+import os
+import pty
+import select
+import signal
+import struct
+import subprocess
+import termios
+import time
+
+import pytest
+
+from tests.conftest import noise, write_audio
+from tests.fakeserver import Script, new_sentence, sentence
+from tests.helpers import ASRX, subprocess_env
+
+pytestmark = pytest.mark.skipif(not os.path.exists(ASRX), reason=f"asrx is not installed at {ASRX}")
+
+MANY_SENTENCES = Script(
+    timed=[(0.1, sentence("one")), (0.2, new_sentence("two")), (0.3, new_sentence("three")),
+           (0.4, new_sentence("four"))],
+    at_end=[new_sentence("after the audio")],
+)
+
+
+def start(server, *args, **popen):
+    popen.setdefault("stdout", subprocess.PIPE)
+    popen.setdefault("stderr", subprocess.PIPE)
+    return subprocess.Popen([ASRX, "transcribe", "--url", server.url, *map(str, args)],
+                            env=subprocess_env(), **popen)
+
+
+def read_line(stream, timeout=10.0) -> bytes:
+    """One line from a pipe, failing the test instead of hanging."""
+    deadline = time.monotonic() + timeout
+    line = b""
+    while not line.endswith(b"\n"):
+        ready, _, _ = select.select([stream], [], [], max(0.0, deadline - time.monotonic()))
+        assert ready, f"no complete line within {timeout} s (got {line!r})"
+        byte = os.read(stream.fileno(), 1)
+        assert byte, f"EOF before a complete line (got {line!r})"
+        line += byte
+    return line
+
+
+def open_terminal(columns=80, rows=24):
+    """A pseudo-terminal with a size, as a real one has."""
+    primary, secondary = pty.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+    return primary, secondary
+
+
+def read_all(fd) -> bytes:
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO: the pty's other side is closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_live_stdin_is_transcribed_before_eof(make_server):
+    server = make_server(Script(timed=[(0.2, sentence("hello")), (0.4, new_sentence("world"))]))
+    process = start(server, "-", stdin=subprocess.PIPE)
+    process.stdin.write(noise(0.6).tobytes())
+    process.stdin.flush()
+    # stdin is still open: the first sentence must arrive anyway, as a pipe line.
+    assert read_line(process.stdout) == b"hello\n"
+    process.stdin.close()
+    assert process.wait(timeout=15) == 0
+    out, err = process.stdout.read(), process.stderr.read()
+    assert out == b"world\n" and err == b""
+
+
+def test_closed_stdout_ends_quietly(make_server, tmp_path):
+    # Paced, so that sentences come after the reader has gone, not into the pipe's buffer.
+    server = make_server(Script(timed=[(0.1, sentence("one")), (0.8, new_sentence("two")),
+                                       (1.2, new_sentence("three"))]))
+    path = write_audio(tmp_path / "a.wav", noise(2.0), 16000)
+    process = start(server, path, "--speed", "2")
+    assert read_line(process.stdout) == b"one\n"
+    process.stdout.close()  # what `| head -1` does
+    _, err = process.communicate(timeout=15)
+    assert err == b""
+    assert process.returncode == 141
+
+
+def test_head_in_a_shell_pipeline(make_server, tmp_path):
+    server = make_server(MANY_SENTENCES)
+    path = write_audio(tmp_path / "a.wav", noise(2.0), 16000)
+    result = subprocess.run(
+        ["bash", "-c", f'"{ASRX}" transcribe --url {server.url} --speed 0 "{path}" | head -1'],
+        env=subprocess_env(), capture_output=True, timeout=30)
+    assert (result.stdout, result.stderr, result.returncode) == (b"one\n", b"", 0)
+
+
+def test_first_ctrl_c_stops_the_audio_and_keeps_what_the_server_returns(make_server, tmp_path):
+    server = make_server(MANY_SENTENCES)
+    path = write_audio(tmp_path / "long.wav", noise(20.0), 16000)
+    process = start(server, path)
+    assert read_line(process.stdout) == b"one\n"
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=15)
+    assert process.returncode == 130
+    assert out == b"two\nthree\nfour\nafter the audio\n"
+    assert err.decode().startswith("asrx: interrupted after ")
+    assert b"Traceback" not in err
+    assert server.record.end_of_stream == {"data": {"status": "CloseConnection"}}
+    assert server.record.seconds < 10
+
+
+def test_second_ctrl_c_exits_at_once(make_server, tmp_path):
+    server = make_server(Script(timed=[(0.1, sentence("kept"))], end_marker=None))
+    path = write_audio(tmp_path / "long.wav", noise(20.0), 16000)
+    process = start(server, path, "--final-timeout", "60")
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=5)  # far less than the 60 s final timeout
+    assert process.returncode == 130
+    assert err.decode().strip().splitlines()[-1] == "asrx: interrupted"
+    assert b"Traceback" not in err
+
+
+def test_terminal_shows_a_live_line_and_keeps_finished_sentences(make_server, tmp_path):
+    server = make_server(Script(timed=[(0.1, sentence("hel")), (0.2, sentence("hello")),
+                                       (0.3, new_sentence("wor")), (0.4, sentence("world"))]))
+    path = write_audio(tmp_path / "a.wav", noise(1.0), 16000)
+    primary, secondary = open_terminal()
+    process = start(server, path, "--speed", "0", stdout=secondary)
+    os.close(secondary)
+    screen = read_all(primary).decode()
+    os.close(primary)
+    assert process.wait(timeout=15) == 0
+    assert "\r\x1b[Khel" in screen and "\r\x1b[Khello" in screen
+    assert screen.replace("\r\n", "\n").endswith("\r\x1b[Kworld\n")
+    assert "\r\x1b[Khello\n" in screen.replace("\r\n", "\n")
+
+
+def test_progress_bar_on_a_terminal_stderr_only(make_server, tmp_path):
+    server = make_server(Script(timed=[(0.5, sentence("done"))]))
+    path = write_audio(tmp_path / "a.wav", noise(1.0), 16000)
+    primary, secondary = open_terminal()
+    process = start(server, path, "--speed", "4", stderr=secondary)
+    os.close(secondary)
+    shown = read_all(primary).decode()
+    os.close(primary)
+    out = process.stdout.read()
+    assert process.wait(timeout=15) == 0
+    assert out == b"done\n"
+    assert "/1.0 s" in shown and "%|" in shown
+
+
+def test_no_progress_bar_when_quiet(make_server, tmp_path):
+    server = make_server(Script(timed=[(0.5, sentence("done"))]))
+    path = write_audio(tmp_path / "a.wav", noise(1.0), 16000)
+    primary, secondary = open_terminal()
+    process = start(server, path, "--speed", "4", "-q", stderr=secondary)
+    os.close(secondary)
+    shown = read_all(primary).decode()
+    os.close(primary)
+    assert process.wait(timeout=15) == 0
+    assert shown == ""
+
+
+def test_a_terminal_on_stdin_is_refused(server):
+    primary, secondary = open_terminal()
+    process = start(server, "-", stdin=secondary)
+    os.close(secondary)
+    _, err = process.communicate(timeout=15)
+    os.close(primary)
+    assert process.returncode == 2
+    assert err == b"asrx: error: stdin is a terminal: pipe audio into `asrx transcribe -`, or give a file\n"
+    assert server.records == []
