@@ -56,7 +56,8 @@ class Pacer:
         self.clock = clock
         self.bytes_sent = 0
         self.frames_sent = 0
-        self.end_sent_at: Optional[float] = None  # clock time when end-of-stream went out
+        self.end_sent = False  # the end-of-stream message went out
+        self.finished_at: Optional[float] = None  # clock time when the sender stopped
         self.error: Optional[BaseException] = None
         self.thread = threading.Thread(target=self._run, name="asrx-pacer", daemon=True)
 
@@ -65,8 +66,8 @@ class Pacer:
         return self.bytes_sent / BYTES_PER_SECOND
 
     @property
-    def done(self) -> bool:
-        return self.end_sent_at is not None
+    def finished(self) -> bool:
+        return self.finished_at is not None
 
     def __enter__(self) -> "Pacer":
         self.thread.start()
@@ -108,9 +109,11 @@ class Pacer:
 
     def _finish(self):
         log.info("> audio: %d frames, %.2f s", self.frames_sent, self.seconds_sent)
+        self.end_sent = True  # before sending: the server may answer before send() returns
         try:
             self.send_end(END_OF_STREAM)
         except Exception as exc:  # the connection is gone; the receiver reports that
+            self.end_sent = False
             if self.error is None:
                 self.error = exc
-        self.end_sent_at = self.clock()
+        self.finished_at = self.clock()

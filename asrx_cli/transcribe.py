@@ -130,6 +130,7 @@ class Session:
                     connection.abort()  # unblocks a sender waiting on the socket
                     raise
                 finally:
+                    self._flush(pacer.seconds_sent)  # however it ends, the open sentence is kept
                     self.renderer.close()
         finally:
             if progress:
@@ -145,18 +146,18 @@ class Session:
             frame = connection.recv(self._wait_time(pacer))
             offset = pacer.seconds_sent
             if isinstance(frame, Closed):
-                self._closed_by_server(frame, pacer, offset)
+                self._closed_by_server(frame, pacer)
                 return
             if frame is None:
-                self._check_deadline(pacer, offset)
+                self._check_deadline(pacer)
                 continue
             if self._handle_frame(frame, offset):
                 return
 
     def _wait_time(self, pacer: Pacer) -> float:
-        if not pacer.done:
+        if not pacer.finished:
             return POLL_SECONDS
-        remaining = pacer.end_sent_at + self.config.final_timeout - time.monotonic()
+        remaining = pacer.finished_at + self.config.final_timeout - time.monotonic()
         return min(POLL_SECONDS, max(remaining, 0.0))
 
     def _handle_frame(self, frame, offset: float) -> bool:
@@ -177,20 +178,18 @@ class Session:
         for event in self.transcript.finish(offset):
             self.renderer.event(event)
 
-    def _closed_by_server(self, closed: Closed, pacer: Pacer, offset: float):
-        self._flush(offset)
+    def _closed_by_server(self, closed: Closed, pacer: Pacer):
         log.info("< closed: %s", closed)
-        if not pacer.done:
+        if not pacer.end_sent:
             raise ConnectionFailed(f"the server closed the connection mid-stream ({closed}) "
-                                   f"after {offset:.1f} s of audio")
+                                   f"after {pacer.seconds_sent:.1f} s of audio")
         if closed.code != NORMAL_CLOSURE:
             raise ConnectionFailed(f"the server closed the connection before the end marker ({closed})")
         log.warning("the server closed the connection without an end marker")
 
-    def _check_deadline(self, pacer: Pacer, offset: float):
-        if not pacer.done or time.monotonic() < pacer.end_sent_at + self.config.final_timeout:
+    def _check_deadline(self, pacer: Pacer):
+        if not pacer.finished or time.monotonic() < pacer.finished_at + self.config.final_timeout:
             return
-        self._flush(offset)
         raise ConnectionFailed(f"no end marker from the server within {self.config.final_timeout:g} s "
                                "of the end of the audio")
 

@@ -116,29 +116,37 @@ def test_first_ctrl_c_stops_the_audio_and_keeps_what_the_server_returns(make_ser
 
 
 def test_second_ctrl_c_exits_at_once(make_server, tmp_path):
-    server = make_server(Script(timed=[(0.1, sentence("kept"))], end_marker=None))
+    server = make_server(Script(timed=[(0.1, sentence("kept")), (0.2, new_sentence("more"))],
+                                end_marker=None))
     path = write_audio(tmp_path / "long.wav", noise(20.0), 16000)
     process = start(server, path, "--final-timeout", "60")
-    time.sleep(0.5)
+    assert read_line(process.stdout) == b"kept\n"  # running, its Ctrl-C handler in place
     process.send_signal(signal.SIGINT)
     time.sleep(0.3)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=5)  # far less than the 60 s final timeout
     assert process.returncode == 130
+    assert out == b"more\n"  # the sentence still open is written, not lost
     assert err.decode().strip().splitlines()[-1] == "asrx: interrupted"
     assert b"Traceback" not in err
+
+
+def run_on_terminal(server, stream, *args):
+    """Run asrx with `stream` ("stdout" or "stderr") on a terminal; what it showed there."""
+    primary, secondary = open_terminal()
+    process = start(server, *args, **{stream: secondary})
+    os.close(secondary)
+    shown = read_all(primary).decode()
+    os.close(primary)
+    assert process.wait(timeout=15) == 0
+    return process, shown
 
 
 def test_terminal_shows_a_live_line_and_keeps_finished_sentences(make_server, tmp_path):
     server = make_server(Script(timed=[(0.1, sentence("hel")), (0.2, sentence("hello")),
                                        (0.3, new_sentence("wor")), (0.4, sentence("world"))]))
     path = write_audio(tmp_path / "a.wav", noise(1.0), 16000)
-    primary, secondary = open_terminal()
-    process = start(server, path, "--speed", "0", stdout=secondary)
-    os.close(secondary)
-    screen = read_all(primary).decode()
-    os.close(primary)
-    assert process.wait(timeout=15) == 0
+    _, screen = run_on_terminal(server, "stdout", path, "--speed", "0")
     assert "\r\x1b[Khel" in screen and "\r\x1b[Khello" in screen
     assert screen.replace("\r\n", "\n").endswith("\r\x1b[Kworld\n")
     assert "\r\x1b[Khello\n" in screen.replace("\r\n", "\n")
@@ -147,26 +155,15 @@ def test_terminal_shows_a_live_line_and_keeps_finished_sentences(make_server, tm
 def test_progress_bar_on_a_terminal_stderr_only(make_server, tmp_path):
     server = make_server(Script(timed=[(0.5, sentence("done"))]))
     path = write_audio(tmp_path / "a.wav", noise(1.0), 16000)
-    primary, secondary = open_terminal()
-    process = start(server, path, "--speed", "4", stderr=secondary)
-    os.close(secondary)
-    shown = read_all(primary).decode()
-    os.close(primary)
-    out = process.stdout.read()
-    assert process.wait(timeout=15) == 0
-    assert out == b"done\n"
+    process, shown = run_on_terminal(server, "stderr", path, "--speed", "4")
+    assert process.stdout.read() == b"done\n"
     assert "/1.0 s" in shown and "%|" in shown
 
 
 def test_no_progress_bar_when_quiet(make_server, tmp_path):
     server = make_server(Script(timed=[(0.5, sentence("done"))]))
     path = write_audio(tmp_path / "a.wav", noise(1.0), 16000)
-    primary, secondary = open_terminal()
-    process = start(server, path, "--speed", "4", "-q", stderr=secondary)
-    os.close(secondary)
-    shown = read_all(primary).decode()
-    os.close(primary)
-    assert process.wait(timeout=15) == 0
+    _, shown = run_on_terminal(server, "stderr", path, "--speed", "4", "-q")
     assert shown == ""
 
 
