@@ -204,7 +204,8 @@ class WavHeader:
 
 
 WAVE_FORMAT_PCM, WAVE_FORMAT_FLOAT, WAVE_FORMAT_EXTENSIBLE = 1, 3, 0xFFFE
-UNKNOWN_SIZES = {0, 0xFFFFFFFF, 0x7FFFFFFF, 0x80000000}
+# Streaming writers (arecord, sox) put 0 or a huge placeholder where the data size goes.
+PLACEHOLDER_SIZE = 0x7F000000
 
 
 def read_wav_header(reader: ByteReader, name: str) -> WavHeader:
@@ -222,7 +223,7 @@ def read_wav_header(reader: ByteReader, name: str) -> WavHeader:
         if chunk_id == b"data":
             if fmt is None:
                 raise AudioError(f"{name}: WAV data comes before its format chunk")
-            return WavHeader(fmt, offset, None if size in UNKNOWN_SIZES else size)
+            return WavHeader(fmt, offset, None if size == 0 or size >= PLACEHOLDER_SIZE else size)
         body = reader.read_exactly(size + size % 2)
         offset += len(body)
         if chunk_id == b"fmt ":

@@ -4,12 +4,14 @@ import fcntl
 import os
 import pty
 import select
+import shutil
 import signal
 import struct
 import subprocess
 import termios
 import time
 
+import numpy as np
 import pytest
 
 from tests.conftest import noise, write_audio
@@ -76,6 +78,25 @@ def test_live_stdin_is_transcribed_before_eof(make_server):
     assert process.wait(timeout=15) == 0
     out, err = process.stdout.read(), process.stderr.read()
     assert out == b"world\n" and err == b""
+
+
+@pytest.mark.skipif(shutil.which("sox") is None, reason="sox is not installed (Debian package sox)")
+@pytest.mark.parametrize("sox_format", [["-b", "16", "-e", "signed-integer"], ["-b", "32", "-e", "floating-point"]])
+def test_a_wav_stream_from_sox_on_stdin(server, sox_format):
+    # sox writes a WAV header with a placeholder size, as arecord does, then streams.
+    sox = subprocess.Popen(["sox", "-n", "-r", "44100", "-c", "2", *sox_format, "-t", "wav", "-",
+                            "synth", "1.5", "sine", "440", "gain", "-n", "-6"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    process = start(server, "-", stdin=sox.stdout)
+    sox.stdout.close()
+    out, err = process.communicate(timeout=30)
+    assert (process.returncode, err) == (0, b"")
+    received = np.frombuffer(bytes(server.record.audio), dtype="<i2").astype(float)
+    assert abs(len(received) - 24000) <= 4
+    # A 440 Hz sine peaking at -6 dBFS: its frequency and level survive the conversion.
+    spectrum = np.abs(np.fft.rfft(received[2000:18000]))
+    assert np.argmax(spectrum) == 440  # bins of 1 Hz over 16000 samples
+    assert np.max(np.abs(received)) / 32768 == pytest.approx(0.5, abs=0.01)
 
 
 def test_closed_stdout_ends_quietly(make_server, tmp_path):
