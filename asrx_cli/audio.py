@@ -11,7 +11,7 @@ import select
 import struct
 import threading
 from pathlib import Path
-from typing import BinaryIO, Iterator, Optional
+from typing import BinaryIO, Callable, Iterator, Optional
 
 import numpy as np
 
@@ -40,9 +40,12 @@ class AudioSource:
     description: str
     duration: Optional[float]  # seconds, when known in advance
     blocks: Iterator[bytes]
+    release: Optional[Callable[[], None]] = None  # closes the file, read or not
 
     def close(self):
         self.blocks.close()
+        if self.release is not None:
+            self.release()
 
 
 # --- conversion ---------------------------------------------------------------------
@@ -285,7 +288,7 @@ def open_raw_file(path: str, raw_format: RawFormat) -> AudioSource:
         stream.close()
         raise AudioError(f"{path}: no audio (empty file)")
     return AudioSource(f"{path} (raw {_describe(raw_format)})", _duration(size, raw_format),
-                       _closing(raw_blocks(ByteReader(stream), raw_format), stream))
+                       raw_blocks(ByteReader(stream), raw_format), stream.close)
 
 
 def open_sound_file(path: str) -> AudioSource:
@@ -303,38 +306,32 @@ def open_sound_file(path: str) -> AudioSource:
     declared = _declared_frames(path, sound)
     description = f"{path} ({sound.format_info}, {sound.samplerate} Hz, {sound.channels} ch)"
     return AudioSource(description, declared / sound.samplerate,
-                       _sound_file_blocks(sound, path, declared))
+                       _sound_file_blocks(sound, path, declared), sound.close)
 
 
 def _sound_file_blocks(sound, path: str, declared: int) -> Iterator[bytes]:
     import soundfile
 
+    # 16 kHz mono 16-bit files go out bit-exact; everything else through float.
     exact = sound.samplerate == SAMPLE_RATE and sound.channels == 1 and sound.subtype == "PCM_16"
     converter = None if exact else Converter(sound.samplerate)
     block = max(1, int(sound.samplerate * BLOCK_SECONDS))
     got = 0
-    with sound:
-        try:
-            while True:
-                if exact:
-                    frames = sound.read(block, dtype="int16")
-                    if not len(frames):
-                        break
-                    got += len(frames)
-                    yield frames.astype("<i2", copy=False).tobytes()
-                    continue
+    try:
+        while True:
+            if exact:
+                frames = sound.read(block, dtype="int16")
+            else:
                 frames = sound.read(block, dtype="float32", always_2d=True)
-                if not len(frames):
-                    break
-                got += len(frames)
-                yield converter.convert(frames)
-        except (soundfile.SoundFileError, RuntimeError) as exc:
-            raise AudioError(f"{path}: decoding failed after {got / sound.samplerate:.2f} s "
-                             f"({_libsndfile_reason(exc)})") from None
-        if converter is not None:
-            tail = converter.convert(np.zeros((0, 1), np.float32), last=True)
-            if tail:
-                yield tail
+            if not len(frames):
+                break
+            got += len(frames)
+            yield frames.astype("<i2", copy=False).tobytes() if exact else converter.convert(frames)
+    except (soundfile.SoundFileError, RuntimeError) as exc:
+        raise AudioError(f"{path}: decoding failed after {got / sound.samplerate:.2f} s "
+                         f"({_libsndfile_reason(exc)})") from None
+    if converter is not None:
+        yield converter.convert(np.zeros((0, 1), np.float32), last=True)
     if got < declared:
         raise AudioError(f"{path}: truncated: {got / sound.samplerate:.2f} s of "
                          f"{declared / sound.samplerate:.2f} s could be read")
@@ -364,11 +361,6 @@ def _open_binary(path: str):
         raise AudioError(f"{path}: is a directory") from None
     except OSError as exc:
         raise AudioError(f"{path}: cannot open ({exc.strerror})") from None
-
-
-def _closing(blocks: Iterator[bytes], stream) -> Iterator[bytes]:
-    with stream:
-        yield from blocks
 
 
 def _libsndfile_reason(exc: Exception) -> str:
