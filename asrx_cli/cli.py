@@ -149,7 +149,7 @@ main = cli
 @click.option("--connect-timeout", envvar="ASRX_CONNECT_TIMEOUT", show_envvar=True, default=10.0,
               show_default=True, type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="How long to wait for the connection and handshake.")
-@quiet_option
+@quiet_option()
 @verbose_option
 @click.pass_context
 def transcribe(ctx, **options):

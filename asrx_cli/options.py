@@ -5,6 +5,7 @@ import click
 verbose_option = click.option(
     "-v", "--verbose", is_flag=True, help="Log the protocol exchange to stderr (the API key masked)."
 )
-quiet_option = click.option(
-    "-q", "--quiet", is_flag=True, help="Print nothing but the transcript and errors."
-)
+
+
+def quiet_option(help: str = "Print nothing but the transcript and errors."):
+    return click.option("-q", "--quiet", is_flag=True, help=help)

@@ -1,0 +1,5 @@
+"""`asrx serve`: a local ASRX server with an offline speech engine.
+
+Kept free of heavy imports: the click command lives in `command.py` and loads
+websockets and the engine only when the server starts.
+"""

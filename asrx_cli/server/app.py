@@ -1,0 +1,231 @@
+"""The WebSocket server: handshake checks, sessions, start and stop.
+
+`run_server` is what `asrx serve` runs; `ServerThread` runs the same server
+in a background thread of another program (tests, demos, embedding).
+"""
+
+import asyncio
+import hmac
+import http
+import json
+import logging
+import os
+import signal
+import threading
+from typing import Callable, Optional
+from urllib.parse import urlsplit
+
+from websockets.asyncio.server import serve
+from websockets.frames import CloseCode
+
+from asrx_cli.errors import AsrxError
+from asrx_cli.server.config import HEALTH_PATH, PATH, ServerConfig, url_for
+from asrx_cli.server.log import LOGGER_NAME, format_peer
+from asrx_cli.server.session import Session
+from asrx_cli.server.workers import EngineFailed, WorkerPool
+
+# How long a closing handshake may take: a vanished client would otherwise
+# hold up Ctrl-C by websockets' default of 10 s.
+CLOSE_TIMEOUT = 3.0
+
+
+def key_accepted(offered: Optional[str], keys: frozenset) -> bool:
+    if not keys:
+        return True  # no keys configured: loopback only, anyone may use it
+    if not offered:
+        return False
+    # Compare every key in constant time, so timing tells nothing about any.
+    matches = [hmac.compare_digest(offered.encode(), key.encode()) for key in keys]
+    return any(matches)
+
+
+class AsrxServer:
+    def __init__(self, config: ServerConfig, logger: Optional[logging.Logger] = None):
+        self.config = config
+        self.logger = logger or logging.getLogger(LOGGER_NAME)
+        self.pool = WorkerPool(config.engine, config.workers)
+        self.sessions = set()
+        self._server = None
+
+    @property
+    def port(self) -> int:
+        return self._server.sockets[0].getsockname()[1]
+
+    @property
+    def url(self) -> str:
+        return url_for(self.config.host, self.port)
+
+    async def start(self) -> None:
+        # Bind first: a port in use is reported before the engine loads.
+        try:
+            self._server = await serve(
+                self._handle,
+                self.config.host,
+                self.config.port,
+                process_request=self._process_request,
+                max_size=self.config.limits.max_frame_bytes,
+                logger=logging.getLogger("websockets.server"),
+                server_header=None,
+                # PCM hardly compresses, and inflating every frame costs the event loop.
+                compression=None,
+                close_timeout=CLOSE_TIMEOUT,
+                start_serving=False,
+            )
+        except OSError as error:
+            where = f"{self.config.host}:{self.config.port}"
+            why = os.strerror(error.errno) if error.errno else str(error)
+            raise AsrxError(f"cannot listen on {where}: {why}") from None
+        try:
+            await self.pool.start()
+        except BaseException as error:
+            self._server.close()
+            await self._server.wait_closed()
+            if isinstance(error, EngineFailed):
+                raise AsrxError(str(error)) from None
+            raise
+        await self._server.start_serving()
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            # Sessions under way are closed with 1001 (going away).
+            self._server.close(reason="server stopping")
+            await self._server.wait_closed()
+        await self.pool.stop()
+
+    def _process_request(self, connection, request):
+        path = urlsplit(request.path).path
+        peer = format_peer(connection.remote_address)
+        if path == HEALTH_PATH:
+            return self._health(connection)
+        if path != PATH:
+            return connection.respond(http.HTTPStatus.NOT_FOUND, f"Not found: the ASRX endpoint is {PATH}\n")
+        offered = request.headers.get("apikey")
+        if not key_accepted(offered, self.config.api_keys):
+            why = "wrong API key" if offered else "missing apikey header"
+            self.logger.info("%s: refused with 401 (%s)", peer, why)
+            return connection.respond(http.HTTPStatus.UNAUTHORIZED, f"Unauthorized: {why}\n")
+        if len(self.sessions) >= self.config.limits.max_sessions:
+            self.logger.info("%s: refused with 503 (%d sessions already)", peer, len(self.sessions))
+            response = connection.respond(
+                http.HTTPStatus.SERVICE_UNAVAILABLE,
+                f"Busy: {len(self.sessions)} sessions under way, the most this server takes\n",
+            )
+            response.headers["Retry-After"] = "1"
+            return response
+        return None  # go on with the WebSocket handshake
+
+    def _health(self, connection):
+        healthy = self.pool.alive
+        body = json.dumps({
+            "status": "ok" if healthy else "engine down",
+            "engine": self.config.engine,
+            "sessions": len(self.sessions),
+            "max_sessions": self.config.limits.max_sessions,
+        }) + "\n"
+        status = http.HTTPStatus.OK if healthy else http.HTTPStatus.SERVICE_UNAVAILABLE
+        response = connection.respond(status, body)
+        del response.headers["Content-Type"]
+        response.headers["Content-Type"] = "application/json"
+        return response
+
+    async def _handle(self, connection) -> None:
+        session = Session(connection, self.pool, self.config.limits, self.logger)
+        if len(self.sessions) >= self.config.limits.max_sessions:
+            # Two handshakes passed the 503 check at once; the later one goes.
+            await session.refuse(CloseCode.TRY_AGAIN_LATER, "server busy: too many sessions")
+            return
+        self.sessions.add(session)
+        try:
+            await session.run()
+        finally:
+            self.sessions.discard(session)
+
+
+async def serve_until(
+    config: ServerConfig,
+    stop: asyncio.Event,
+    on_listening: Callable[[AsrxServer], None],
+    logger: Optional[logging.Logger] = None,
+) -> None:
+    server = AsrxServer(config, logger)
+    await server.start()
+    try:
+        on_listening(server)
+        await stop.wait()
+    finally:
+        await server.stop()
+
+
+def run_server(config: ServerConfig, on_listening: Callable[[AsrxServer], None], logger=None) -> None:
+    """Serve until SIGINT or SIGTERM, then stop in order."""
+
+    async def main():
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signal_number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signal_number, stop.set)
+        await serve_until(config, stop, on_listening, logger)
+
+    asyncio.run(main())
+
+
+class ServerThread:
+    """The server in a background thread, on a port the caller learns.
+
+        with ServerThread(ServerConfig(port=0)) as server:
+            connect(server.url) ...
+    """
+
+    def __init__(self, config: ServerConfig, logger: Optional[logging.Logger] = None):
+        self.config = config
+        self.logger = logger
+        self.server: Optional[AsrxServer] = None
+        self._ready = threading.Event()
+        self._error: Optional[BaseException] = None
+        self._loop = None
+        self._stop = None
+        self._thread = threading.Thread(target=self._run, name="asrx-serve", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def start(self, timeout: float = 120.0) -> "ServerThread":
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise TimeoutError("asrx server did not start in time")
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout)
+
+    def __enter__(self) -> "ServerThread":
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except BaseException as error:  # handed to the thread that called start()
+            self._error = error
+        finally:
+            self._ready.set()
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        await serve_until(self.config, self._stop, self._listening, self.logger)
+
+    def _listening(self, server: AsrxServer) -> None:
+        self.server = server
+        self._ready.set()

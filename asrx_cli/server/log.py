@@ -1,0 +1,47 @@
+"""The server's lines on stderr: one per session, never an API key."""
+
+import logging
+import sys
+
+from asrx_cli.logs import SecretFilter
+
+LOGGER_NAME = "asrx.serve"
+PREFIX = "asrx serve: "
+
+
+class OneLineFormatter(logging.Formatter):
+    """No tracebacks: a line a person reads, whatever the library logged."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            message += f": {type(error).__name__}: {error}"
+        return PREFIX + message
+
+
+def setup_logging(verbose: bool, quiet: bool, secrets=()) -> logging.Logger:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(OneLineFormatter())
+    handler.addFilter(SecretFilter(secrets))
+    logger = logging.getLogger(LOGGER_NAME)
+    _use_only(logger, handler, logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
+    # The websockets library: its handshake failures and such, one line each
+    # (its INFO lines repeat what the session lines say).
+    _use_only(logging.getLogger("websockets"), handler, logging.WARNING)
+    return logger
+
+
+def _use_only(logger: logging.Logger, handler: logging.Handler, level: int) -> None:
+    for old in list(logger.handlers):
+        logger.removeHandler(old)
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
+
+
+def format_peer(address) -> str:
+    if not address:
+        return "unknown peer"
+    host, port = address[0], address[1]
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

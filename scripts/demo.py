@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""The main job, end to end on this machine: `make demo`.
+
+Starts `asrx serve` on a free port with a fresh API key, streams a real
+speech recording to it with `asrx transcribe` at real-time speed, prints the
+transcript on stdout (what was played and what should be heard go to
+stderr), stops the server, and exits non-zero if any step failed or the
+transcript is not the expected one. Nothing is fetched from the network.
+"""
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+SAMPLE = Path("/usr/share/pocketsphinx/test/data/goforward.raw")
+SAMPLE_DESCRIPTION = "goforward.raw from Debian's pocketsphinx-testdata (raw s16le, 16 kHz, mono)"
+EXPECTED = "go forward ten meters"
+LISTENING = "asrx serve: listening on "
+START_TIMEOUT = 120
+TRANSCRIBE_TIMEOUT = 120
+
+
+def say(message: str) -> None:
+    print(f"demo: {message}", file=sys.stderr, flush=True)
+
+
+def asrx_command() -> list:
+    script = Path(sys.executable).with_name("asrx")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "asrx_cli"]
+
+
+class Server:
+    """`asrx serve --port 0` in a subprocess; its log is passed on to our stderr."""
+
+    def __init__(self, api_key: str):
+        environment = dict(os.environ, ASRX_SERVER_KEYS=api_key)
+        self.process = subprocess.Popen(
+            asrx_command() + ["serve", "--port", "0"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=environment,
+        )
+        self.url = None
+        self._listening = threading.Event()
+        threading.Thread(target=self._relay_log, daemon=True).start()
+
+    def _relay_log(self) -> None:
+        for line in self.process.stderr:
+            sys.stderr.write(line)
+            if line.startswith(LISTENING) and self.url is None:
+                self.url = line[len(LISTENING):].strip()
+                self._listening.set()
+        self._listening.set()  # it exited before listening
+
+    def wait_until_listening(self) -> str:
+        if not self._listening.wait(START_TIMEOUT) or self.url is None:
+            raise RuntimeError("asrx serve did not start (see its message above)")
+        return self.url
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            return -signal.SIGKILL
+
+
+def transcribe(url: str, api_key: str) -> str:
+    environment = dict(os.environ, ASRX_API_KEY=api_key)
+    result = subprocess.run(
+        asrx_command() + ["transcribe", "--url", url, str(SAMPLE)],
+        stdout=subprocess.PIPE, text=True, env=environment, timeout=TRANSCRIBE_TIMEOUT,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"asrx transcribe failed with exit status {result.returncode}")
+    return result.stdout
+
+
+def main() -> int:
+    if not SAMPLE.exists():
+        say(f"{SAMPLE} is missing: install the Debian package pocketsphinx-testdata")
+        return 1
+    api_key = secrets.token_urlsafe(24)
+    say(f"sample: {SAMPLE_DESCRIPTION}")
+    say(f"expected: {EXPECTED}")
+    server = Server(api_key)
+    try:
+        url = server.wait_until_listening()
+        transcript = transcribe(url, api_key)
+    except (RuntimeError, subprocess.TimeoutExpired) as error:
+        say(f"failed: {error}")
+        server.stop()
+        return 1
+    sys.stdout.write(transcript)
+    sys.stdout.flush()
+    status = server.stop()
+    if status != 0:
+        say(f"asrx serve exited with status {status}")
+        return 1
+    if transcript.strip() != EXPECTED:
+        say(f"the transcript is not the expected {EXPECTED!r}")
+        return 1
+    say("ok: the transcript is the expected one")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""`asrx serve` as a user runs it: a subprocess, its stderr, its exit status."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import urllib.request
+
+import pytest
+
+from tests.speech import (
+    GOFORWARD,
+    GOFORWARD_TEXT,
+    Exchange,
+    ServeProcess,
+    asrx_command,
+    connect,
+    needs_testdata,
+    read_pcm,
+    read_until_closed,
+    send_audio,
+    transcribe,
+)
+
+KEYS = ("alpha-key-5e21", "beta-key-80c4")
+
+
+def run_asrx(*args, timeout=60, **options):
+    return subprocess.run(asrx_command() + list(args), capture_output=True, text=True, timeout=timeout,
+                          **options)
+
+
+@needs_testdata
+def test_serves_with_keys_from_the_environment_logs_sessions_and_stops_on_sigterm():
+    server = ServeProcess("-v", env={"ASRX_SERVER_KEYS": f"{KEYS[0]}, {KEYS[1]}"})
+    try:
+        assert server.url == f"ws://127.0.0.1:{server.port}/asrx" and server.port > 0
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/healthz", timeout=10) as response:
+            assert response.status == 200
+        for key in KEYS:
+            assert transcribe(server.url, read_pcm(GOFORWARD), api_key=key).transcript == GOFORWARD_TEXT
+        with pytest.raises(Exception, match="401"):
+            connect(server.url, "gamma-key-0000")
+    finally:
+        status, stderr = server.stop(signal.SIGTERM)
+    assert status == 0, stderr
+    assert "Traceback" not in stderr
+    session_lines = [line for line in stderr.splitlines() if "of audio" in line]
+    assert len(session_lines) == 2, stderr
+    for line in session_lines:
+        assert line.startswith("asrx serve: 127.0.0.1:")
+        assert "2.8 s of audio, 1 sentence, closed 1000 (end of stream)" in line
+    assert "refused with 401 (wrong API key)" in stderr
+    assert "go forward ten meters" in stderr  # -v logs the exchange...
+    for key in KEYS:
+        assert key not in stderr  # ...but never a key
+    assert "gamma-key-0000" not in stderr
+
+
+@needs_testdata
+def test_ctrl_c_closes_open_sessions_with_1001_and_exits_0():
+    server = ServeProcess("--workers", "1")
+    ws = connect(server.url, "any")
+    send_audio(ws, read_pcm(GOFORWARD)[:32000])
+    exchange = Exchange()
+    client = threading.Thread(target=read_until_closed, args=(ws, exchange))
+    client.start()
+    try:
+        status, stderr = server.stop(signal.SIGINT)
+        client.join(10)
+    finally:
+        server.kill()
+    assert status == 0, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+    assert (exchange.close_code, exchange.close_reason) == (1001, "server stopping")
+    assert "closed 1001 (server stopping)" in stderr
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::"])
+def test_listening_beyond_loopback_without_keys_exits_2(host):
+    result = run_asrx("serve", "--host", host, "--port", "0")
+    assert result.returncode == 2
+    assert "without API keys" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_port_in_use_is_one_line_and_exit_1():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_asrx("serve", "--port", str(port))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"asrx: error: cannot listen on 127.0.0.1:{port}: Address already in use"
+    ]
+
+
+def test_without_the_server_extra_it_says_what_to_install():
+    # A Python where the server's dependencies cannot be imported.
+    code = (
+        "import sys; sys.modules['websockets'] = None; sys.modules['pocketsphinx'] = None\n"
+        "from asrx_cli.cli import main; main(['serve', '--port', '0'])"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "asrx: error: asrx serve needs the server extra: pip install 'asrx[server]'"
+    ]
+
+
+def test_the_serve_command_imports_nothing_heavy():
+    code = (
+        "import sys, asrx_cli.server, asrx_cli.server.command\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('websockets', 'pocketsphinx', 'numpy'))))"
+    )
+    result = subprocess.run([sys.executable, "-c", "import json\n" + code], capture_output=True, text=True,
+                            timeout=60, check=True)
+    assert json.loads(result.stdout) == []
+
+
+def test_an_engine_that_cannot_load_its_model_is_one_line_and_exit_1():
+    environment = dict(os.environ, POCKETSPHINX_PATH="/nonexistent/model")
+    result = run_asrx("serve", "--port", "0", env=environment)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "asrx: error: cannot start the pocketsphinx engine: RuntimeError: Failed to initialize PocketSphinx"
+    ]

@@ -1,0 +1,179 @@
+"""Real speech through `asrx serve`: what a user would check of a transcript.
+
+Recordings and transcripts from pocketsphinx-testdata. The engine is
+PocketSphinx's default English model: the words below are the ones it
+recognises, and the rest is held to a word error rate bound (measured
+through this server: 22.5% with a session per recording, 25.4% with all of
+them in one session; the bound leaves a margin).
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from asrx_cli.server.app import ServerThread
+from asrx_cli.server.config import Limits, ServerConfig
+from tests.speech import (
+    GOFORWARD,
+    GOFORWARD_TEXT,
+    NUMBERS,
+    asrx_command,
+    librivox_transcripts,
+    needs_testdata,
+    read_pcm,
+    silence,
+    transcribe,
+    word_error_rate,
+)
+
+pytestmark = needs_testdata
+
+KEY = "speech-key-73c1"
+WER_BOUND = 0.35
+REPO = Path(__file__).resolve().parents[1]
+SEED_DOC = REPO.parent / "shared" / "seed" / "asrx-websocket-api.txt"
+SEED_PYTHON = REPO / ".venv-seed" / "bin" / "python"
+
+# Words the engine gets right in each LibriVox recording, whatever the session.
+RECOGNISED = {
+    "0870": "to consider how much there might be",
+    "0880": "young man",
+    "0890": "rather cold hearted",
+    "0920": "had he married a more amiable woman he might have been made still more respectable",
+    "0930": "he might even have been made",
+}
+
+
+def recognised_words(path: Path) -> str:
+    return RECOGNISED[path.stem.rsplit("-", 1)[1]]
+
+
+@pytest.fixture(scope="module")
+def server():
+    config = ServerConfig(port=0, api_keys=frozenset({KEY}), limits=Limits(close_wait=1.0))
+    running = ServerThread(config).start()
+    yield running
+    running.stop()
+
+
+def in_parallel(function, items):
+    results = {}
+
+    def run(item):
+        results[item] = function(item)
+
+    threads = [threading.Thread(target=run, args=(item,)) for item in items]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    return [results.get(item) for item in items]
+
+
+# --- Over the WebSocket protocol ------------------------------------------------
+
+
+def test_goforward_is_heard_word_for_word(server):
+    assert transcribe(server.url, read_pcm(GOFORWARD), api_key=KEY).transcript == GOFORWARD_TEXT
+
+
+def test_numbers_are_heard(server):
+    transcript = transcribe(server.url, read_pcm(NUMBERS), api_key=KEY).transcript
+    assert transcript.startswith("thirty three four")
+    assert transcript.endswith("six ninety two")
+
+
+def test_librivox_one_session_per_recording(server):
+    transcripts = librivox_transcripts()
+    paths = sorted(transcripts)
+    exchanges = in_parallel(lambda path: transcribe(server.url, read_pcm(path), api_key=KEY), paths)
+    hypotheses = [exchange.transcript for exchange in exchanges]
+    for path, hypothesis in zip(paths, hypotheses):
+        assert recognised_words(path) in hypothesis, path.name
+    assert word_error_rate([transcripts[p] for p in paths], hypotheses) < WER_BOUND
+
+
+def test_librivox_in_one_session_gives_one_sentence_per_recording(server):
+    transcripts = librivox_transcripts()
+    paths = sorted(transcripts)
+    pcm = b"".join(read_pcm(path) + silence(1.0) for path in paths)
+    exchange = transcribe(server.url, pcm, api_key=KEY)
+    sentences = exchange.sentences()
+    assert len(sentences) == len(paths)
+    assert [m["state"] for m in exchange.realtime].count("NewSentence") == len(paths) - 1
+    for path, sentence in zip(paths, sentences):
+        assert recognised_words(path) in sentence, path.name
+    assert word_error_rate([transcripts[p] for p in paths], sentences) < WER_BOUND
+
+
+# --- Through the asrx client -----------------------------------------------------
+
+
+def asrx_transcribe(server, path, *options):
+    environment = dict(os.environ, ASRX_API_KEY=KEY)
+    return subprocess.run(
+        asrx_command() + ["transcribe", "--url", server.url, "--speed", "0", *options, str(path)],
+        capture_output=True, text=True, timeout=120, env=environment,
+    )
+
+
+def finals(json_lines: str) -> list:
+    events = [json.loads(line) for line in json_lines.splitlines() if line.strip()]
+    return [event["text"] for event in events if event["type"] == "final"]
+
+
+def test_asrx_transcribe_prints_what_was_said(server):
+    result = asrx_transcribe(server, GOFORWARD, "-q")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == GOFORWARD_TEXT
+
+
+def test_asrx_transcribe_json_on_librivox(server):
+    transcripts = librivox_transcripts()
+    paths = sorted(transcripts)
+    results = in_parallel(lambda path: asrx_transcribe(server, path, "--json", "-q"), paths)
+    hypotheses = []
+    for path, result in zip(paths, results):
+        assert result.returncode == 0, result.stderr
+        texts = finals(result.stdout)
+        assert len(texts) == 1, texts
+        assert recognised_words(path) in texts[0], path.name
+        hypotheses.append(texts[0])
+    assert word_error_rate([transcripts[p] for p in paths], hypotheses) < WER_BOUND
+
+
+# --- The service's own documented example client ---------------------------------
+
+
+def seed_client_source(url: str, api_key: str, audio: Path) -> str:
+    """The "Stream from file" example of the service's documentation, as written there."""
+    text = SEED_DOC.read_text(encoding="utf-8")
+    start = text.index("pip install websockets colorama\n") + len("pip install websockets colorama\n")
+    source = text[start:text.index("\nConnection workflow", start)]
+    for documented, ours in (("wss://api.iapp.co.th/asrx", url), ("YOUR APIKEY", api_key),
+                             ("audios/male.pcm", str(audio))):
+        assert documented in source, f"the documented client no longer says {documented!r}"
+        source = source.replace(documented, ours)
+    return source
+
+
+@pytest.mark.skipif(not SEED_PYTHON.exists(),
+                    reason="no .venv-seed (make test builds it: websockets<14 colorama)")
+@pytest.mark.skipif(not SEED_DOC.exists(), reason=f"the service's documentation is not at {SEED_DOC}")
+def test_the_documented_example_client_gets_the_transcript(server, tmp_path):
+    client = tmp_path / "documented_client.py"
+    client.write_text(seed_client_source(server.url, KEY, GOFORWARD))
+    result = subprocess.run([str(SEED_PYTHON), str(client)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    # It redraws one line with \r, the end marker's text too (it waits for a
+    # "Confirm Close Connection" instead): the text drawn before it is the sentence.
+    shown = re.split(r"[\r\n]", result.stdout)
+    marker = next(i for i, text in enumerate(shown) if text.startswith("end_of_process"))
+    assert shown[marker - 1] == GOFORWARD_TEXT
+    assert "Connection closed gracfully" in result.stdout
