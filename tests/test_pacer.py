@@ -10,7 +10,7 @@ from asrx_cli.protocol import END_OF_STREAM
 
 
 class SimulatedTime:
-    """A monotonic clock that moves only when the pacer waits (or a send takes time)."""
+    """A monotonic clock that moves only when the pacer sleeps (or a send takes time)."""
 
     def __init__(self):
         self.now = 1000.0
@@ -18,15 +18,8 @@ class SimulatedTime:
     def clock(self):
         return self.now
 
-
-class SimulatedStop(threading.Event):
-    def __init__(self, time):
-        super().__init__()
-        self.time = time
-
-    def wait(self, timeout=None):
-        self.time.now += timeout
-        return self.is_set()
+    def sleep(self, seconds):
+        self.now += seconds
 
 
 def paced_run(blocks, speed=1.0, slow_send_at=None, chunk_bytes=1024):
@@ -38,7 +31,8 @@ def paced_run(blocks, speed=1.0, slow_send_at=None, chunk_bytes=1024):
         if len(sent) == slow_send_at:
             time.now += 0.1  # one send stalls for 100 ms
 
-    pacer = Pacer(blocks, send, ends.append, chunk_bytes, speed, SimulatedStop(time), clock=time.clock)
+    pacer = Pacer(blocks, send, ends.append, chunk_bytes, speed, threading.Event(), clock=time.clock,
+                  sleep=time.sleep)
     start = time.now
     pacer._run()
     return [(t - start, n) for t, n in sent], ends, pacer
