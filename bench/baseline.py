@@ -1,0 +1,63 @@
+"""The baseline: a client written the way the service's sample code is.
+
+websocket-client, read 1024 bytes of the file, send them, time.sleep(0.032),
+repeat; a thread prints each sentence once the next one starts. No decoding
+(the file must already be 16 kHz mono s16le), no schedule, no error handling.
+It is what the benchmarks compare asrx with, measured in the same run.
+
+    python bench/baseline.py AUDIO.raw --url ws://HOST:PORT/asrx [--no-sleep]
+
+The API key comes from ASRX_API_KEY. --no-sleep drops the sleep, as someone
+would to send a file as fast as possible.
+"""
+
+import argparse
+import json
+import os
+import threading
+import time
+
+import websocket
+
+FRAME_BYTES = 1024
+END_MARKERS = ("end_of_process", "Confirm Close Connection")
+
+
+def receive(ws):
+    text = None
+    while True:
+        message = json.loads(ws.recv())
+        if message.get("text") in END_MARKERS:
+            if text:
+                print(text, flush=True)
+            return
+        if message.get("state") == "NewSentence" and text:
+            print(text, flush=True)
+        text = message.get("text")
+
+
+def main():
+    parser = argparse.ArgumentParser(description="The sample-code client.")
+    parser.add_argument("audio")
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--no-sleep", action="store_true")
+    options = parser.parse_args()
+
+    ws = websocket.create_connection(options.url, header={"apikey": os.environ["ASRX_API_KEY"]})
+    receiver = threading.Thread(target=receive, args=(ws,))
+    receiver.start()
+    with open(options.audio, "rb") as audio:
+        while True:
+            data = audio.read(FRAME_BYTES)
+            if not data:
+                break
+            ws.send_binary(data)
+            if not options.no_sleep:
+                time.sleep(0.032)
+    ws.send(json.dumps({"data": {"status": "CloseConnection"}}))
+    receiver.join()
+    ws.close()
+
+
+if __name__ == "__main__":
+    main()
