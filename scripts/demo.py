@@ -1,11 +1,17 @@
 #!/usr/bin/env python3
-"""The main job, end to end on this machine: `make demo`.
+"""The main job, end to end: `make demo`.
 
-Starts `asrx serve` on a free port with a fresh API key, streams a real
-speech recording to it with `asrx transcribe` at real-time speed, prints the
-transcript on stdout (what was played and what should be heard go to
-stderr), stops the server, and exits non-zero if any step failed or the
-transcript is not the expected one. Nothing is fetched from the network.
+With no service key at hand (ASRX_API_KEY unset), it starts `asrx serve` on a
+free port with a fresh API key, streams a real speech recording to it with
+`asrx transcribe` at real-time speed, prints the transcript on stdout (what
+was played and what should be heard go to stderr), stops the server, and
+exits non-zero if any step failed or the transcript is not the expected one.
+Nothing is fetched from the network.
+
+With ASRX_API_KEY set, it speaks a Thai sentence with espeak-ng instead and
+pipes it, as a WAV stream, into `asrx transcribe -` against the service
+(ASRX_URL, or the default iApp endpoint), the transcript appearing as the
+audio plays.
 """
 
 import os
@@ -81,7 +87,27 @@ def transcribe(url: str, api_key: str) -> str:
     return result.stdout
 
 
+THAI_SENTENCE = "สวัสดีครับ วันนี้อากาศดีมาก"
+
+
+def transcribe_with_service() -> int:
+    """Thai speech from espeak-ng, streamed at real time to the configured service."""
+    say(f"ASRX_API_KEY is set: streaming espeak-ng's Thai voice to {os.environ.get('ASRX_URL', 'the iApp service')}")
+    say(f"spoken: {THAI_SENTENCE}")
+    try:
+        speech = subprocess.Popen(["espeak-ng", "-v", "th", "--stdout", THAI_SENTENCE], stdout=subprocess.PIPE)
+    except FileNotFoundError:
+        say("espeak-ng is missing: install the Debian package espeak-ng")
+        return 1
+    client = subprocess.run(asrx_command() + ["transcribe", "--speed", "1", "-"], stdin=speech.stdout)
+    speech.stdout.close()
+    speech.wait()
+    return client.returncode
+
+
 def main() -> int:
+    if os.environ.get("ASRX_API_KEY"):
+        return transcribe_with_service()
     if not SAMPLE.exists():
         say(f"{SAMPLE} is missing: install the Debian package pocketsphinx-testdata")
         return 1
