@@ -25,7 +25,7 @@ BLOCK_SECONDS = 0.25
 # files are read a second at a time.
 FILE_BLOCK_SECONDS = 1.0
 RAW_SUFFIXES = {".pcm", ".raw"}
-STDIN_POLL_SECONDS = 0.1
+STOP_POLL_SECONDS = 0.1  # how often a reader waiting on input or a queue looks at its stop flag
 
 # numpy dtypes of headerless formats; s24le has none and is unpacked by hand.
 RAW_DTYPES = {
@@ -154,7 +154,7 @@ class ReadAhead:
     def _put(self, item):
         while not self._stop.is_set():
             try:
-                self._blocks.put(item, timeout=STDIN_POLL_SECONDS)
+                self._blocks.put(item, timeout=STOP_POLL_SECONDS)
                 return
             except queue.Full:
                 continue
@@ -209,7 +209,7 @@ class ByteReader:
 
     def _read_fd(self, size: int) -> bytes:
         while not self.stop.is_set():
-            ready, _, _ = select.select([self.fd], [], [], STDIN_POLL_SECONDS)
+            ready, _, _ = select.select([self.fd], [], [], STOP_POLL_SECONDS)
             if ready:
                 return os.read(self.fd, size)
         return b""

@@ -6,6 +6,7 @@ config file through its `default_map`, so this module only reads the file.
 """
 
 import dataclasses
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any, Dict, Optional
@@ -71,6 +72,16 @@ class TranscribeConfig:
     @property
     def chunk_bytes(self) -> int:
         return SAMPLE_RATE * SAMPLE_WIDTH * self.chunk_ms // 1000
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` (a name or address, IPv6 possibly in brackets) stays on this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name, or "" (all interfaces)
+        return False
 
 
 def config_path(environ=os.environ) -> Path:

@@ -6,7 +6,6 @@ error, Ctrl-C), the sentences already received are written out first.
 """
 
 import contextlib
-import ipaddress
 import logging
 import signal
 import sys
@@ -15,7 +14,7 @@ import time
 from typing import Optional
 
 from asrx_cli.audio import AudioSource, open_source
-from asrx_cli.config import TranscribeConfig
+from asrx_cli.config import TranscribeConfig, is_loopback
 from asrx_cli.connection import Closed, Connection, check_url
 from asrx_cli.environment import Environment
 from asrx_cli.errors import AudioError, ConnectionFailed, ExitStatus, Interrupted, UsageError
@@ -52,15 +51,6 @@ def run_transcription(config: TranscribeConfig, env: Environment) -> int:
     finally:
         source.close()
     return ExitStatus.SUCCESS
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _is_live(config: TranscribeConfig, env: Environment) -> bool:
@@ -154,11 +144,14 @@ class Session:
             if self._handle_frame(frame, offset):
                 return
 
+    def _end_marker_due(self, pacer: Pacer) -> float:
+        """When the end marker is overdue (monotonic clock), once the sender has finished."""
+        return pacer.finished_at + self.config.final_timeout
+
     def _wait_time(self, pacer: Pacer) -> float:
         if not pacer.finished:
             return POLL_SECONDS
-        remaining = pacer.finished_at + self.config.final_timeout - time.monotonic()
-        return min(POLL_SECONDS, max(remaining, 0.0))
+        return min(POLL_SECONDS, max(self._end_marker_due(pacer) - time.monotonic(), 0.0))
 
     def _handle_frame(self, frame, offset: float) -> bool:
         """Render a frame; True once the end marker has come."""
@@ -188,7 +181,7 @@ class Session:
         log.warning("the server closed the connection without an end marker")
 
     def _check_deadline(self, pacer: Pacer):
-        if not pacer.finished or time.monotonic() < pacer.finished_at + self.config.final_timeout:
+        if not pacer.finished or time.monotonic() < self._end_marker_due(pacer):
             return
         raise ConnectionFailed(f"no end marker from the server within {self.config.final_timeout:g} s "
                                "of the end of the audio")

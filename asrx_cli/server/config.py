@@ -1,9 +1,9 @@
 """What `asrx serve` is told: where to listen, whom to let in, its limits."""
 
-import ipaddress
 import os
 from dataclasses import dataclass, field
 
+from asrx_cli.config import is_loopback
 from asrx_cli.errors import UsageError
 from asrx_cli.server.engines import DEFAULT_ENGINE
 
@@ -45,15 +45,6 @@ class ServerConfig:
                 "since anyone could use it: give --api-key or ASRX_SERVER_KEYS, "
                 "or listen on 127.0.0.1"
             )
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:  # a host name or "" (all interfaces)
-        return False
 
 
 def url_for(host: str, port: int) -> str:
