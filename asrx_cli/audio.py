@@ -16,7 +16,8 @@ from typing import BinaryIO, Callable, Iterator, Optional
 
 import numpy as np
 
-from asrx_cli.config import SAMPLE_RATE, RawFormat
+from asrx_cli.config import RawFormat
+from asrx_cli.wire import SAMPLE_RATE
 from asrx_cli.errors import AudioError
 
 BLOCK_SECONDS = 0.25

@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Any, Dict, Optional
 
 from asrx_cli.errors import UsageError
+from asrx_cli.wire import BYTES_PER_SECOND, SAMPLE_RATE
 
 DEFAULT_URL = "wss://api.iapp.co.th/asrx"
-SAMPLE_RATE = 16000  # the only rate the service accepts
-SAMPLE_WIDTH = 2  # s16le
 
 CONFIG_ENV = "ASRX_CONFIG"
 
@@ -71,7 +70,7 @@ class TranscribeConfig:
 
     @property
     def chunk_bytes(self) -> int:
-        return SAMPLE_RATE * SAMPLE_WIDTH * self.chunk_ms // 1000
+        return BYTES_PER_SECOND * self.chunk_ms // 1000
 
 
 def is_loopback(host: str) -> bool:

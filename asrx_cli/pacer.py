@@ -11,12 +11,10 @@ import threading
 import time
 from typing import Callable, Iterable, Iterator, Optional
 
-from asrx_cli.config import SAMPLE_RATE, SAMPLE_WIDTH
-from asrx_cli.protocol import END_OF_STREAM
+from asrx_cli.wire import BYTES_PER_SECOND, END_OF_STREAM
 
 log = logging.getLogger("asrx")
 
-BYTES_PER_SECOND = SAMPLE_RATE * SAMPLE_WIDTH
 STOP_CHECK_SECONDS = 0.05  # the longest sleep before the sender looks at the stop flag again
 
 

@@ -9,12 +9,7 @@ import dataclasses
 import json
 from typing import List, Optional, Union
 
-END_MARKERS = {"end_of_process", "Confirm Close Connection"}
-SENTENCE_STATES = {"sentence"}
-NEW_SENTENCE_STATES = {"newsentence", "new sentence"}
-
-# The end-of-stream message as the documented client sends it.
-END_OF_STREAM = {"data": {"status": "CloseConnection"}}
+from asrx_cli.wire import END_MARKERS, NEW_SENTENCE_STATES, SENTENCE_STATES
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,7 +8,6 @@ error, Ctrl-C), the sentences already received are written out first.
 import contextlib
 import logging
 import signal
-import sys
 import threading
 import time
 from typing import Optional

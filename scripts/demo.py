@@ -16,64 +16,20 @@ audio plays.
 
 import os
 import secrets
-import signal
 import subprocess
 import sys
-import threading
 from pathlib import Path
+
+from asrx_cli.server.process import ServeProcess, asrx_command
 
 SAMPLE = Path("/usr/share/pocketsphinx/test/data/goforward.raw")
 SAMPLE_DESCRIPTION = "goforward.raw from Debian's pocketsphinx-testdata (raw s16le, 16 kHz, mono)"
 EXPECTED = "go forward ten meters"
-LISTENING = "asrx serve: listening on "
-START_TIMEOUT = 120
 TRANSCRIBE_TIMEOUT = 120
 
 
 def say(message: str) -> None:
     print(f"demo: {message}", file=sys.stderr, flush=True)
-
-
-def asrx_command() -> list:
-    script = Path(sys.executable).with_name("asrx")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "asrx_cli"]
-
-
-class Server:
-    """`asrx serve --port 0` in a subprocess; its log is passed on to our stderr."""
-
-    def __init__(self, api_key: str):
-        environment = dict(os.environ, ASRX_SERVER_KEYS=api_key)
-        self.process = subprocess.Popen(
-            asrx_command() + ["serve", "--port", "0"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=environment,
-        )
-        self.url = None
-        self._listening = threading.Event()
-        threading.Thread(target=self._relay_log, daemon=True).start()
-
-    def _relay_log(self) -> None:
-        for line in self.process.stderr:
-            sys.stderr.write(line)
-            if line.startswith(LISTENING) and self.url is None:
-                self.url = line[len(LISTENING):].strip()
-                self._listening.set()
-        self._listening.set()  # it exited before listening
-
-    def wait_until_listening(self) -> str:
-        if not self._listening.wait(START_TIMEOUT) or self.url is None:
-            raise RuntimeError("asrx serve did not start (see its message above)")
-        return self.url
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            return -signal.SIGKILL
 
 
 def transcribe(url: str, api_key: str) -> str:
@@ -114,17 +70,20 @@ def main() -> int:
     api_key = secrets.token_urlsafe(24)
     say(f"sample: {SAMPLE_DESCRIPTION}")
     say(f"expected: {EXPECTED}")
-    server = Server(api_key)
     try:
-        url = server.wait_until_listening()
-        transcript = transcribe(url, api_key)
+        server = ServeProcess(env={"ASRX_SERVER_KEYS": api_key}, relay=sys.stderr)
+    except RuntimeError as error:
+        say(f"failed: {error}")
+        return 1
+    try:
+        transcript = transcribe(server.url, api_key)
     except (RuntimeError, subprocess.TimeoutExpired) as error:
         say(f"failed: {error}")
         server.stop()
         return 1
     sys.stdout.write(transcript)
     sys.stdout.flush()
-    status = server.stop()
+    status, _ = server.stop()
     if status != 0:
         say(f"asrx serve exited with status {status}")
         return 1

@@ -16,19 +16,21 @@ from typing import List, Optional, Tuple, Union
 
 from websockets.asyncio.server import serve
 
-END_OF_PROCESS = {"type": "realtime", "text": "end_of_process"}
-CONFIRM_CLOSE = {"type": "realtime", "text": "Confirm Close Connection"}
-BYTES_PER_SECOND = 32000
+from asrx_cli.wire import BYTES_PER_SECOND, CONFIRM_CLOSE as CONFIRM_CLOSE_TEXT
+from asrx_cli.wire import END_MARKER as END_OF_PROCESS
+from asrx_cli.wire import MESSAGE_TYPE, NEW_SENTENCE, SENTENCE, is_end_of_stream as _is_end_of_stream, realtime
+
+CONFIRM_CLOSE = {"type": MESSAGE_TYPE, "text": CONFIRM_CLOSE_TEXT}
 
 Message = Union[dict, str, bytes]
 
 
 def sentence(text: str) -> dict:
-    return {"type": "realtime", "state": "Sentence", "text": text}
+    return realtime(SENTENCE, text)
 
 
 def new_sentence(text: str) -> dict:
-    return {"type": "realtime", "state": "NewSentence", "text": text}
+    return realtime(NEW_SENTENCE, text)
 
 
 @dataclasses.dataclass
@@ -77,9 +79,7 @@ def is_end_of_stream(text: str) -> bool:
         message = json.loads(text)
     except ValueError:
         return False
-    data = message.get("data", message) if isinstance(message, dict) else {}
-    status = data.get("status") if isinstance(data, dict) else None
-    return status in ("CloseConnection", "end of stream")
+    return isinstance(message, dict) and _is_end_of_stream(message)
 
 
 class ScriptedServer:

@@ -7,15 +7,14 @@ The recordings come from Debian's pocketsphinx-testdata package: 16 kHz mono
 import json
 import os
 import select
-import subprocess
-import sys
-import threading
 import wave
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional
 
 import pytest
+
+from asrx_cli.wire import BYTES_PER_SECOND, END_OF_STREAM  # noqa: F401  (the tests take them from here)
 
 TESTDATA = Path(os.environ.get("POCKETSPHINX_TESTDATA", "/usr/share/pocketsphinx/test/data"))
 LIBRIVOX = TESTDATA / "librivox"
@@ -24,8 +23,6 @@ GOFORWARD_TEXT = "go forward ten meters"
 NUMBERS = TESTDATA / "numbers.raw"
 SOMETHING = TESTDATA / "something.raw"
 SOMETHING_TEXT = "go somewhere and do something"
-BYTES_PER_SECOND = 32000
-END_OF_STREAM = {"data": {"status": "CloseConnection"}}
 
 needs_testdata = pytest.mark.skipif(
     not GOFORWARD.exists(), reason=f"pocketsphinx-testdata is not installed ({TESTDATA} missing)"
@@ -170,59 +167,3 @@ def transcribe(url: str, pcm: bytes, api_key: str = "test", frame_bytes: int = 1
         return read_until_closed(ws, Exchange())
     finally:
         ws.close()
-
-
-# --- `asrx serve` as a subprocess --------------------------------------------
-
-
-def asrx_command() -> List[str]:
-    """The installed console script beside this Python, else the module."""
-    script = Path(sys.executable).with_name("asrx")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "asrx_cli"]
-
-
-class ServeProcess:
-    """`asrx serve --port 0 ...` in a subprocess; its URL comes from the listening line."""
-
-    LISTENING = "asrx serve: listening on "
-
-    def __init__(self, *args: str, env: Optional[dict] = None, timeout: float = 60.0):
-        environment = dict(os.environ, **(env or {}))
-        self.process = subprocess.Popen(
-            asrx_command() + ["serve", "--port", "0", *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment,
-        )
-        self.stderr_lines: List[str] = []
-        self.url: Optional[str] = None
-        self._listening = threading.Event()
-        # Drain stderr all along: a full pipe would stall the server.
-        self._reader = threading.Thread(target=self._read_stderr, daemon=True)
-        self._reader.start()
-        if not self._listening.wait(timeout) or self.url is None:
-            self.kill()
-            raise AssertionError(f"asrx serve did not start: {self.stderr}")
-        self.port = int(self.url.rsplit(":", 1)[1].split("/")[0])
-
-    def _read_stderr(self) -> None:
-        for line in self.process.stderr:
-            self.stderr_lines.append(line)
-            if line.startswith(self.LISTENING) and self.url is None:
-                self.url = line[len(self.LISTENING):].strip()
-                self._listening.set()
-        self._listening.set()
-
-    @property
-    def stderr(self) -> str:
-        return "".join(self.stderr_lines)
-
-    def stop(self, signal_number, timeout: float = 30.0):
-        """Send the signal; return (exit status, all of stderr)."""
-        self.process.send_signal(signal_number)
-        self.process.wait(timeout)
-        self._reader.join(timeout)
-        return self.process.returncode, self.stderr
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()

@@ -1,6 +1,5 @@
 """`asrx transcribe` through the real CLI against a real local WebSocket server."""
 
-import json
 import socket
 
 import numpy as np

@@ -6,7 +6,7 @@ import pytest
 
 from asrx_cli.errors import AudioError
 from asrx_cli.pacer import Pacer
-from asrx_cli.protocol import END_OF_STREAM
+from asrx_cli.wire import END_OF_STREAM
 
 
 class SimulatedTime:

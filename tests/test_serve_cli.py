@@ -11,12 +11,11 @@ import urllib.request
 
 import pytest
 
+from asrx_cli.server.process import ServeProcess, asrx_command
 from tests.speech import (
     GOFORWARD,
     GOFORWARD_TEXT,
     Exchange,
-    ServeProcess,
-    asrx_command,
     connect,
     needs_testdata,
     read_pcm,

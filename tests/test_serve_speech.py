@@ -14,7 +14,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -22,11 +21,11 @@ import pytest
 
 from asrx_cli.server.app import ServerThread
 from asrx_cli.server.config import Limits, ServerConfig
+from asrx_cli.server.process import asrx_command
 from tests.speech import (
     GOFORWARD,
     GOFORWARD_TEXT,
     NUMBERS,
-    asrx_command,
     librivox_transcripts,
     needs_testdata,
     read_pcm,

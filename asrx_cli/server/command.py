@@ -11,6 +11,7 @@ from asrx_cli.errors import AsrxError, UsageError
 from asrx_cli.options import quiet_option, verbose_option
 from asrx_cli.server.config import Limits, ServerConfig, default_workers, url_for
 from asrx_cli.server.engines import DEFAULT_ENGINE, engine_names
+from asrx_cli.server.process import LISTENING
 
 DEFAULTS = Limits()
 EXTRA_HINT = "asrx serve needs the server extra: pip install 'asrx[server]'"
@@ -130,7 +131,7 @@ def _run(config: ServerConfig) -> None:
 
     def announce(server):
         # Printed even with --quiet: scripts read the port from it.
-        click.echo(f"asrx serve: listening on {url_for(config.host, server.port)}", err=True)
+        click.echo(f"{LISTENING}{url_for(config.host, server.port)}", err=True)
 
     run_server(config, announce, logger)
     logger.info("stopped")

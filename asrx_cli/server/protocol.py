@@ -6,12 +6,7 @@ Pure functions and one small state machine; no I/O, so it is easy to test.
 import json
 from typing import NamedTuple, Optional
 
-END_MARKER = {"type": "realtime", "text": "end_of_process"}
-
-# The documented client sends {"data": {"status": "CloseConnection"}}; the
-# prose speaks of a status field with the value "end of stream". Accept both,
-# at the top level or under "data", in any case and spacing.
-END_OF_STREAM_STATUSES = {"closeconnection", "endofstream"}
+from asrx_cli.wire import NEW_SENTENCE, SENTENCE, realtime
 
 
 class Hypothesis(NamedTuple):
@@ -34,24 +29,6 @@ def parse_text_frame(text: str) -> dict:
     if not isinstance(message, dict):
         raise NotJson("text frame is not a JSON object")
     return message
-
-
-def _normalised(value) -> str:
-    if not isinstance(value, str):
-        return ""
-    return "".join(ch for ch in value.lower() if ch.isalnum())
-
-
-def is_end_of_stream(message: dict) -> bool:
-    data = message.get("data")
-    statuses = [message.get("status")]
-    if isinstance(data, dict):
-        statuses.append(data.get("status"))
-    return any(_normalised(status) in END_OF_STREAM_STATUSES for status in statuses)
-
-
-def realtime(state: str, text: str) -> dict:
-    return {"type": "realtime", "state": state, "text": text}
 
 
 class SentenceMessages:
@@ -77,7 +54,7 @@ class SentenceMessages:
         if hypothesis.text == (self._last_text or ""):
             return None
         first_of_sentence = self._last_text is None
-        state = "NewSentence" if first_of_sentence and self.sentences > 0 else "Sentence"
+        state = NEW_SENTENCE if first_of_sentence and self.sentences > 0 else SENTENCE
         if first_of_sentence:
             self.sentences += 1
         self._last_text = hypothesis.text

@@ -15,16 +15,9 @@ from websockets.frames import CloseCode
 
 from asrx_cli.server.config import Limits
 from asrx_cli.server.log import format_peer
-from asrx_cli.server.protocol import (
-    END_MARKER,
-    NotJson,
-    SentenceMessages,
-    is_end_of_stream,
-    parse_text_frame,
-)
+from asrx_cli.server.protocol import NotJson, SentenceMessages, parse_text_frame
 from asrx_cli.server.workers import EngineFailed, WorkerPool
-
-BYTES_PER_SECOND = 16000 * 2
+from asrx_cli.wire import BYTES_PER_SECOND, END_MARKER, is_end_of_stream
 NO_CLOSE_FRAME = 1006  # as RFC 6455 reports a connection that just dropped
 
 

@@ -5,7 +5,8 @@ ones included: audio is regrouped into the endpointer's frames here, and a
 byte left over at the end of the stream (half a sample) is dropped.
 """
 
-from asrx_cli.server.engines import SAMPLE_RATE, Recognizer
+from asrx_cli.server.engines import Recognizer
+from asrx_cli.wire import SAMPLE_RATE
 from asrx_cli.server.protocol import Hypothesis
 
 

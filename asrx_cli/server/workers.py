@@ -13,8 +13,9 @@ import sys
 from pathlib import Path
 
 from asrx_cli.server import ipc
+from asrx_cli.wire import BYTES_PER_SECOND
 
-LARGEST_FEED_BYTES = 16000  # 0.5 s of 16 kHz s16le
+LARGEST_FEED_BYTES = BYTES_PER_SECOND // 2
 STARTUP_TIMEOUT = 120.0
 STOP_TIMEOUT = 5.0
 

@@ -30,8 +30,6 @@ line lists the names without loading any model.
 import importlib
 from typing import Protocol
 
-SAMPLE_RATE = 16000
-
 # name -> "module:class", imported only when a worker loads the engine.
 ENGINES = {
     "pocketsphinx": "asrx_cli.server.engines.pocketsphinx:PocketSphinxEngine",

@@ -7,12 +7,12 @@ cepstral mean reset so that no session hears the voice of the previous one.
 
 import pocketsphinx
 
-from asrx_cli.server.engines import SAMPLE_RATE
+from asrx_cli.wire import BYTES_PER_SECOND, SAMPLE_RATE
 
 # Decoding the first utterance again as a whole delays its final text by the
 # decoding time: up to 3 s of audio it stays well within a second (measured by
 # make bench, figure 8), and it holds up the worker's other sessions less.
-LONGEST_RESCORED_BYTES = 3 * SAMPLE_RATE * 2
+LONGEST_RESCORED_BYTES = 3 * BYTES_PER_SECOND
 IDLE_DECODERS_KEPT = 2
 
 
