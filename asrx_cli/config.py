@@ -18,6 +18,9 @@ DEFAULT_URL = "wss://api.iapp.co.th/asrx"
 
 CONFIG_ENV = "ASRX_CONFIG"
 
+# Sample formats of headerless input (stdin, .pcm/.raw files).
+RAW_SAMPLE_FORMATS = ("s16le", "s16be", "s24le", "s32le", "f32le", "f64le", "u8", "s8")
+
 # Top-level keys of the config file, applied to `asrx transcribe`.
 TRANSCRIBE_KEYS = {
     "url": str,

@@ -1,4 +1,4 @@
-"""`asrx transcribe`: wiring and lifecycle of one streaming session.
+"""A transcription session: wiring and lifecycle of one stream to the server.
 
 The pacer thread reads and sends audio; the main thread receives the server's
 messages and renders them. Whatever ends the session (the end marker, an
