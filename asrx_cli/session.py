@@ -1,24 +1,36 @@
 """A transcription session: wiring and lifecycle of one stream to the server.
 
-The pacer thread reads and sends audio; the main thread receives the server's
-messages and renders them. Whatever ends the session (the end marker, an
-error, Ctrl-C), the sentences already received are written out first.
+Three threads take part:
+
+- the decoder (`audio.readahead.ReadAhead`) reads the source, converts it to
+  16 kHz mono s16le and cuts it into frames, ahead of the sender;
+- the sender (`pacer.Pacer`) sends each frame when it is due and then the
+  end-of-stream message; it only sends and sleeps, and tells the main thread
+  what it did through a queue of messages;
+- the main thread receives the server's messages, renders the transcript and
+  draws the progress bar.
+
+Whatever ends the session (the end marker, an error, Ctrl-C), the sentences
+already received are written out first.
 """
 
 import contextlib
 import logging
+import queue
 import signal
 import threading
 import time
 from typing import Optional
 
 from asrx_cli.audio import AudioSource, open_source
+from asrx_cli.audio.readahead import ReadAhead
 from asrx_cli.config import TranscribeConfig, is_loopback
 from asrx_cli.connection import Closed, Connection, check_url
 from asrx_cli.environment import Environment
 from asrx_cli.errors import AudioError, ConnectionFailed, ExitStatus, Interrupted, UsageError
 from asrx_cli.logs import setup_logging
-from asrx_cli.pacer import Pacer
+from asrx_cli.pacer import Ending, Finished, Pacer, rechunk
+from asrx_cli.progress import progress_bar
 from asrx_cli.protocol import EndOfProcess, Ignored, Transcript
 from asrx_cli.render import Renderer, make_renderer
 
@@ -26,6 +38,7 @@ log = logging.getLogger("asrx")
 
 POLL_SECONDS = 0.25  # how often the receiver looks up from an idle socket
 NORMAL_CLOSURE = 1000
+READ_AHEAD_SECONDS = 4  # frames the decoder may hold ready for the sender
 
 
 def run_transcription(config: TranscribeConfig, env: Environment) -> int:
@@ -94,6 +107,40 @@ class InterruptFlag:
             signal.signal(signal.SIGINT, previous)
 
 
+class SenderState:
+    """The main thread's view of the sender, built from the messages it sends."""
+
+    def __init__(self, on_progress=None):
+        self.news: "queue.SimpleQueue" = queue.SimpleQueue()
+        self.on_progress = on_progress
+        self.seconds = 0.0  # audio sent
+        self.ending = False  # the end-of-stream message is going or has gone out
+        self.finished: Optional[Finished] = None
+
+    def update(self):
+        """Take in every message the sender has sent so far."""
+        seconds = self.seconds
+        while True:
+            try:
+                message = self.news.get_nowait()
+            except queue.Empty:
+                break
+            self.seconds = message.seconds
+            if isinstance(message, Ending):
+                self.ending = True
+            elif isinstance(message, Finished):
+                self.finished = message
+                self.ending = message.end_sent
+        if self.on_progress is not None and self.seconds != seconds:
+            self.on_progress(self.seconds)
+
+    @property
+    def unexpected_error(self) -> Optional[BaseException]:
+        """A failure of the sender that is no audio or connection failure (those are reported later)."""
+        error = self.finished.error if self.finished else None
+        return None if isinstance(error, (AudioError, ConnectionFailed)) else error
+
+
 class Session:
     def __init__(self, config: TranscribeConfig, env: Environment, source: AudioSource,
                  renderer: Renderer, interrupt: InterruptFlag):
@@ -107,50 +154,56 @@ class Session:
     def run(self):
         connection = Connection.open(self.config.url, self.config.api_key, self.config.ca_file,
                                      self.config.connect_timeout)
-        progress = self._progress_bar()
+        bar = progress_bar(self.config, self.env, self.source.duration)
+        sender = SenderState(bar.update if bar else None)
+        depth = max(1, READ_AHEAD_SECONDS * 1000 // self.config.chunk_ms)
         try:
-            pacer = Pacer(self.source.blocks, connection.send_audio, connection.send_json,
-                          self.config.chunk_bytes, self.config.effective_speed, self.interrupt.stop,
-                          on_progress=progress.update if progress else None)
-            with pacer:
+            with ReadAhead(rechunk(self.source.blocks, self.config.chunk_bytes), depth) as frames, \
+                    Pacer(frames, connection.send_audio, connection.send_end_of_stream,
+                          self.config.effective_speed, self.interrupt.stop, sender.news.put):
                 try:
-                    self._receive(connection, pacer)
+                    self._receive(connection, sender)
                 except BaseException:
                     connection.abort()  # unblocks a sender waiting on the socket
                     raise
                 finally:
-                    self._flush(pacer.seconds_sent)  # however it ends, the open sentence is kept
+                    sender.update()
+                    self._flush(sender.seconds)  # however it ends, the open sentence is kept
                     self.renderer.close()
         finally:
-            if progress:
-                progress.close()
+            if bar:
+                bar.close()
             connection.close()
         if self.interrupt.pressed:
-            raise Interrupted(f"interrupted after {pacer.seconds_sent:.1f} s of audio")
+            raise Interrupted(f"interrupted after {sender.seconds:.1f} s of audio")
 
-    def _receive(self, connection: Connection, pacer: Pacer):
+    def _receive(self, connection: Connection, sender: SenderState):
         while True:
-            if pacer.error is not None and not isinstance(pacer.error, (AudioError, ConnectionFailed)):
-                raise pacer.error
-            frame = connection.recv(self._wait_time(pacer))
-            offset = pacer.seconds_sent
+            sender.update()
+            if sender.unexpected_error is not None:
+                raise sender.unexpected_error
+            frame = connection.recv(self._wait_time(sender))
+            sender.update()
             if isinstance(frame, Closed):
-                self._closed_by_server(frame, pacer)
+                self._closed_by_server(frame, sender)
                 return
             if frame is None:
-                self._check_deadline(pacer)
+                self._check_deadline(sender)
                 continue
-            if self._handle_frame(frame, offset):
+            if self._handle_frame(frame, sender.seconds):
                 return
 
-    def _end_marker_due(self, pacer: Pacer) -> float:
+    def _end_marker_due(self, sender: SenderState) -> Optional[float]:
         """When the end marker is overdue (monotonic clock), once the sender has finished."""
-        return pacer.finished_at + self.config.final_timeout
+        if sender.finished is None:
+            return None
+        return sender.finished.at + self.config.final_timeout
 
-    def _wait_time(self, pacer: Pacer) -> float:
-        if not pacer.finished:
+    def _wait_time(self, sender: SenderState) -> float:
+        due = self._end_marker_due(sender)
+        if due is None:
             return POLL_SECONDS
-        return min(POLL_SECONDS, max(self._end_marker_due(pacer) - time.monotonic(), 0.0))
+        return min(POLL_SECONDS, max(due - time.monotonic(), 0.0))
 
     def _handle_frame(self, frame, offset: float) -> bool:
         """Render a frame; True once the end marker has come."""
@@ -170,43 +223,18 @@ class Session:
         for event in self.transcript.finish(offset):
             self.renderer.event(event)
 
-    def _closed_by_server(self, closed: Closed, pacer: Pacer):
+    def _closed_by_server(self, closed: Closed, sender: SenderState):
         log.info("< closed: %s", closed)
-        if not pacer.end_sent:
+        if not sender.ending:
             raise ConnectionFailed(f"the server closed the connection mid-stream ({closed}) "
-                                   f"after {pacer.seconds_sent:.1f} s of audio")
+                                   f"after {sender.seconds:.1f} s of audio")
         if closed.code != NORMAL_CLOSURE:
             raise ConnectionFailed(f"the server closed the connection before the end marker ({closed})")
         log.warning("the server closed the connection without an end marker")
 
-    def _check_deadline(self, pacer: Pacer):
-        if not pacer.finished or time.monotonic() < self._end_marker_due(pacer):
+    def _check_deadline(self, sender: SenderState):
+        due = self._end_marker_due(sender)
+        if due is None or time.monotonic() < due:
             return
         raise ConnectionFailed(f"no end marker from the server within {self.config.final_timeout:g} s "
                                "of the end of the audio")
-
-    def _progress_bar(self):
-        show = (self.env.stderr_isatty and not self.config.quiet and self.source.duration
-                and (self.config.output_path is not None or not self.env.stdout_isatty))
-        if not show:
-            return None
-        from tqdm import tqdm
-
-        return ProgressBar(tqdm(total=round(self.source.duration, 1), unit="s", file=self.env.stderr,
-                                leave=False, dynamic_ncols=True,
-                                bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} s [{elapsed}<{remaining}]"))
-
-
-class ProgressBar:
-    """Feeds absolute positions to tqdm, which counts increments."""
-
-    def __init__(self, bar):
-        self.bar = bar
-
-    def update(self, seconds: float):
-        position = round(min(seconds, self.bar.total), 1)
-        if position > self.bar.n:
-            self.bar.update(position - self.bar.n)
-
-    def close(self):
-        self.bar.close()

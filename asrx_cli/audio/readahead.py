@@ -1,68 +1,72 @@
-"""Decoding ahead of the sender, in a thread of its own."""
+"""The decoder thread: reads, converts and cuts the audio ahead of the sender.
+
+Decoding (libsndfile), conversion (numpy, soxr) and reading a pipe all run
+here, so that the sender's thread only sends and sleeps. libsndfile and soxr
+release the GIL, so a compressed file is decoded while frames go out.
+"""
 
 import queue
 import threading
-from typing import Callable, Iterator
-
-import numpy as np
+from typing import Iterable, Iterator
 
 from asrx_cli.audio.source import STOP_POLL_SECONDS
 
-DECODE_AHEAD_BLOCKS = 4
+_END = object()
 
 
 class ReadAhead:
-    """Calls `read()` in a thread of its own, up to `depth` blocks ahead of the consumer.
+    """Iterates `items` in a thread of its own, up to `depth` items ahead of the consumer.
 
-    libsndfile decodes without the GIL, so a compressed file is decoded while
-    the sender converts and sends the blocks before it. Iterating yields the
-    blocks in order until `read()` returns an empty one, and raises what
-    `read()` raised where it raised it. `close()` stops the thread and waits
-    for it, so the file may be closed after it.
+    A context manager: the thread starts in __enter__; __exit__ stops it and
+    waits for it, so the source may be closed after it. Iterating yields the
+    items in order and raises what the iterator raised where it raised it.
     """
 
-    def __init__(self, read: Callable[[], np.ndarray], depth: int = DECODE_AHEAD_BLOCKS):
-        self._read = read
-        self._blocks: "queue.Queue" = queue.Queue(depth)
+    def __init__(self, items: Iterable, depth: int):
+        self._items = items
+        self._queue: "queue.Queue" = queue.Queue(depth)
         self._stop = threading.Event()
+        self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, name="asrx-decoder", daemon=True)
+
+    def __enter__(self) -> "ReadAhead":
         self._thread.start()
+        return self
 
-    def _run(self):
-        try:
-            while not self._stop.is_set():
-                block = self._read()
-                self._put((block, None))
-                if not len(block):
-                    return
-        except Exception as exc:  # handed over in order, raised by the consumer
-            self._put((None, exc))
-
-    def _put(self, item):
-        while not self._stop.is_set():
-            try:
-                self._blocks.put(item, timeout=STOP_POLL_SECONDS)
-                return
-            except queue.Full:
-                continue
-
-    def __iter__(self) -> Iterator[np.ndarray]:
-        while True:
-            block, error = self._blocks.get()
-            if error is not None:
-                raise error
-            if not len(block):
-                return
-            yield block
-
-    def close(self):
+    def __exit__(self, *exc_info):
         self._stop.set()
         self._thread.join()
 
+    def _run(self):
+        try:
+            for item in self._items:
+                if not self._put((item, None)):
+                    return
+            self._put((_END, None))
+        except Exception as exc:  # handed over in order, raised by the consumer
+            self._put((_END, exc))
+        finally:
+            self._done.set()
 
-def until_empty(read: Callable[[], np.ndarray]) -> Iterator[np.ndarray]:
-    while True:
-        block = read()
-        if not len(block):
-            return
-        yield block
+    def _put(self, entry) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(entry, timeout=STOP_POLL_SECONDS)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self) -> Iterator:
+        while True:
+            try:
+                item, error = self._queue.get(timeout=STOP_POLL_SECONDS)
+            except queue.Empty:
+                if self._done.is_set() and self._queue.empty():
+                    return  # stopped before the end: nothing more will come
+                continue
+            if error is not None:
+                raise error
+            if item is _END:
+                return
+            yield item

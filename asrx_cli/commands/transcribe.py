@@ -5,6 +5,7 @@ import os
 import click
 
 from asrx_cli.config import DEFAULT_URL, RAW_SAMPLE_FORMATS, RawFormat, TranscribeConfig
+from asrx_cli.environment import Environment
 from asrx_cli.errors import EXIT_STATUS_HELP
 from asrx_cli.options import quiet_option, verbose_option
 
@@ -60,10 +61,9 @@ def transcribe(ctx, **options):
     # asrx does no linear algebra: one OpenBLAS thread instead of one per core
     # makes importing numpy (below) faster and spares the CPU its threads spin.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    from asrx_cli.environment import Environment
-    from asrx_cli.session import run_transcription
+    from asrx_cli.session import run_transcription  # numpy, soundfile, websocket-client: not for --help
 
-    return run_transcription(config, Environment.from_system())
+    return run_transcription(config, ctx.find_object(Environment))
 
 
 def build_transcribe_config(ctx, options) -> TranscribeConfig:
