@@ -14,7 +14,7 @@ import dataclasses
 import logging
 import threading
 import time
-from typing import Callable, Iterable, Iterator, Optional
+from typing import Callable, Iterable, Optional
 
 from asrx_cli.wire import BYTES_PER_SECOND
 
@@ -45,22 +45,6 @@ class Finished:
     end_sent: bool
     at: float  # monotonic clock
     error: Optional[BaseException] = None
-
-
-def rechunk(blocks: Iterable[bytes], size: int) -> Iterator[bytes]:
-    """Cut blocks of any length into frames of `size` bytes; the last may be shorter."""
-    buffer = bytearray()
-    for block in blocks:
-        if not buffer and len(block) == size:
-            yield bytes(block)
-            continue
-        buffer += block
-        whole = len(buffer) - len(buffer) % size
-        for start in range(0, whole, size):
-            yield bytes(buffer[start:start + size])
-        del buffer[:whole]
-    if buffer:
-        yield bytes(buffer)
 
 
 class Pacer:

@@ -23,22 +23,25 @@ import time
 from typing import Optional
 
 from asrx_cli.audio import AudioSource, open_source
-from asrx_cli.audio.readahead import ReadAhead
+from asrx_cli.audio.readahead import ReadAhead, cut_frames
 from asrx_cli.config import TranscribeConfig, is_loopback
 from asrx_cli.connection import Closed, Connection, check_url
 from asrx_cli.environment import Environment
 from asrx_cli.errors import AudioError, ConnectionFailed, ExitStatus, Interrupted, UsageError
 from asrx_cli.logs import setup_logging
-from asrx_cli.pacer import Ending, Finished, Pacer, rechunk
+from asrx_cli.pacer import Ending, Finished, Pacer
 from asrx_cli.progress import progress_bar
 from asrx_cli.protocol import EndOfProcess, Ignored, Transcript
 from asrx_cli.render import Renderer, make_renderer
 
 log = logging.getLogger("asrx")
 
-POLL_SECONDS = 0.25  # how often the receiver looks up from an idle socket
+# How often the receiver looks up from an idle socket to hear from the sender:
+# often enough for a progress bar, else seldom (each wake-up costs CPU).
+POLL_SECONDS = 1.0
+PROGRESS_POLL_SECONDS = 0.25
 NORMAL_CLOSURE = 1000
-READ_AHEAD_SECONDS = 4  # frames the decoder may hold ready for the sender
+READ_AHEAD_BLOCKS = 4  # blocks of frames the decoder may hold ready for the sender
 
 
 def run_transcription(config: TranscribeConfig, env: Environment) -> int:
@@ -156,9 +159,9 @@ class Session:
                                      self.config.connect_timeout)
         bar = progress_bar(self.config, self.env, self.source.duration)
         sender = SenderState(bar.update if bar else None)
-        depth = max(1, READ_AHEAD_SECONDS * 1000 // self.config.chunk_ms)
+        self.poll_seconds = PROGRESS_POLL_SECONDS if bar else POLL_SECONDS
         try:
-            with ReadAhead(rechunk(self.source.blocks, self.config.chunk_bytes), depth) as frames, \
+            with ReadAhead(cut_frames(self.source.blocks, self.config.chunk_bytes), READ_AHEAD_BLOCKS) as frames, \
                     Pacer(frames, connection.send_audio, connection.send_end_of_stream,
                           self.config.effective_speed, self.interrupt.stop, sender.news.put):
                 try:
@@ -202,8 +205,8 @@ class Session:
     def _wait_time(self, sender: SenderState) -> float:
         due = self._end_marker_due(sender)
         if due is None:
-            return POLL_SECONDS
-        return min(POLL_SECONDS, max(due - time.monotonic(), 0.0))
+            return self.poll_seconds
+        return min(self.poll_seconds, max(due - time.monotonic(), 0.0))
 
     def _handle_frame(self, frame, offset: float) -> bool:
         """Render a frame; True once the end marker has come."""

@@ -4,9 +4,9 @@ import threading
 
 import pytest
 
-from asrx_cli.audio.readahead import ReadAhead
+from asrx_cli.audio.readahead import ReadAhead, cut_frames
 from asrx_cli.errors import AudioError
-from asrx_cli.pacer import Ending, Finished, Pacer, Sent, rechunk
+from asrx_cli.pacer import Ending, Finished, Pacer, Sent
 
 
 class SimulatedTime:
@@ -22,6 +22,11 @@ class SimulatedTime:
         self.now += seconds
 
 
+def flat(batches):
+    for batch in batches:
+        yield from batch
+
+
 class Recorder:
     """The connection's and the main thread's side of a pacer: what was sent, what was reported."""
 
@@ -29,7 +34,7 @@ class Recorder:
         self.sent, self.ends, self.news = [], [], []
 
     def pacer(self, blocks, speed=0.0, stop=None, chunk_bytes=1024, send=None, **timing):
-        return Pacer(rechunk(blocks, chunk_bytes), send or self.sent.append, lambda: self.ends.append("end"),
+        return Pacer(flat(cut_frames(blocks, chunk_bytes)), send or self.sent.append, lambda: self.ends.append("end"),
                      speed, stop or threading.Event(), self.news.append, **timing)
 
     @property
@@ -119,7 +124,7 @@ def test_stop_request_ends_the_stream_early():
 
 def test_the_decoder_thread_hands_frames_over_in_order_then_the_error_where_it_came():
     def blocks():
-        yield from (bytes([n]) * 1024 for n in range(10))
+        yield from ([bytes([n]) * 1024] for n in range(10))
         raise AudioError("x.flac: decoding failed after 0.32 s")
 
     got = []
@@ -133,7 +138,7 @@ def test_the_decoder_thread_hands_frames_over_in_order_then_the_error_where_it_c
 def test_the_decoder_thread_stops_while_its_consumer_has_gone():
     def endless():
         while True:
-            yield b"\0" * 1024
+            yield [b"\0" * 1024]
 
     with ReadAhead(endless(), depth=2) as frames:
         next(iter(frames))
