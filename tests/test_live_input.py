@@ -185,3 +185,11 @@ def test_input_usage_errors(args, message):
     result = run_cli(["transcribe", "--url", "ws://127.0.0.1:9/asrx", *args])
     assert result.exit_code == 2 and result.stdout == ""
     assert message in result.stderr
+
+
+def test_the_config_file_may_name_the_input_device(server, tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text('device = "USB"\n')
+    path = write_audio(tmp_path / "in.wav", noise(0.3), 16000)
+    result = transcribe(server, path, "--speed", "0", env={"ASRX_CONFIG": str(config)})
+    assert result.exit_code == 0, result.stderr  # a default for --mic, harmless for a file

@@ -7,7 +7,7 @@ sounddevice is imported here only, and only when a command needs a device:
 import dataclasses
 from typing import List, Optional
 
-from asrx_cli.errors import UsageError
+from asrx_cli.errors import AudioError, UsageError
 
 PORTAUDIO_MISSING = ("the microphone needs the PortAudio library, which is not installed "
                      "(Debian/Ubuntu: apt install libportaudio2; elsewhere: pip install sounddevice)")
@@ -44,6 +44,13 @@ class InputDevice:
 
 
 def input_devices(sd) -> List[InputDevice]:
+    try:
+        return _query_input_devices(sd)
+    except sd.PortAudioError as exc:
+        raise AudioError(f"PortAudio cannot list the input devices: {exc}") from None
+
+
+def _query_input_devices(sd) -> List[InputDevice]:
     hostapis = sd.query_hostapis()
     default = _default_input(sd)
     return [
