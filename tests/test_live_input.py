@@ -63,6 +63,8 @@ def test_the_wire_format_is_asked_for_first_then_the_device_s_own():
     usb = DEVICES[1]
     assert capture_settings(usb, lambda rate, channels: True) == (16000, 1)
     assert capture_settings(usb, lambda rate, channels: rate == 48000) == (48000, 1)
+    stereo = DEVICES[0]
+    assert capture_settings(stereo, lambda rate, channels: rate == 44100) == (44100, 2)  # downmixed by asrx
     stereo_only = DEVICES[0]
     assert capture_settings(stereo_only, lambda rate, channels: (rate, channels) == (44100, 2)) == (44100, 2)
     with pytest.raises(Exception, match="accepts neither"):

@@ -27,7 +27,8 @@ LevelCallback = Callable[[str, float], None]
 
 def capture_settings(device: InputDevice, accepts: Callable[[int, int], bool]) -> Tuple[int, int]:
     """(rate, channels) to open the device with: the wire's format where it is offered."""
-    candidates = [(SAMPLE_RATE, 1), (device.default_rate, 1), (device.default_rate, min(device.channels, 2)),
+    # Stereo at most: averaging the silent inputs of a many-channel interface would only lower the level.
+    candidates = [(SAMPLE_RATE, 1), (device.default_rate, min(device.channels, 2)), (device.default_rate, 1),
                   (device.default_rate, device.channels)]
     for rate, channels in candidates:
         if accepts(rate, channels):
@@ -65,6 +66,9 @@ class Capture:
 
     def __init__(self, stream, name: str, rate: int, exact: bool, stop: threading.Event,
                  on_level: Optional[LevelCallback]):
+        import sounddevice  # already loaded: the stream is its
+
+        self.device_error = sounddevice.PortAudioError
         self.stream = stream
         self.name = name
         self.frames_per_read = max(1, int(rate * BLOCK_SECONDS))
@@ -86,11 +90,9 @@ class Capture:
                 log.warning("%d input overflow(s): %s", self.overflows, OVERFLOW_EFFECT)
 
     def _read(self) -> np.ndarray:
-        import sounddevice
-
         try:
             frames, overflowed = self.stream.read(self.frames_per_read)
-        except sounddevice.PortAudioError as exc:
+        except self.device_error as exc:
             raise AudioError(f"reading input device {self.name!r} failed: {exc}") from None
         if overflowed:
             self.overflows += 1
