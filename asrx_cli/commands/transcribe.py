@@ -13,7 +13,7 @@ OUTPUT_FORMATS = ("text", "json", "raw")
 
 
 @click.command(epilog=EXIT_STATUS_HELP)
-@click.argument("audio", metavar="AUDIO", required=False)
+@click.argument("audio", metavar="[AUDIO]", required=False)
 @click.option("--url", envvar="ASRX_URL", show_envvar=True, default=DEFAULT_URL, show_default=True,
               help="WebSocket URL of the ASRX server.")
 @click.option("--api-key", envvar="ASRX_API_KEY", show_envvar=True, metavar="KEY",
