@@ -15,12 +15,13 @@ already received are written out first.
 """
 
 import contextlib
+import dataclasses
 import logging
 import queue
 import signal
 import threading
 import time
-from typing import Optional
+from typing import Callable, ContextManager, Iterator, Optional, TextIO
 
 from asrx_cli.audio import AudioSource
 from asrx_cli.audio.inputs import open_input
@@ -48,6 +49,13 @@ READ_AHEAD_BLOCKS = 4  # blocks of frames the decoder may hold ready for the sen
 
 
 def run_transcription(config: TranscribeConfig, env: Environment) -> int:
+    prepare(config, env)
+    transcribe_input(config, env, InterruptFlag(), lambda: open_output(config.output_path, env))
+    return ExitStatus.SUCCESS
+
+
+def prepare(config: TranscribeConfig, env: Environment):
+    """Logging, and the checks every run makes before it opens anything."""
     setup_logging(env.stderr, config.verbose, config.quiet, secrets=[config.api_key])
     host = check_url(config.url)
     if not config.api_key:
@@ -56,13 +64,22 @@ def run_transcription(config: TranscribeConfig, env: Environment) -> int:
         log.warning("the API key travels unencrypted to %s over ws://; use wss://", host)
     if config.reads_stdin and env.stdin_isatty:
         raise UsageError("stdin is a terminal: pipe audio into `asrx transcribe -`, or give a file")
-    interrupt = InterruptFlag()
+
+
+def transcribe_input(config: TranscribeConfig, env: Environment, interrupt: "InterruptFlag",
+                     output: Callable[[], ContextManager[TextIO]],
+                     on_audio: Optional[Callable[[int], None]] = None):
+    """Transcribe the input `config` names into the stream `output()` opens once the input is open.
+
+    `on_audio(n)` hears of every n bytes of 16 kHz audio read, from the decoder thread.
+    """
     meter = _level_meter(config, env)
     source = open_input(config, env.stdin, interrupt.stop, meter.show if meter else None)
     log.info("audio: %s", source.description)
+    if on_audio is not None:
+        source = dataclasses.replace(source, blocks=_counted(source.blocks, on_audio))
     try:
-        with open_output(config.output_path, env) as out, recording(config.save_audio) as recorder, \
-                interrupt.installed():
+        with output() as out, recording(config.save_audio) as recorder, interrupt.installed():
             renderer = make_renderer(
                 config.output_format, out, live=_is_live(config, env),
                 partials=config.partials, columns=env.columns,
@@ -72,7 +89,15 @@ def run_transcription(config: TranscribeConfig, env: Environment) -> int:
             Session(config, env, source, renderer, interrupt, recorder).run()
     finally:
         source.close()
-    return ExitStatus.SUCCESS
+
+
+def _counted(blocks: Iterator[bytes], on_audio: Callable[[int], None]) -> Iterator[bytes]:
+    try:
+        for block in blocks:
+            on_audio(len(block))
+            yield block
+    finally:
+        blocks.close()
 
 
 def _level_meter(config: TranscribeConfig, env: Environment) -> Optional[LevelMeter]:
