@@ -9,7 +9,7 @@ import dataclasses
 import ipaddress
 import os
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 from asrx_cli.errors import UsageError
 from asrx_cli.wire import BYTES_PER_SECOND, SAMPLE_RATE
@@ -31,6 +31,7 @@ TRANSCRIBE_KEYS = {
     "final_timeout": (int, float),
     "connect_timeout": (int, float),
     "device": (str, int),
+    "jobs": int,
 }
 SERVE_TABLE = "serve"
 
@@ -65,6 +66,11 @@ class TranscribeConfig:
     device: Optional[str] = None  # input device: index or part of its name; None for the default
     duration: Optional[float] = None  # stop after this many seconds of audio
     save_audio: Optional[str] = None  # WAV file that receives the audio sent
+    inputs: Tuple[str, ...] = ()  # every AUDIO given: files and directories
+    batch: bool = False  # several inputs, a directory or an output directory
+    jobs: int = 1  # files transcribed at once
+    output_dir: Optional[str] = None  # one output per input, in this directory
+    overwrite: bool = False  # redo inputs whose output in output_dir is complete
 
     @property
     def reads_stdin(self) -> bool:
