@@ -130,6 +130,8 @@ class InterruptFlag:
     def __init__(self):
         self.stop = threading.Event()
         self.pressed = False
+        # The second press, for a session whose receiver is not the main thread (a batch's).
+        self.abandon = threading.Event()
 
     def _handle(self, signum, frame):
         # Only flags here; the second press gets Python's default (KeyboardInterrupt).
@@ -226,6 +228,8 @@ class Session:
             sender.update()
             if sender.unexpected_error is not None:
                 raise sender.unexpected_error
+            if self.interrupt.abandon.is_set():
+                raise Interrupted(f"interrupted again after {sender.seconds:.1f} s of audio")
             frame = connection.recv(self._wait_time(sender))
             sender.update()
             if isinstance(frame, Closed):

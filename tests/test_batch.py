@@ -168,6 +168,21 @@ def test_two_inputs_that_would_share_an_output_are_refused(server, tmp_path):
     assert server.records == []
 
 
+def test_a_file_without_words_gets_an_empty_complete_output(server, tmp_path):
+    path = good(tmp_path, "quiet.wav", 0.5, 1)
+    result = transcribe(server, "--speed", "0", "--output-dir", tmp_path / "out", path)
+    assert (result.exit_code, result.stderr) == (0, "asrx: 1 transcribed\n")
+    assert files_in(tmp_path / "out") == {"quiet.txt": ""}
+
+
+def test_an_output_dir_that_cannot_be_made_is_a_usage_error(server, tmp_path):
+    path = good(tmp_path, "a.wav", 0.5, 1)
+    (tmp_path / "file").write_text("")
+    result = transcribe(server, "--output-dir", tmp_path / "file" / "out", path)
+    assert result.exit_code == 2
+    assert result.stderr == f"asrx: error: cannot create {tmp_path / 'file' / 'out'}: Not a directory\n"
+
+
 def test_jobs_come_from_the_environment(make_server, corpus, tmp_path):
     server = make_server(HEARD)
     transcribe(server, "--speed", "4", "--output-dir", tmp_path / "out", *corpus["args"],

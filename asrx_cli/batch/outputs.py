@@ -3,8 +3,8 @@
 An output file is written as NAME.partial and renamed to NAME once its
 transcript is complete, so a file with the final name is always complete and
 a run that is interrupted, even killed, never leaves one that looks so. What
-an incomplete run received stays in NAME.partial (unless nothing came); the
-next run writes the file again.
+an incomplete run received stays in NAME.partial (created by the first line
+received); the next run writes the file again.
 
 On stdout, the lines of every file pass through one lock, a whole line at a
 time, each marked with the file it belongs to.
@@ -25,18 +25,44 @@ def output_file(item: Item):
     """The stream of `item`'s transcript in --output-dir: renamed into place if the block completes."""
     try:
         os.makedirs(os.path.dirname(item.output) or ".", exist_ok=True)
-        out = open(item.partial, "w", encoding="utf-8")
     except OSError as exc:
-        raise UsageError(f"cannot write {item.partial}: {exc.strerror}") from None
+        raise UsageError(f"cannot create {os.path.dirname(item.output)}: {exc.strerror}") from None
+    out = PartialFile(item.partial)
     try:
-        with out:
-            yield out
-    except BaseException:
-        with contextlib.suppress(OSError):
-            if os.path.getsize(item.partial) == 0:
-                os.remove(item.partial)
-        raise
+        yield out
+    finally:
+        out.close()
+    if not out.opened:
+        out.write("")  # nothing was said: the complete transcript is empty
+        out.close()
     os.replace(item.partial, item.output)
+
+
+class PartialFile:
+    """NAME.partial, created by the first write: a run that receives nothing leaves nothing."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.file = None
+        self.opened = False
+
+    def write(self, text: str):
+        if self.file is None:
+            try:
+                self.file = open(self.path, "w", encoding="utf-8")
+            except OSError as exc:
+                raise UsageError(f"cannot write {self.path}: {exc.strerror}") from None
+            self.opened = True
+        self.file.write(text)
+
+    def flush(self):
+        if self.file is not None:
+            self.file.flush()
+
+    def close(self):
+        if self.file is not None:
+            self.file.close()
+            self.file = None
 
 
 class SharedLines:

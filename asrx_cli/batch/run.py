@@ -23,19 +23,25 @@ from asrx_cli.batch.progress import batch_bar
 from asrx_cli.batch.summary import STOPS_THE_BATCH, Outcome, Result, exit_status, summary_line
 from asrx_cli.config import TranscribeConfig
 from asrx_cli.environment import Environment
-from asrx_cli.errors import AsrxError, ExitStatus, Interrupted, OutputClosed
+from asrx_cli.errors import AsrxError, ExitStatus, Interrupted, OutputClosed, UsageError
 from asrx_cli.session import InterruptFlag, prepare, transcribe_input
 from asrx_cli.wire import BYTES_PER_SECOND
 
 log = logging.getLogger("asrx")
 
 DRAW_SECONDS = 0.25  # how often the main thread redraws the bar while it waits
-LAST_LINE_WAIT = 1.0  # on a second Ctrl-C, how long to let a line being written finish
+ABANDON_SECONDS = 3.0  # on a second Ctrl-C, the longest wait for the sessions to end
+LAST_LINE_WAIT = 1.0  # then, how long to let a line being written finish
 
 
 def run_batch(config: TranscribeConfig, env: Environment) -> int:
     prepare(config, env)
     items = plan(config)
+    if config.output_dir is not None:
+        try:
+            os.makedirs(config.output_dir, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot create {config.output_dir}: {exc.strerror}") from None
     done_before = [item for item in items if not config.overwrite and item.output and os.path.exists(item.output)]
     for item in done_before:
         log.info("%s: already done (%s)", item.path, item.output)
@@ -80,7 +86,7 @@ class Batch:
                 futures = {pool.submit(self._transcribe, index): index for index in range(len(self.items))}
                 self._wait(futures, bar)
             except KeyboardInterrupt:
-                self._exit_at_once(bar)
+                self._abandon(futures, bar)
             finally:
                 if bar:
                     bar.close()
@@ -136,10 +142,21 @@ class Batch:
         log.info("%s: failed: %s", item.path, error.message)
         return Outcome(item, Result.FAILED, error)
 
-    def _exit_at_once(self, bar):
-        """The second Ctrl-C. Workers would finish their sessions first: leave without them."""
-        # Not in the middle of a line on stdout; outputs not complete keep their .partial name.
-        self.lines.lock.acquire(timeout=LAST_LINE_WAIT)
+    def _abandon(self, futures: Dict[Future, int], bar):
+        """The second Ctrl-C: every session ends now, keeping what came, as a single run's does."""
+        self.stopping.set()
+        for stop in self.job_stops:
+            stop.abandon.set()
+        try:
+            _, pending = wait(futures, ABANDON_SECONDS)
+        except KeyboardInterrupt:
+            pending = True
+        if pending:  # a worker stuck on a connection or a stalled reader of stdout
+            self._exit_now(bar)
+
+    def _exit_now(self, bar):
+        """Leave without the workers; outputs not complete keep their .partial name."""
+        self.lines.lock.acquire(timeout=LAST_LINE_WAIT)  # not in the middle of a line on stdout
         if bar:
             bar.close()
         with contextlib.suppress(OSError, ValueError):
