@@ -183,11 +183,27 @@ def test_an_output_dir_that_cannot_be_made_is_a_usage_error(server, tmp_path):
     assert result.stderr == f"asrx: error: cannot create {tmp_path / 'file' / 'out'}: Not a directory\n"
 
 
-def test_jobs_come_from_the_environment(make_server, corpus, tmp_path):
+def four_files(tmp_path):
+    return [good(tmp_path, f"four/{index}.wav", 1.0, index) for index in range(4)]
+
+
+def test_jobs_come_from_the_environment(make_server, tmp_path):
     server = make_server(HEARD)
-    transcribe(server, "--speed", "4", "--output-dir", tmp_path / "out", *corpus["args"],
-               env={"ASRX_JOBS": "2"})
+    result = transcribe(server, "--speed", "4", *four_files(tmp_path), env={"ASRX_JOBS": "2"})
+    assert result.exit_code == 0
     assert server.most_open_sessions == 2
+
+
+def test_jobs_come_from_the_config_file_and_the_command_line_wins(make_server, tmp_path):
+    config = tmp_path / "xdg-config" / "asrx" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text("jobs = 3\n")
+    server = make_server(HEARD)
+    assert transcribe(server, "--speed", "4", *four_files(tmp_path)).exit_code == 0
+    assert server.most_open_sessions == 3
+    other = make_server(HEARD)
+    assert transcribe(other, "--speed", "4", "-j", "1", *four_files(tmp_path)).exit_code == 0
+    assert other.most_open_sessions == 1
 
 
 ITEM = Item("calls/x.wav", None, 1.0)
