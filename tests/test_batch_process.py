@@ -98,6 +98,17 @@ def test_second_ctrl_c_leaves_a_worker_stuck_in_the_handshake(folder, tmp_path):
     assert files_in(tmp_path / "out") == {}
 
 
+def test_a_batch_piped_into_head_ends_quietly_with_141(make_server, folder):
+    server = make_server(HEARD)
+    result = subprocess.run(
+        ["bash", "-c", f'"{ASRX}" transcribe --url {server.url} --speed 4 "{folder}" | head -1; '
+                       'echo "asrx: ${PIPESTATUS[0]}" >&2'],
+        env=subprocess_env(), capture_output=True, timeout=30)
+    assert result.stdout == f"{folder}/0/0.wav: listening\n".encode()
+    assert result.stderr == b"asrx: 141\n"  # no summary, nothing else
+    assert len(server.records) < 6  # the files after the closed pipe were not started
+
+
 def test_one_progress_bar_for_the_whole_batch_on_a_terminal(make_server, tmp_path):
     server = make_server(HEARD)
     paths = [good(tmp_path, "a.wav", 1.0, 1), good(tmp_path, "b.wav", 1.0, 2)]

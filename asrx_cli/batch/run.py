@@ -77,9 +77,10 @@ class Batch:
         self.stopping = threading.Event()  # no new file starts: Ctrl-C, or a failure all would meet
         self.job_stops = [JobStop() for _ in items]
         self.audio_read: "queue.SimpleQueue" = queue.SimpleQueue()  # (index, bytes) from the decoders
+        self.bar = batch_bar(config, env, sum(item.duration for item in items), len(items))
 
     def run(self) -> List[Outcome]:
-        bar = batch_bar(self.config, self.env, sum(item.duration for item in self.items), len(self.items))
+        bar = self.bar
         futures: Dict[Future, int] = {}
         with self.interrupt.installed(), ThreadPoolExecutor(self.config.jobs, "asrx-job") as pool:
             try:
@@ -124,9 +125,10 @@ class Batch:
             return Outcome(item, Result.NOT_STARTED)
         config = dataclasses.replace(self.config, audio=item.path, inputs=(item.path,), batch=False)
         output = (lambda: output_file(item)) if item.output else (lambda: self.lines.stream(item))
+        # Only a bar reads the news of audio read: without one, it would pile up.
+        on_audio = (lambda size: self.audio_read.put((index, size))) if self.bar else None
         try:
-            transcribe_input(config, self.job_env, self.job_stops[index], output,
-                             on_audio=lambda size: self.audio_read.put((index, size)))
+            transcribe_input(config, self.job_env, self.job_stops[index], output, on_audio=on_audio)
         except Interrupted:
             return Outcome(item, Result.INTERRUPTED)
         except AsrxError as exc:
