@@ -116,6 +116,8 @@ def test_json_events_of_a_batch_carry_their_file(make_server, tmp_path):
     assert finals == {(paths[0], "listening"), (paths[0], "heard 1.00 s"),
                       (paths[1], "listening"), (paths[1], "heard 0.75 s")}
     assert result.stderr == "asrx: 2 transcribed\n"
+    quiet = transcribe(server, "-q", "--json", "--speed", "0", *paths)
+    assert (quiet.exit_code, quiet.stderr) == (0, "")
 
 
 def test_an_api_key_refused_stops_the_whole_batch(make_server, corpus, tmp_path):

@@ -8,7 +8,8 @@ from asrx_cli.environment import Environment
 
 def batch_bar(config: TranscribeConfig, env: Environment, total_seconds: float, files: int):
     """A bar on a terminal stderr, unless the transcripts are drawn on the same terminal."""
-    show = env.stderr_isatty and not config.quiet and (config.output_dir is not None or not env.stdout_isatty)
+    show = (env.stderr_isatty and not config.quiet and total_seconds >= 1
+            and (config.output_dir is not None or not env.stdout_isatty))
     if not show:
         return None
     from tqdm import tqdm  # only when a bar is drawn: tqdm costs start-up time
