@@ -6,7 +6,8 @@ import re
 import pytest
 
 from asrx_cli.batch.outputs import mark_json, mark_text
-from asrx_cli.batch.plan import Item
+from asrx_cli.batch.plan import Item, plan
+from asrx_cli.config import TranscribeConfig
 from asrx_cli.batch.summary import Outcome, Result, exit_status, summary_line
 from asrx_cli.errors import AudioError, AuthError, ConnectionFailed
 from tests.conftest import noise, write_audio
@@ -206,6 +207,15 @@ def test_jobs_come_from_the_config_file_and_the_command_line_wins(make_server, t
     other = make_server(HEARD)
     assert transcribe(other, "--speed", "4", "-j", "1", *four_files(tmp_path)).exit_code == 0
     assert other.most_open_sessions == 1
+
+
+def test_a_directory_is_planned_in_sorted_order_keeping_its_layout(tmp_path):
+    for name in ("b.wav", "a/c.flac", "a.wav", "a/.d.wav", ".e/f.wav"):
+        good(tmp_path, f"in/{name}", 0.5, 1)
+    config = TranscribeConfig(audio=None, inputs=(str(tmp_path / "in"), str(tmp_path / "in" / "b.wav")),
+                              output_dir="out", output_format="json")
+    assert [(os.path.relpath(i.path, tmp_path), i.output, i.duration) for i in plan(config)] == [
+        ("in/a.wav", "out/a.jsonl", 0.5), ("in/a/c.flac", "out/a/c.jsonl", 0.5), ("in/b.wav", "out/b.jsonl", 0.5)]
 
 
 ITEM = Item("calls/x.wav", None, 1.0)
