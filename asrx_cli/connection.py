@@ -41,6 +41,10 @@ def check_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("ws", "wss") or not parts.hostname:
         raise UsageError(f"invalid URL {url!r}: expected ws://HOST/PATH or wss://HOST/PATH")
+    try:
+        parts.port
+    except ValueError as exc:  # "Port out of range 0-65535", "Port could not be cast..."
+        raise UsageError(f"invalid URL {url!r}: {str(exc)[0].lower()}{str(exc)[1:]}") from None
     return parts.hostname
 
 

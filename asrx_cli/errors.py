@@ -48,6 +48,13 @@ class UsageError(AsrxError):
     exit_status = ExitStatus.USAGE
 
 
+class OutputFailed(UsageError):
+    """The transcript cannot be written (a full disk, an I/O error)."""
+
+    def __init__(self, reason: str):
+        super().__init__(f"cannot write the transcript: {reason}")
+
+
 class AudioError(AsrxError):
     """The audio cannot be read, or is not audio, or is empty or truncated."""
 

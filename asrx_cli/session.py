@@ -16,7 +16,7 @@ from asrx_cli.audio import AudioSource, open_source
 from asrx_cli.config import TranscribeConfig, is_loopback
 from asrx_cli.connection import Closed, Connection, check_url
 from asrx_cli.environment import Environment
-from asrx_cli.errors import AudioError, ConnectionFailed, ExitStatus, Interrupted, UsageError
+from asrx_cli.errors import AudioError, ConnectionFailed, ExitStatus, Interrupted, OutputFailed, UsageError
 from asrx_cli.logs import setup_logging
 from asrx_cli.pacer import Pacer
 from asrx_cli.protocol import EndOfProcess, Ignored, Transcript
@@ -65,8 +65,16 @@ def open_output(path: Optional[str], env: Environment):
         out = open(path, "w", encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror}") from None
-    with out:
+    try:
         yield out
+    except BaseException:
+        with contextlib.suppress(OSError):  # the error on its way says what went wrong
+            out.close()
+        raise
+    try:
+        out.close()
+    except OSError as exc:
+        raise OutputFailed((exc.strerror or str(exc)).lower()) from None
 
 
 class InterruptFlag:
