@@ -11,6 +11,7 @@ import threading
 import time
 from typing import Callable, Iterable, Iterator, Optional
 
+from asrx_cli.errors import AudioError
 from asrx_cli.wire import BYTES_PER_SECOND, END_OF_STREAM
 
 log = logging.getLogger("asrx")
@@ -21,17 +22,23 @@ STOP_CHECK_SECONDS = 0.05  # the longest sleep before the sender looks at the st
 def rechunk(blocks: Iterable[bytes], size: int) -> Iterator[bytes]:
     """Cut blocks of any length into frames of `size` bytes; the last may be shorter."""
     buffer = bytearray()
-    for block in blocks:
-        if not buffer and len(block) == size:
-            yield bytes(block)
-            continue
-        buffer += block
-        whole = len(buffer) - len(buffer) % size
-        for start in range(0, whole, size):
-            yield bytes(buffer[start:start + size])
-        del buffer[:whole]
+    failure = None
+    try:
+        for block in blocks:
+            if not buffer and len(block) == size:
+                yield bytes(block)
+                continue
+            buffer += block
+            whole = len(buffer) - len(buffer) % size
+            for start in range(0, whole, size):
+                yield bytes(buffer[start:start + size])
+            del buffer[:whole]
+    except AudioError as exc:  # truncated audio: what was read before still goes out
+        failure = exc
     if buffer:
         yield bytes(buffer)
+    if failure is not None:
+        raise failure
 
 
 class Pacer:

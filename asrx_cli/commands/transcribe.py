@@ -4,7 +4,8 @@ import os
 
 import click
 
-from asrx_cli.config import DEFAULT_URL, RAW_SAMPLE_FORMATS, RawFormat, TranscribeConfig
+from asrx_cli.config import (DEFAULT_URL, MAX_CHANNELS, MAX_SAMPLE_RATE, RAW_SAMPLE_FORMATS, RawFormat,
+                             TranscribeConfig)
 from asrx_cli.errors import EXIT_STATUS_HELP
 from asrx_cli.options import quiet_option, verbose_option
 
@@ -26,9 +27,9 @@ OUTPUT_FORMATS = ("text", "json", "raw")
                                 "[default: 1 for files, 0 for stdin]")
 @click.option("--chunk-ms", envvar="ASRX_CHUNK_MS", show_envvar=True, default=32, show_default=True,
               type=click.IntRange(1, 10000), metavar="MS", help="Audio sent per WebSocket frame.")
-@click.option("--raw-rate", type=click.IntRange(min=1), default=16000, show_default=True,
+@click.option("--raw-rate", type=click.IntRange(1, MAX_SAMPLE_RATE), default=16000, show_default=True,
               metavar="HZ", help="Sample rate of headerless input (.pcm, .raw, stdin).")
-@click.option("--raw-channels", type=click.IntRange(1, 64), default=1, show_default=True,
+@click.option("--raw-channels", type=click.IntRange(1, MAX_CHANNELS), default=1, show_default=True,
               metavar="N", help="Channels of headerless input.")
 @click.option("--raw-format", type=click.Choice(RAW_SAMPLE_FORMATS), default="s16le",
               show_default=True, help="Sample format of headerless input.")
