@@ -34,6 +34,7 @@ TRANSCRIBE_KEYS = {
     "chunk_ms": int,
     "final_timeout": (int, float),
     "connect_timeout": (int, float),
+    "send_timeout": (int, float),
 }
 SERVE_TABLE = "serve"
 
@@ -64,6 +65,7 @@ class TranscribeConfig:
     verbose: bool = False
     final_timeout: float = 10.0
     connect_timeout: float = 10.0
+    send_timeout: float = 10.0
 
     @property
     def reads_stdin(self) -> bool:

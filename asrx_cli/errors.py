@@ -73,6 +73,10 @@ class ConnectionFailed(AsrxError):
     exit_status = ExitStatus.CONNECTION
 
 
+class ServerStalled(ConnectionFailed):
+    """The server stopped taking data: nothing more will come of this connection."""
+
+
 class OutputClosed(AsrxError):
     """Whoever reads our stdout has gone away (`asrx ... | head -1`)."""
 

@@ -16,7 +16,8 @@ from asrx_cli.audio import AudioSource, open_source
 from asrx_cli.config import TranscribeConfig, is_loopback
 from asrx_cli.connection import Closed, Connection, check_url
 from asrx_cli.environment import Environment
-from asrx_cli.errors import AudioError, ConnectionFailed, ExitStatus, Interrupted, OutputFailed, UsageError
+from asrx_cli.errors import (AudioError, ConnectionFailed, ExitStatus, Interrupted, OutputFailed, ServerStalled,
+                             UsageError)
 from asrx_cli.logs import setup_logging
 from asrx_cli.pacer import Pacer
 from asrx_cli.protocol import EndOfProcess, Ignored, Transcript
@@ -114,7 +115,7 @@ class Session:
 
     def run(self):
         connection = Connection.open(self.config.url, self.config.api_key, self.config.ca_file,
-                                     self.config.connect_timeout)
+                                     self.config.connect_timeout, self.config.send_timeout)
         progress = self._progress_bar()
         try:
             pacer = Pacer(self.source.blocks, connection.send_audio, connection.send_json,
@@ -129,6 +130,9 @@ class Session:
                 finally:
                     self._flush(pacer.seconds_sent)  # however it ends, the open sentence is kept
                     self.renderer.close()
+        except BaseException:
+            connection.abort()  # a second Ctrl-C while the sender is stopping: no polite close
+            raise
         finally:
             if progress:
                 progress.close()
@@ -138,18 +142,17 @@ class Session:
 
     def _receive(self, connection: Connection, pacer: Pacer):
         while True:
-            if pacer.error is not None and not isinstance(pacer.error, (AudioError, ConnectionFailed)):
-                raise pacer.error
+            if pacer.error is not None and (isinstance(pacer.error, ServerStalled)
+                                            or not isinstance(pacer.error, (AudioError, ConnectionFailed))):
+                raise pacer.error  # no answer can come: end now, not at the end-marker deadline
             frame = connection.recv(self._wait_time(pacer))
             offset = pacer.seconds_sent
             if isinstance(frame, Closed):
                 self._closed_by_server(frame, pacer)
                 return
-            if frame is None:
-                self._check_deadline(pacer)
-                continue
-            if self._handle_frame(frame, offset):
+            if frame is not None and self._handle_frame(frame, offset):
                 return
+            self._check_deadline(pacer)  # after every frame too: a stream of other frames is no answer
 
     def _end_marker_due(self, pacer: Pacer) -> float:
         """When the end marker is overdue (monotonic clock), once the sender has finished."""

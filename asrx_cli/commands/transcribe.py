@@ -46,7 +46,10 @@ OUTPUT_FORMATS = ("text", "json", "raw")
               help="How long to wait for the end marker after the audio is sent.")
 @click.option("--connect-timeout", envvar="ASRX_CONNECT_TIMEOUT", show_envvar=True, default=10.0,
               show_default=True, type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
-              help="How long to wait for the connection and handshake.")
+              help="How long to wait for the connection and handshake, all of it.")
+@click.option("--send-timeout", envvar="ASRX_SEND_TIMEOUT", show_envvar=True, default=10.0,
+              show_default=True, type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="How long a send may wait on a server that takes no data before the run fails.")
 @quiet_option()
 @verbose_option
 @click.pass_context
@@ -93,4 +96,5 @@ def build_transcribe_config(ctx, options) -> TranscribeConfig:
         verbose=options["verbose"],
         final_timeout=options["final_timeout"],
         connect_timeout=options["connect_timeout"],
+        send_timeout=options["send_timeout"],
     )
