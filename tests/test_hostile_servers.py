@@ -14,25 +14,11 @@ import pytest
 
 from tests.conftest import API_KEY, noise, write_audio
 from tests.helpers import ASRX, run_cli, subprocess_env
-from tests.rawserver import PING, TEXT, RawServer, frame, trickle
+from tests.rawserver import PING, TEXT, frame, trickle
 
 pytestmark = pytest.mark.skipif(not os.path.exists(ASRX), reason=f"asrx is not installed at {ASRX}")
 
 SLACK = 5.0  # seconds beyond the bound under test before a wait counts as a hang
-
-
-@pytest.fixture
-def raw_server():
-    servers = []
-
-    def start(handle, **options):
-        server = RawServer(handle, **options)
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 @pytest.fixture
