@@ -25,6 +25,9 @@ from asrx_cli.handshake import Target, open_websocket, reason, shut_down
 log = logging.getLogger("asrx")
 
 CLOSE_TIMEOUT = 1.0
+# A transcript message is a sentence of JSON; a server's message larger than this
+# (one frame, or the fragments of one) ends the run instead of filling memory.
+MAX_MESSAGE_BYTES = 4 << 20
 
 
 class Closed:
@@ -48,19 +51,32 @@ class ReadPause(websocket.WebSocketTimeoutException):
     """A receive reached its deadline; the frame being read is finished on the next call."""
 
 
+class MessageTooLarge(websocket.WebSocketPayloadException):
+    """A server's message over MAX_MESSAGE_BYTES."""
+
+
 class DeadlineWebSocket(websocket.WebSocket):
     """websocket-client's WebSocket, whose reads give up at `read_deadline`.
 
     The library reads through `_recv`, and keeps a partly read frame across an
-    exception there, so a read that stops at the deadline loses nothing.
+    exception there, so a read that stops at the deadline loses nothing. The
+    size of the message being read is checked there too.
     """
 
     read_deadline: Optional[float] = None  # monotonic; None: reads wait as the socket does
 
     def _recv(self, bufsize):
+        self._check_message_size()
         if self.read_deadline is not None and self.sock is not None:
             self._wait_readable(self.read_deadline - time.monotonic())
         return super()._recv(bufsize)
+
+    def _check_message_size(self):
+        """Refuse, before reading it, a message longer than MAX_MESSAGE_BYTES."""
+        pending = self.cont_frame.cont_data  # fragments of the message so far
+        size = (self.frame_buffer.length or 0) + (len(pending[1]) if pending else 0)
+        if size > MAX_MESSAGE_BYTES:
+            raise MessageTooLarge(f"the server sent a message of more than {MAX_MESSAGE_BYTES >> 20} MiB")
 
     def _wait_readable(self, timeout: float):
         if isinstance(self.sock, ssl.SSLSocket) and self.sock.pending():
@@ -119,6 +135,8 @@ class Connection:
             opcode, data = self.ws.recv_data(control_frame=False)
         except ReadPause:
             return None
+        except MessageTooLarge as exc:
+            raise ConnectionFailed(str(exc)) from None
         except websocket.WebSocketConnectionClosedException:
             return Closed()
         except (websocket.WebSocketException, OSError) as exc:

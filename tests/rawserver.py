@@ -102,19 +102,20 @@ def upgrade_answer(request: bytes) -> bytes:
             b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
 
 
-def frame(opcode: int, payload: bytes, claimed: Optional[int] = None) -> bytes:
+def frame(opcode: int, payload: bytes, claimed: Optional[int] = None, final: bool = True) -> bytes:
     """A server's (unmasked) frame; `claimed` makes the header promise another length."""
     length = len(payload) if claimed is None else claimed
+    first = (0x80 if final else 0) | opcode
     if length < 126:
-        header = struct.pack("!BB", 0x80 | opcode, length)
+        header = struct.pack("!BB", first, length)
     elif length < 1 << 16:
-        header = struct.pack("!BBH", 0x80 | opcode, 126, length)
+        header = struct.pack("!BBH", first, 126, length)
     else:
-        header = struct.pack("!BBQ", 0x80 | opcode, 127, length)
+        header = struct.pack("!BBQ", first, 127, length)
     return header + payload
 
 
-TEXT, PING = 0x1, 0x9
+CONTINUATION, TEXT, PING = 0x0, 0x1, 0x9
 
 
 def trickle(conn: socket.socket, data: bytes, interval: float, stop: threading.Event):

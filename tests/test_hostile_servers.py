@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import API_KEY, noise, write_audio
 from tests.helpers import ASRX, run_cli, subprocess_env
-from tests.rawserver import PING, TEXT, frame, trickle
+from tests.rawserver import CONTINUATION, PING, TEXT, frame, trickle
 
 pytestmark = pytest.mark.skipif(not os.path.exists(ASRX), reason=f"asrx is not installed at {ASRX}")
 
@@ -180,3 +180,21 @@ def test_a_frame_that_trickles_in_too_slowly_is_cut_off_by_final_timeout(raw_ser
     assert (status, out) == (5, "")
     assert err == "asrx: error: no end marker from the server within 1 s of the end of the audio\n"
     assert seconds < 1 + SLACK
+
+
+@pytest.mark.parametrize("message", [
+    frame(TEXT, b"", claimed=1 << 40),  # one frame that says it is a terabyte
+    b"".join(frame(CONTINUATION if n else TEXT, b"x" * 65536, final=False)  # a message without end
+             for n in range(80)),
+], ids=["a huge frame", "endless fragments"])
+def test_a_message_too_large_to_keep_ends_the_run(raw_server, short_wav, message):
+    def flood(server, conn):
+        server.upgrade(conn)
+        server.drain(conn)
+        conn.sendall(message)
+        server.idle()
+
+    server = raw_server(flood)
+    status, out, err, _ = run_asrx(server.url(), short_wav, "--speed", "0")
+    assert (status, out) == (5, "")
+    assert err == "asrx: error: the server sent a message of more than 4 MiB\n"
