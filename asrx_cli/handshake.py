@@ -3,8 +3,9 @@
 Name resolution, the TCP connection, TLS and the HTTP upgrade together get
 `--connect-timeout`: each step waits for what is left of it, and a watchdog
 shuts the socket down at the deadline, so a server that trickles its answer a
-byte at a time cannot stretch it. A redirect is refused: the API key goes to
-the URL the user gave and nowhere else.
+byte at a time cannot stretch it, nor one that answers without end fill memory
+(MAX_ANSWER_BYTES). A redirect is refused: the API key goes to the URL the user
+gave and nowhere else.
 """
 
 import queue
@@ -21,6 +22,9 @@ from asrx_cli.errors import AuthError, ConnectionFailed, UsageError
 from asrx_cli.wire import API_KEY_HEADER
 
 MAX_SHOWN_LOCATION = 200  # characters of a redirect's target quoted in the error
+# The server's HTTP answer (headers, and the body of a refusal) is read into memory:
+# real ones are a few KiB.
+MAX_ANSWER_BYTES = 256 << 10
 
 
 class Target:
@@ -39,6 +43,28 @@ class Target:
         self.secure = parts.scheme == "wss"
         self.port = port or (443 if self.secure else 80)
         self.where = f"{self.host}:{self.port}"
+
+
+class AnswerTooLong(Exception):
+    pass
+
+
+class CappedSocket:
+    """A socket for the handshake only: reading more than MAX_ANSWER_BYTES from it fails."""
+
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+        self.received = 0
+
+    def recv(self, size: int) -> bytes:
+        data = self.sock.recv(size)
+        self.received += len(data)
+        if self.received > MAX_ANSWER_BYTES:
+            raise AnswerTooLong()
+        return data
+
+    def __getattr__(self, name):  # everything else is the socket's own
+        return getattr(self.sock, name)
 
 
 class Watchdog:
@@ -92,7 +118,9 @@ def open_websocket(ws: websocket.WebSocket, target: Target, api_key: str, ca_fil
                 sock = _tls_context(ca_file).wrap_socket(sock, server_hostname=target.host)
                 watchdog.watch(sock)
             # redirect_limit=0: the library reports a 3xx instead of taking the key there.
-            ws.connect(target.url, socket=sock, header={API_KEY_HEADER: api_key}, redirect_limit=0)
+            ws.connect(target.url, socket=CappedSocket(sock), header={API_KEY_HEADER: api_key},
+                       redirect_limit=0)
+            ws.sock = sock  # the handshake is over: frames are read from the socket itself
         if watchdog.fired:
             raise socket.timeout()
     except Exception as exc:  # every library and OS failure, turned into words
@@ -153,6 +181,9 @@ def _connect_error(exc: Exception, ws: websocket.WebSocket, target: Target, time
     if redirect is not None:
         return ConnectionFailed(f"the server redirected the handshake ({redirect}); not followed: "
                                 "the API key goes only to --url")
+    if isinstance(exc, AnswerTooLong):
+        return ConnectionFailed(f"the handshake answer from {where} is longer than "
+                                f"{MAX_ANSWER_BYTES >> 10} KiB: not a WebSocket server")
     if isinstance(exc, websocket.WebSocketBadStatusException):
         status = f"HTTP {exc.status_code} {_status_reason(exc)}".strip()
         if exc.status_code in (401, 403):

@@ -78,6 +78,24 @@ def test_a_handshake_answer_that_trickles_is_bounded_by_connect_timeout(raw_serv
     assert seconds < 1 + SLACK
 
 
+@pytest.mark.parametrize("answer", [
+    b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 100000000000\r\n\r\n",
+    b"HTTP/1.1 101 Switching Protocols\r\nX-Padding: ",
+], ids=["a refusal with an endless body", "an endless header"])
+def test_a_handshake_answer_without_end_is_cut_off(raw_server, short_wav, answer):
+    def endless(server, conn):
+        server.read_request(conn)
+        conn.sendall(answer)
+        while not server.stopping.is_set():
+            conn.sendall(b"a" * 65536)
+
+    server = raw_server(endless)
+    status, out, err, _ = run_asrx(server.url(), short_wav, "--connect-timeout", "30")
+    assert (status, out) == (5, "")
+    assert err == (f"asrx: error: the handshake answer from 127.0.0.1:{server.port} is longer than 256 KiB: "
+                   "not a WebSocket server\n")
+
+
 # --- the server stops reading --------------------------------------------------------------
 
 
@@ -160,7 +178,7 @@ def test_a_frame_that_trickles_in_is_read_whole(raw_server, short_wav):
     def slow_frames(server, conn):
         server.upgrade(conn)
         server.drain(conn)
-        trickle(conn, message, 0.01, server.stopping)  # longer than a receive's poll: read in pieces
+        trickle(conn, message, 0.01, server.stopping)  # 0.7 s: longer than a receive waits, read over several
         conn.sendall(marker)
         server.idle()
 
