@@ -99,7 +99,7 @@ class Connection:
 
     @classmethod
     def open(cls, url: str, api_key: str, ca_file: Optional[str], timeout: float,
-             send_timeout: float = 10.0) -> "Connection":
+             send_timeout: float) -> "Connection":
         started = time.monotonic()
         log.info("connecting to %s (apikey: ****)", url)
         ws = DeadlineWebSocket(enable_multithread=True, skip_utf8_validation=False)

@@ -120,6 +120,8 @@ def open_websocket(ws: websocket.WebSocket, target: Target, api_key: str, ca_fil
             # redirect_limit=0: the library reports a 3xx instead of taking the key there.
             ws.connect(target.url, socket=CappedSocket(sock), header={API_KEY_HEADER: api_key},
                        redirect_limit=0)
+            if _redirect_of(ws) is not None:  # versions that do not raise on a redirect left unfollowed
+                raise websocket.WebSocketException("redirect")
             ws.sock = sock  # the handshake is over: frames are read from the socket itself
         if watchdog.fired:
             raise socket.timeout()

@@ -42,7 +42,7 @@ def run_asrx(url, *args, stdin=subprocess.DEVNULL, limit=30.0):
 # --- redirects -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("status", [301, 302, 307, 308])
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
 def test_a_redirect_is_an_error_and_the_key_never_follows_it(raw_server, short_wav, status):
     elsewhere = raw_server(lambda server, conn: server.read_request(conn))
     target = elsewhere.url("/stolen")
