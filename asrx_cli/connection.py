@@ -21,6 +21,7 @@ import websocket
 
 from asrx_cli.errors import ConnectionFailed, ServerStalled
 from asrx_cli.handshake import Target, open_websocket, reason, shut_down
+from asrx_cli.wire import END_OF_STREAM
 
 log = logging.getLogger("asrx")
 
@@ -96,6 +97,7 @@ class Connection:
         self.ws = ws
         self.url = url
         self.send_timeout = send_timeout
+        self.stalled: Optional[ServerStalled] = None  # set once a send has timed out
 
     @classmethod
     def open(cls, url: str, api_key: str, ca_file: Optional[str], timeout: float,
@@ -116,17 +118,20 @@ class Connection:
         log.info("> %s", text)
         self._send(text, websocket.ABNF.OPCODE_TEXT)
 
+    def send_end_of_stream(self):
+        self.send_json(END_OF_STREAM)
+
     def _send(self, payload, opcode):
+        if self.stalled is not None:  # a frame was left half sent: nothing more can follow it
+            raise self.stalled
         try:
             self.ws.send(payload, opcode)
+        except websocket.WebSocketTimeoutException:
+            self.stalled = ServerStalled(f"the server took nothing from asrx for {self.send_timeout:g} s "
+                                         "(--send-timeout): it has stopped reading")
+            raise self.stalled from None
         except (websocket.WebSocketException, OSError) as exc:
-            raise self._send_failure(exc) from None
-
-    def _send_failure(self, exc: Exception) -> ConnectionFailed:
-        if isinstance(exc, websocket.WebSocketTimeoutException):
-            return ServerStalled(f"the server took nothing from asrx for {self.send_timeout:g} s "
-                                 "(--send-timeout): it has stopped reading")
-        return ConnectionFailed(f"sending to the server failed: {reason(exc)}")
+            raise ConnectionFailed(f"sending to the server failed: {reason(exc)}") from None
 
     def recv(self, timeout: float) -> Union[None, str, bytes, Closed]:
         """A data frame, None when none was complete within `timeout`, or Closed."""
