@@ -24,7 +24,7 @@ from asrx_cli.wire import API_KEY_HEADER
 MAX_SHOWN_LOCATION = 200  # characters of a redirect's target quoted in the error
 # The server's HTTP answer (headers, and the body of a refusal) is read into memory:
 # real ones are a few KiB.
-MAX_ANSWER_BYTES = 256 << 10
+MAX_ANSWER_BYTES = 64 << 10
 
 
 class Target:
@@ -110,6 +110,7 @@ def open_websocket(ws: websocket.WebSocket, target: Target, api_key: str, ca_fil
                    timeout: float):
     """Connect `ws` to `target` within `timeout` seconds, or raise an AsrxError saying why."""
     deadline = time.monotonic() + timeout
+    sock = None
     try:
         with Watchdog(timeout) as watchdog:
             sock = _tcp_connection(target, deadline)
@@ -129,6 +130,8 @@ def open_websocket(ws: websocket.WebSocket, target: Target, api_key: str, ca_fil
         if time.monotonic() >= deadline:
             exc = socket.timeout()
         ws.shutdown()
+        if sock is not None:
+            sock.close()
         raise _connect_error(exc, ws, target, timeout) from None
 
 

@@ -72,10 +72,19 @@ def test_a_handshake_answer_that_trickles_is_bounded_by_connect_timeout(raw_serv
         trickle(conn, endless, 0.2, server.stopping)
 
     server = raw_server(slow_answer)
-    status, out, err, seconds = run_asrx(server.url(), short_wav, "--connect-timeout", "1")
+    status, out, err, seconds = run_asrx(server.url(), short_wav, "--connect-timeout", "0.5")
     assert (status, out) == (5, "")
-    assert err == f"asrx: error: timed out after 1 s connecting to 127.0.0.1:{server.port}\n"
-    assert seconds < 1 + SLACK
+    assert err == f"asrx: error: timed out after 0.5 s connecting to 127.0.0.1:{server.port}\n"
+    assert seconds < 0.5 + SLACK
+
+
+def test_a_tls_handshake_left_unanswered_is_bounded_by_connect_timeout(raw_server, short_wav):
+    server = raw_server(lambda server, conn: server.idle())  # takes the ClientHello, says nothing
+    url = server.url().replace("ws://", "wss://")
+    status, out, err, seconds = run_asrx(url, short_wav, "--connect-timeout", "0.5")
+    assert (status, out) == (5, "")
+    assert err.endswith(f"asrx: error: timed out after 0.5 s connecting to 127.0.0.1:{server.port}\n")
+    assert seconds < 0.5 + SLACK
 
 
 @pytest.mark.parametrize("answer", [
@@ -92,7 +101,7 @@ def test_a_handshake_answer_without_end_is_cut_off(raw_server, short_wav, answer
     server = raw_server(endless)
     status, out, err, _ = run_asrx(server.url(), short_wav, "--connect-timeout", "30")
     assert (status, out) == (5, "")
-    assert err == (f"asrx: error: the handshake answer from 127.0.0.1:{server.port} is longer than 256 KiB: "
+    assert err == (f"asrx: error: the handshake answer from 127.0.0.1:{server.port} is longer than 64 KiB: "
                    "not a WebSocket server\n")
 
 
@@ -107,11 +116,11 @@ def never_reads(server, conn):
 def test_a_server_that_stops_reading_fails_the_run_after_send_timeout(raw_server):
     server = raw_server(never_reads, receive_buffer=4096)
     with open("/dev/zero", "rb") as endless:  # raw audio without end, sent as fast as it goes
-        status, out, err, seconds = run_asrx(server.url(), "-", "--send-timeout", "1", stdin=endless)
+        status, out, err, seconds = run_asrx(server.url(), "-", "--send-timeout", "0.5", stdin=endless)
     assert (status, out) == (5, "")
-    assert err == ("asrx: error: the server took nothing from asrx for 1 s (--send-timeout): "
+    assert err == ("asrx: error: the server took nothing from asrx for 0.5 s (--send-timeout): "
                    "it has stopped reading\n")
-    assert seconds < 1 + SLACK
+    assert seconds < 0.5 + SLACK
 
 
 def test_second_ctrl_c_exits_at_once_while_a_send_is_blocked(raw_server):
@@ -122,9 +131,9 @@ def test_second_ctrl_c_exits_at_once_while_a_send_is_blocked(raw_server):
                                    env=subprocess_env())
     try:
         assert server.upgraded.wait(10)
-        time.sleep(1.0)  # the socket's buffers fill in far less: the sender is blocked in a send
+        time.sleep(0.5)  # the socket's buffers fill in far less: the sender is blocked in a send
         process.send_signal(signal.SIGINT)
-        time.sleep(0.5)
+        time.sleep(0.3)
         process.send_signal(signal.SIGINT)
         started = time.monotonic()
         out, err = process.communicate(timeout=SLACK)
@@ -165,10 +174,10 @@ def chatter(server, conn):
 ], ids=["ping", "half a frame", "half a header", "frames that are not the marker"])
 def test_the_end_marker_wait_is_bounded_by_final_timeout(raw_server, short_wav, handle):
     server = raw_server(handle)
-    status, out, err, seconds = run_asrx(server.url(), short_wav, "--speed", "0", "--final-timeout", "1")
+    status, out, err, seconds = run_asrx(server.url(), short_wav, "--speed", "0", "--final-timeout", "0.5")
     assert (status, out) == (5, "")
-    assert err == "asrx: error: no end marker from the server within 1 s of the end of the audio\n"
-    assert seconds < 1 + SLACK
+    assert err == "asrx: error: no end marker from the server within 0.5 s of the end of the audio\n"
+    assert seconds < 0.5 + SLACK
 
 
 def test_a_frame_that_trickles_in_is_read_whole(raw_server, short_wav):
@@ -178,7 +187,7 @@ def test_a_frame_that_trickles_in_is_read_whole(raw_server, short_wav):
     def slow_frames(server, conn):
         server.upgrade(conn)
         server.drain(conn)
-        trickle(conn, message, 0.01, server.stopping)  # 0.7 s: longer than a receive waits, read over several
+        trickle(conn, message, 0.02, server.stopping)  # 1.4 s: longer than a receive waits, read over several
         conn.sendall(marker)
         server.idle()
 
@@ -194,10 +203,10 @@ def test_a_frame_that_trickles_in_too_slowly_is_cut_off_by_final_timeout(raw_ser
         trickle(conn, frame(TEXT, b"x" * 1000), 0.1, server.stopping)  # 100 s for one frame
 
     server = raw_server(slow_frame)
-    status, out, err, seconds = run_asrx(server.url(), short_wav, "--speed", "0", "--final-timeout", "1")
+    status, out, err, seconds = run_asrx(server.url(), short_wav, "--speed", "0", "--final-timeout", "0.5")
     assert (status, out) == (5, "")
-    assert err == "asrx: error: no end marker from the server within 1 s of the end of the audio\n"
-    assert seconds < 1 + SLACK
+    assert err == "asrx: error: no end marker from the server within 0.5 s of the end of the audio\n"
+    assert seconds < 0.5 + SLACK
 
 
 @pytest.mark.parametrize("message", [
