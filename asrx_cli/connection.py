@@ -127,11 +127,14 @@ class Connection:
         try:
             self.ws.send(payload, opcode)
         except websocket.WebSocketTimeoutException:
-            self.stalled = ServerStalled(f"the server took nothing from asrx for {self.send_timeout:g} s "
-                                         "(--send-timeout): it has stopped reading")
-            raise self.stalled from None
+            raise self._stall() from None
         except (websocket.WebSocketException, OSError) as exc:
             raise ConnectionFailed(f"sending to the server failed: {reason(exc)}") from None
+
+    def _stall(self) -> ServerStalled:
+        self.stalled = ServerStalled(f"the server took nothing from asrx for {self.send_timeout:g} s "
+                                     "(--send-timeout): it has stopped reading")
+        return self.stalled
 
     def recv(self, timeout: float) -> Union[None, str, bytes, Closed]:
         """A data frame, None when none was complete within `timeout`, or Closed."""
@@ -142,6 +145,8 @@ class Connection:
             return None
         except MessageTooLarge as exc:
             raise ConnectionFailed(str(exc)) from None
+        except websocket.WebSocketTimeoutException:  # the pong a ping is owed could not be sent
+            raise self._stall() from None
         except websocket.WebSocketConnectionClosedException:
             return Closed()
         except (websocket.WebSocketException, OSError) as exc:
