@@ -113,8 +113,15 @@ def never_reads(server, conn):
     server.idle()
 
 
-def test_a_server_that_stops_reading_fails_the_run_after_send_timeout(raw_server):
-    server = raw_server(never_reads, receive_buffer=4096)
+def never_reads_and_pings(server, conn):
+    server.upgrade(conn)
+    while not server.stopping.wait(0.05):
+        conn.sendall(frame(PING, b"pong, please"))
+
+
+@pytest.mark.parametrize("handle", [never_reads, never_reads_and_pings], ids=["silent", "pinging"])
+def test_a_server_that_stops_reading_fails_the_run_after_send_timeout(raw_server, handle):
+    server = raw_server(handle, receive_buffer=4096)
     with open("/dev/zero", "rb") as endless:  # raw audio without end, sent as fast as it goes
         status, out, err, seconds = run_asrx(server.url(), "-", "--send-timeout", "0.5", stdin=endless)
     assert (status, out) == (5, "")
