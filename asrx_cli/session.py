@@ -12,7 +12,9 @@ import threading
 import time
 from typing import Optional
 
+from asrx_cli.align import SpeechAligner, lead_for_speed
 from asrx_cli.audio import AudioSource, open_source
+from asrx_cli.audio.tracked import SpeechTracker
 from asrx_cli.config import TranscribeConfig, is_loopback
 from asrx_cli.connection import Closed, Connection, check_url
 from asrx_cli.environment import Environment
@@ -21,6 +23,8 @@ from asrx_cli.logs import setup_logging
 from asrx_cli.pacer import Pacer
 from asrx_cli.protocol import EndOfProcess, Ignored, Transcript
 from asrx_cli.render import Renderer, make_renderer
+from asrx_cli.speech import SpeechTimeline
+from asrx_cli.stats import RunStats, stats_block
 
 log = logging.getLogger("asrx")
 
@@ -103,28 +107,37 @@ class Session:
         self.renderer = renderer
         self.interrupt = interrupt
         self.transcript = Transcript()
+        self.timeline = SpeechTimeline()
+        self.aligner = SpeechAligner(self.timeline, lead_for_speed(config.effective_speed))
+        self.stats = RunStats()
+        self.tracker: Optional[SpeechTracker] = None
 
     def run(self):
         connection = Connection.open(self.config.url, self.config.api_key, self.config.ca_file,
                                      self.config.connect_timeout)
+        self.stats = RunStats()  # the clock starts once connected
         progress = self._progress_bar()
         try:
-            pacer = Pacer(self.source.blocks, connection.send_audio, connection.send_json,
-                          self.config.chunk_bytes, self.config.effective_speed, self.interrupt.stop,
-                          on_progress=progress.update if progress else None)
-            with pacer:
-                try:
-                    self._receive(connection, pacer)
-                except BaseException:
-                    connection.abort()  # unblocks a sender waiting on the socket
-                    raise
-                finally:
-                    self._flush(pacer.seconds_sent)  # however it ends, the open sentence is kept
-                    self.renderer.close()
+            # Speech is found where the audio is read, never on the sending thread.
+            with SpeechTracker(self.source.blocks) as self.tracker:
+                pacer = Pacer(self.tracker.blocks, connection.send_audio, connection.send_json,
+                              self.config.chunk_bytes, self.config.effective_speed, self.interrupt.stop,
+                              on_progress=progress.update if progress else None)
+                with pacer:
+                    try:
+                        self._receive(connection, pacer)
+                    except BaseException:
+                        connection.abort()  # unblocks a sender waiting on the socket
+                        raise
+                    finally:
+                        self._flush(pacer.seconds_sent)  # however it ends, the open sentence is kept
+                        self.renderer.close()
         finally:
             if progress:
                 progress.close()
             connection.close()
+        if self.config.stats:
+            self._report_stats()
         if self.interrupt.pressed:
             raise Interrupted(f"interrupted after {pacer.seconds_sent:.1f} s of audio")
 
@@ -134,6 +147,7 @@ class Session:
                 raise pacer.error
             frame = connection.recv(self._wait_time(pacer))
             offset = pacer.seconds_sent
+            self._note_progress(offset)
             if isinstance(frame, Closed):
                 self._closed_by_server(frame, pacer)
                 return
@@ -163,12 +177,29 @@ class Session:
             elif isinstance(event, EndOfProcess):
                 ended = True
             else:
-                self.renderer.event(event)
+                self._emit(event)
         return ended
 
     def _flush(self, offset: float):
+        self._note_progress(offset)
         for event in self.transcript.finish(offset):
-            self.renderer.event(event)
+            self._emit(event)
+
+    def _note_progress(self, offset: float):
+        self.timeline.drain(self.tracker.changes)
+        self.stats.progress(offset)
+
+    def _emit(self, event):
+        event = self.aligner.event(event)
+        self.stats.event(event)
+        self.renderer.event(event)
+
+    def _report_stats(self):
+        self.stats.finish()
+        record = self.stats.record()
+        self.renderer.stats(record)
+        self.env.stderr.write(stats_block(record))
+        self.env.stderr.flush()
 
     def _closed_by_server(self, closed: Closed, pacer: Pacer):
         log.info("< closed: %s", closed)
