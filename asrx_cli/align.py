@@ -3,8 +3,8 @@
 A sentence's first words arrive after its speech began, and its final text
 after its speech ended: both by the server's delay. So each sentence takes
 speech segments in order: its first is the one that began it (no later than
-its first words arrived), the next sentence begins at the widest pause
-before the message that closed it (a server ends a sentence on a pause), and
+its first words arrived), the next sentence begins after the first wide
+pause before the message that closed it (a server ends a sentence on a pause), and
 its end is the end of the last segment that began before its text last
 changed (speech after that brought no words). A sentence for which no speech
 fits keeps its arrival times and says so (`timing="arrival"`).
@@ -19,6 +19,12 @@ from asrx_cli.speech import Segment, SpeechTimeline
 # A server names a sentence within this much wall time of its first speech;
 # speech that began earlier is not that sentence's beginning.
 LEAD_SECONDS = 4.0
+
+
+# A pause ends a sentence if it is at least this share of the widest pause
+# in view, and at least PAUSE_FLOOR seconds.
+BREAK_SHARE = 0.6
+PAUSE_FLOOR = 0.3
 
 
 def lead_for_speed(speed: float) -> float:
@@ -44,18 +50,25 @@ def first_segment(segments: List[Segment], lowest: int, first_words: float, lead
     return None
 
 
-def widest_pause(segments: List[Segment], lowest: int, closed_at: float, lead: float) -> Optional[int]:
-    """The segment after the widest pause among those from `lowest` that began by `closed_at`."""
-    best, widest = None, -1.0
+def sentence_break(segments: List[Segment], lowest: int, closed_at: float, lead: float) -> Optional[int]:
+    """The segment after the first pause wide enough to end a sentence, among those from `lowest`.
+
+    A server ends a sentence at the first pause it finds long enough, so the
+    break is the first pause nearly as wide as the widest one before the
+    close arrived: a late server may already have heard the pause after the
+    next sentence, which can be the wider.
+    """
+    pauses = []
     for index in range(max(lowest, 1), len(segments)):
         start, before = segments[index].start, segments[index - 1].end
         if start > closed_at:
             break
-        if before is None or start < closed_at - lead:
-            continue
-        if start - before >= widest:  # on a tie, the later pause
-            best, widest = index, start - before
-    return best
+        if before is not None and start >= closed_at - lead:
+            pauses.append((index, start - before))
+    if not pauses:
+        return None
+    wide = max(PAUSE_FLOOR, BREAK_SHARE * max(width for _, width in pauses))
+    return next((index for index, width in pauses if width >= wide), None)
 
 
 def last_before(segments: List[Segment], first: int, limit: int, changed: float) -> int:
@@ -81,7 +94,7 @@ def place(segments: List[Segment], lowest: int, pending: Optional[int], first_wo
         first = first_segment(segments, lowest, first_words, lead)
     if first is None:
         return None
-    cut = widest_pause(segments, first + 1, closed_at, lead)
+    cut = sentence_break(segments, first + 1, closed_at, lead)
     limit = cut - 1 if cut is not None else _last_started(segments, closed_at)
     return Placement(first, last_before(segments, first, limit, changed), cut)
 
