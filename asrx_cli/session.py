@@ -115,7 +115,6 @@ class Session:
     def run(self):
         connection = Connection.open(self.config.url, self.config.api_key, self.config.ca_file,
                                      self.config.connect_timeout)
-        self.stats = RunStats()  # the clock starts once connected
         progress = self._progress_bar()
         try:
             # Speech is found where the audio is read, never on the sending thread.
