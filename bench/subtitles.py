@@ -103,6 +103,31 @@ def table(figures: dict) -> str:
     return "\n".join(lines)
 
 
+GOAL_START, GOAL_END = 0.150, 0.250  # p95, seconds
+
+
+def run(speed: float = 1.0):
+    """The figure as rows of bench/run.py's table: speech-aligned cues beside arrival-time ones."""
+    import report
+
+    figures = measure(speed)
+    rows = []
+    for server, figure in figures.items():
+        speech, arrival = figure["speech"], figure["arrival"]
+        if speech is None or arrival is None:
+            rows.append(report.Row(f"9. subtitle timing, {server}",
+                                   f"{figure['cues']} cues for {figure['utterances']} utterances", met=False))
+            continue
+        for edge, goal in (("start", GOAL_START), ("end", GOAL_END)):
+            rows.append(report.Row(
+                f"9. cue {edge} error p50 / p95, {server}",
+                f"{speech[edge + '_p50'] * 1000:.0f} / {speech[edge + '_p95'] * 1000:.0f} ms",
+                baseline=f"{arrival[edge + '_p50'] * 1000:.0f} / {arrival[edge + '_p95'] * 1000:.0f} ms (arrival times)",
+                ratio=f"{arrival[edge + '_p95'] / max(speech[edge + '_p95'], 0.001):.0f}x smaller",
+                goal=f"p95 <= {goal * 1000:.0f} ms", met=speech[edge + "_p95"] <= goal))
+    return report.FigureResult("subtitles", rows, [], figures)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--speed", type=float, default=1.0, help="audio sent at X times real time [1]")
