@@ -1,6 +1,7 @@
 """The voice-activity detector on real speech, and the timeline's answers."""
 
 import queue
+import threading
 
 import numpy as np
 import pytest
@@ -88,3 +89,16 @@ def test_tracker_raises_the_source_error_in_order():
             for block in tracker.blocks:
                 got.append(block)
     assert got == [bytes(3200)]
+
+
+def test_the_detector_runs_on_the_reading_thread_not_the_senders():
+    threads = []
+
+    class Watched(SpeechDetector):
+        def feed(self, pcm):
+            threads.append(threading.current_thread())
+            return super().feed(pcm)
+
+    with SpeechTracker(iter([bytes(3200)] * 5), Watched()) as tracker:
+        assert len(list(tracker.blocks)) == 5
+    assert len(threads) == 5 and threading.current_thread() not in threads
