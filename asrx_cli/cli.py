@@ -7,11 +7,13 @@ inside the commands so that `asrx --help` starts fast.
 import importlib
 import os
 import sys
+from typing import Optional, TextIO
 
 import click
 
 from asrx_cli import __version__
 from asrx_cli.config import load_default_map
+from asrx_cli.environment import Environment
 from asrx_cli.errors import EXIT_STATUS_HELP, AsrxError, ExitStatus, OutputClosed
 
 
@@ -21,6 +23,7 @@ class AsrxGroup(click.Group):
     lazy_commands = {
         "transcribe": ("asrx_cli.commands.transcribe", "transcribe"),
         "serve": ("asrx_cli.server.command", "serve"),
+        "devices": ("asrx_cli.commands.devices", "devices"),
     }
 
     def list_commands(self, ctx):
@@ -32,21 +35,24 @@ class AsrxGroup(click.Group):
         module_name, attribute = self.lazy_commands[name]
         return getattr(importlib.import_module(module_name), attribute)
 
-    def main(self, args=None, prog_name=None, standalone_mode=True, **extra):
+    def main(self, args=None, prog_name=None, standalone_mode=True, env: Optional[Environment] = None,
+             **extra):
+        """`env` is the run's streams, decided here once unless a caller (a test) gives its own."""
+        env = env or Environment.from_system()
         status = run_guarded(lambda: super(AsrxGroup, self).main(
-            args=args, prog_name=prog_name or "asrx", standalone_mode=False, **extra
-        ))
+            args=args, prog_name=prog_name or "asrx", standalone_mode=False, obj=env, **extra
+        ), env.stderr)
         if standalone_mode:
             sys.exit(status)
         return status
 
 
-def run_guarded(invoke) -> int:
+def run_guarded(invoke, stderr: TextIO) -> int:
     """The one place where errors become a line on stderr and an exit status."""
     try:
         result = invoke()
     except click.ClickException as exc:
-        exc.show()
+        exc.show(file=stderr)
         return exc.exit_code
     except click.exceptions.Exit as exc:
         return exc.exit_code
@@ -54,16 +60,16 @@ def run_guarded(invoke) -> int:
         _silence_stdout()
         return ExitStatus.PIPE_CLOSED
     except AsrxError as exc:
-        click.echo(f"asrx: {exc.label}{exc.message}", err=True)
+        click.echo(f"asrx: {exc.label}{exc.message}", file=stderr)
         return exc.exit_status
     except (KeyboardInterrupt, click.Abort):
-        click.echo("asrx: interrupted", err=True)
+        click.echo("asrx: interrupted", file=stderr)
         return ExitStatus.INTERRUPTED
     except Exception as exc:  # a bug: one line, and the traceback on request
         if os.environ.get("ASRX_DEBUG"):
             raise
         click.echo(f"asrx: internal error: {type(exc).__name__}: {exc} (set ASRX_DEBUG=1 for details)",
-                   err=True)
+                   file=stderr)
         return ExitStatus.ERROR
     return result if isinstance(result, int) else ExitStatus.SUCCESS
 

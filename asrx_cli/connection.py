@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import websocket
 
 from asrx_cli.errors import AuthError, ConnectionFailed, UsageError
+from asrx_cli.wire import END_OF_STREAM
 
 log = logging.getLogger("asrx")
 
@@ -71,6 +72,9 @@ class Connection:
         text = json.dumps(message)
         log.info("> %s", text)
         self._send(text, websocket.ABNF.OPCODE_TEXT)
+
+    def send_end_of_stream(self):
+        self.send_json(END_OF_STREAM)
 
     def _send(self, payload, opcode):
         try:

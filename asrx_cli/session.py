@@ -1,26 +1,41 @@
 """A transcription session: wiring and lifecycle of one stream to the server.
 
-The pacer thread reads and sends audio; the main thread receives the server's
-messages and renders them. Whatever ends the session (the end marker, an
-error, Ctrl-C), the sentences already received are written out first.
+Three threads take part:
+
+- the decoder (`audio.readahead.ReadAhead`) reads the source, converts it to
+  16 kHz mono s16le and cuts it into frames, ahead of the sender;
+- the sender (`pacer.Pacer`) sends each frame when it is due and then the
+  end-of-stream message; it only sends and sleeps, and tells the main thread
+  what it did through a queue of messages;
+- the main thread receives the server's messages, renders the transcript and
+  draws the progress bar.
+
+Whatever ends the session (the end marker, an error, Ctrl-C), the sentences
+already received are written out first.
 """
 
 import contextlib
 import logging
+import queue
 import signal
 import threading
 import time
 from typing import Optional
 
 from asrx_cli.align import SpeechAligner, lead_for_speed
-from asrx_cli.audio import AudioSource, open_source
+from asrx_cli.audio import AudioSource
+from asrx_cli.audio.inputs import open_input
+from asrx_cli.audio.readahead import ReadAhead, cut_frames
+from asrx_cli.audio.recording import Recording, recording
 from asrx_cli.audio.tracked import SpeechTracker
 from asrx_cli.config import TranscribeConfig, is_loopback
 from asrx_cli.connection import Closed, Connection, check_url
 from asrx_cli.environment import Environment
 from asrx_cli.errors import AudioError, ConnectionFailed, ExitStatus, Interrupted, UsageError
+from asrx_cli.levelmeter import LevelMeter, MeterUntilWords
 from asrx_cli.logs import setup_logging
-from asrx_cli.pacer import Pacer
+from asrx_cli.pacer import Ending, Finished, Pacer
+from asrx_cli.progress import progress_bar
 from asrx_cli.protocol import EndOfProcess, Ignored, Transcript
 from asrx_cli.render import Renderer, make_renderer
 from asrx_cli.speech import SpeechTimeline
@@ -28,8 +43,12 @@ from asrx_cli.stats import RunStats, stats_block
 
 log = logging.getLogger("asrx")
 
-POLL_SECONDS = 0.25  # how often the receiver looks up from an idle socket
+# How often the receiver looks up from an idle socket to hear from the sender:
+# often enough for a progress bar, else seldom (each wake-up costs CPU).
+POLL_SECONDS = 1.0
+PROGRESS_POLL_SECONDS = 0.25
 NORMAL_CLOSURE = 1000
+READ_AHEAD_BLOCKS = 4  # blocks of frames the decoder may hold ready for the sender
 
 
 def run_transcription(config: TranscribeConfig, env: Environment) -> int:
@@ -42,18 +61,29 @@ def run_transcription(config: TranscribeConfig, env: Environment) -> int:
     if config.reads_stdin and env.stdin_isatty:
         raise UsageError("stdin is a terminal: pipe audio into `asrx transcribe -`, or give a file")
     interrupt = InterruptFlag()
-    source = open_source(config.audio, config.raw_format, config.raw_format_given, env.stdin, interrupt.stop)
+    meter = _level_meter(config, env)
+    source = open_input(config, env.stdin, interrupt.stop, meter.show if meter else None)
     log.info("audio: %s", source.description)
     try:
-        with open_output(config.output_path, env) as out, interrupt.installed():
+        with open_output(config.output_path, env) as out, recording(config.save_audio) as recorder, \
+                interrupt.installed():
             renderer = make_renderer(
                 config.output_format, out, live=_is_live(config, env),
                 partials=config.partials, columns=env.columns,
             )
-            Session(config, env, source, renderer, interrupt).run()
+            if meter:
+                renderer = MeterUntilWords(renderer, meter)
+            Session(config, env, source, renderer, interrupt, recorder).run()
     finally:
         source.close()
     return ExitStatus.SUCCESS
+
+
+def _level_meter(config: TranscribeConfig, env: Environment) -> Optional[LevelMeter]:
+    """The microphone's status line, for a user who watches stderr on a terminal."""
+    if not config.mic or config.quiet or not env.stderr_isatty:
+        return None
+    return LevelMeter(env.stderr, env.columns)
 
 
 def _is_live(config: TranscribeConfig, env: Environment) -> bool:
@@ -98,72 +128,114 @@ class InterruptFlag:
             signal.signal(signal.SIGINT, previous)
 
 
+class SenderState:
+    """The main thread's view of the sender, built from the messages it sends."""
+
+    def __init__(self, on_progress=None):
+        self.news: "queue.SimpleQueue" = queue.SimpleQueue()
+        self.on_progress = on_progress
+        self.seconds = 0.0  # audio sent
+        self.ending = False  # the end-of-stream message is going or has gone out
+        self.finished: Optional[Finished] = None
+
+    def update(self):
+        """Take in every message the sender has sent so far."""
+        seconds = self.seconds
+        while True:
+            try:
+                message = self.news.get_nowait()
+            except queue.Empty:
+                break
+            self.seconds = message.seconds
+            if isinstance(message, Ending):
+                self.ending = True
+            elif isinstance(message, Finished):
+                self.finished = message
+                self.ending = message.end_sent
+        if self.on_progress is not None and self.seconds != seconds:
+            self.on_progress(self.seconds)
+
+    @property
+    def unexpected_error(self) -> Optional[BaseException]:
+        """A failure of the sender that is no audio or connection failure (those are reported later)."""
+        error = self.finished.error if self.finished else None
+        return None if isinstance(error, (AudioError, ConnectionFailed)) else error
+
+
 class Session:
     def __init__(self, config: TranscribeConfig, env: Environment, source: AudioSource,
-                 renderer: Renderer, interrupt: InterruptFlag):
+                 renderer: Renderer, interrupt: InterruptFlag, recorder: Optional[Recording] = None):
         self.config = config
         self.env = env
         self.source = source
         self.renderer = renderer
         self.interrupt = interrupt
+        self.recorder = recorder
         self.transcript = Transcript()
         self.timeline = SpeechTimeline()
         self.aligner = SpeechAligner(self.timeline, lead_for_speed(config.effective_speed))
         self.stats = RunStats()
-        self.tracker: Optional[SpeechTracker] = None
+        self.tracker = SpeechTracker()
 
     def run(self):
         connection = Connection.open(self.config.url, self.config.api_key, self.config.ca_file,
                                      self.config.connect_timeout)
-        progress = self._progress_bar()
+        bar = progress_bar(self.config, self.env, self.source.duration)
+        sender = SenderState(bar.update if bar else None)
+        self.poll_seconds = PROGRESS_POLL_SECONDS if bar else POLL_SECONDS
         try:
-            # Speech is found where the audio is read, never on the sending thread.
-            with SpeechTracker(self.source.blocks) as self.tracker:
-                pacer = Pacer(self.tracker.blocks, connection.send_audio, connection.send_json,
-                              self.config.chunk_bytes, self.config.effective_speed, self.interrupt.stop,
-                              on_progress=progress.update if progress else None)
-                with pacer:
-                    try:
-                        self._receive(connection, pacer)
-                    except BaseException:
-                        connection.abort()  # unblocks a sender waiting on the socket
-                        raise
-                    finally:
-                        self._flush(pacer.seconds_sent)  # however it ends, the open sentence is kept
-                        self.renderer.close()
+            send_audio = self.recorder.tap(connection.send_audio) if self.recorder else connection.send_audio
+            # The decoder thread finds the speech as it reads: never the sender's thread.
+            blocks = self.tracker.analyse(self.source.blocks)
+            with ReadAhead(cut_frames(blocks, self.config.chunk_bytes), READ_AHEAD_BLOCKS) as frames, \
+                    Pacer(frames, send_audio, connection.send_end_of_stream,
+                          self.config.effective_speed, self.interrupt.stop, sender.news.put):
+                try:
+                    self._receive(connection, sender)
+                except BaseException:
+                    connection.abort()  # unblocks a sender waiting on the socket
+                    raise
+                finally:
+                    sender.update()
+                    self._flush(sender.seconds)  # however it ends, the open sentence is kept
+                    self.renderer.close()
         finally:
-            if progress:
-                progress.close()
+            if bar:
+                bar.close()
             connection.close()
         if self.config.stats:
             self._report_stats()
         if self.interrupt.pressed:
-            raise Interrupted(f"interrupted after {pacer.seconds_sent:.1f} s of audio")
+            raise Interrupted(f"interrupted after {sender.seconds:.1f} s of audio")
 
-    def _receive(self, connection: Connection, pacer: Pacer):
+    def _receive(self, connection: Connection, sender: SenderState):
         while True:
-            if pacer.error is not None and not isinstance(pacer.error, (AudioError, ConnectionFailed)):
-                raise pacer.error
-            frame = connection.recv(self._wait_time(pacer))
-            offset = pacer.seconds_sent
-            self._note_progress(offset)
+            sender.update()
+            if sender.unexpected_error is not None:
+                raise sender.unexpected_error
+            frame = connection.recv(self._wait_time(sender))
+            sender.update()
+            self._note_progress(sender.seconds)
             if isinstance(frame, Closed):
-                self._closed_by_server(frame, pacer)
+                self._closed_by_server(frame, sender)
                 return
             if frame is None:
-                self._check_deadline(pacer)
+                self._check_deadline(sender)
                 continue
-            if self._handle_frame(frame, offset):
+            if self._handle_frame(frame, sender.seconds):
                 return
 
-    def _end_marker_due(self, pacer: Pacer) -> float:
+    def _end_marker_due(self, sender: SenderState) -> Optional[float]:
         """When the end marker is overdue (monotonic clock), once the sender has finished."""
-        return pacer.finished_at + self.config.final_timeout
+        if sender.finished is None:
+            return None
+        return sender.finished.at + self.config.final_timeout
 
-    def _wait_time(self, pacer: Pacer) -> float:
-        if not pacer.finished:
-            return POLL_SECONDS
-        return min(POLL_SECONDS, max(self._end_marker_due(pacer) - time.monotonic(), 0.0))
+    def _wait_time(self, sender: SenderState) -> float:
+        due = self._end_marker_due(sender)
+        if due is None:
+            return self.poll_seconds
+        return min(self.poll_seconds, max(due - time.monotonic(), 0.0))
 
     def _handle_frame(self, frame, offset: float) -> bool:
         """Render a frame; True once the end marker has come."""
@@ -200,43 +272,18 @@ class Session:
         self.env.stderr.write(stats_block(record))
         self.env.stderr.flush()
 
-    def _closed_by_server(self, closed: Closed, pacer: Pacer):
+    def _closed_by_server(self, closed: Closed, sender: SenderState):
         log.info("< closed: %s", closed)
-        if not pacer.end_sent:
+        if not sender.ending:
             raise ConnectionFailed(f"the server closed the connection mid-stream ({closed}) "
-                                   f"after {pacer.seconds_sent:.1f} s of audio")
+                                   f"after {sender.seconds:.1f} s of audio")
         if closed.code != NORMAL_CLOSURE:
             raise ConnectionFailed(f"the server closed the connection before the end marker ({closed})")
         log.warning("the server closed the connection without an end marker")
 
-    def _check_deadline(self, pacer: Pacer):
-        if not pacer.finished or time.monotonic() < self._end_marker_due(pacer):
+    def _check_deadline(self, sender: SenderState):
+        due = self._end_marker_due(sender)
+        if due is None or time.monotonic() < due:
             return
         raise ConnectionFailed(f"no end marker from the server within {self.config.final_timeout:g} s "
                                "of the end of the audio")
-
-    def _progress_bar(self):
-        show = (self.env.stderr_isatty and not self.config.quiet and self.source.duration
-                and (self.config.output_path is not None or not self.env.stdout_isatty))
-        if not show:
-            return None
-        from tqdm import tqdm
-
-        return ProgressBar(tqdm(total=round(self.source.duration, 1), unit="s", file=self.env.stderr,
-                                leave=False, dynamic_ncols=True,
-                                bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} s [{elapsed}<{remaining}]"))
-
-
-class ProgressBar:
-    """Feeds absolute positions to tqdm, which counts increments."""
-
-    def __init__(self, bar):
-        self.bar = bar
-
-    def update(self, seconds: float):
-        position = round(min(seconds, self.bar.total), 1)
-        if position > self.bar.n:
-            self.bar.update(position - self.bar.n)
-
-    def close(self):
-        self.bar.close()

@@ -1,13 +1,12 @@
 """The voice-activity detector on real speech, and the timeline's answers."""
 
-import queue
 import threading
 
 import numpy as np
 import pytest
 
+from asrx_cli.audio.readahead import ReadAhead, cut_frames
 from asrx_cli.audio.tracked import SpeechTracker
-from asrx_cli.errors import AudioError
 from asrx_cli.speech import Segment, SpeechDetector, SpeechEnded, SpeechStarted, SpeechTimeline
 from tests.speech import needs_testdata
 from tests.utterances import STANDARD_SILENCES, layout, standard_utterances
@@ -70,35 +69,23 @@ def test_timeline_answers_where_speech_is():
 @needs_testdata
 def test_tracker_hands_on_every_byte_and_reports_speech_through_its_queue(speech_layout):
     blocks = [speech_layout.pcm[i:i + 7000] for i in range(0, len(speech_layout.pcm), 7000)]
-    with SpeechTracker(iter(blocks)) as tracker:
-        assert b"".join(tracker.blocks) == speech_layout.pcm
+    tracker = SpeechTracker()
+    assert b"".join(tracker.analyse(iter(blocks))) == speech_layout.pcm
     timeline = SpeechTimeline()
     timeline.drain(tracker.changes)
     assert len(timeline.segments) == len(speech_layout.truth) and not timeline.in_speech()
-    assert tracker.changes.empty() and isinstance(tracker.changes, queue.Queue)
+    assert tracker.changes.empty()
 
 
-def test_tracker_raises_the_source_error_in_order():
-    def source():
-        yield bytes(3200)
-        raise AudioError("decoding failed")
-
-    got = []
-    with SpeechTracker(source()) as tracker:
-        with pytest.raises(AudioError, match="decoding failed"):
-            for block in tracker.blocks:
-                got.append(block)
-    assert got == [bytes(3200)]
-
-
-def test_the_detector_runs_on_the_reading_thread_not_the_senders():
+def test_the_detector_runs_on_the_decoder_thread_that_reads_the_source():
     threads = []
 
     class Watched(SpeechDetector):
         def feed(self, pcm):
-            threads.append(threading.current_thread())
+            threads.append(threading.current_thread().name)
             return super().feed(pcm)
 
-    with SpeechTracker(iter([bytes(3200)] * 5), Watched()) as tracker:
-        assert len(list(tracker.blocks)) == 5
-    assert len(threads) == 5 and threading.current_thread() not in threads
+    tracker = SpeechTracker(Watched())
+    with ReadAhead(cut_frames(tracker.analyse(iter([bytes(3200)] * 5)), 1024), 2) as frames:
+        assert sum(map(len, frames)) == 5 * 3200
+    assert threads == ["asrx-decoder"] * 5

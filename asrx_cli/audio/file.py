@@ -6,7 +6,6 @@ import numpy as np
 
 from asrx_cli.audio.convert import RAW_WIDTHS, Converter
 from asrx_cli.audio.raw import ByteReader
-from asrx_cli.audio.readahead import ReadAhead, until_empty
 from asrx_cli.audio.source import AudioSource, open_binary
 from asrx_cli.audio.wav import read_wav_header
 from asrx_cli.errors import AudioError
@@ -43,20 +42,18 @@ def _sound_file_blocks(sound, path: str, declared: int) -> Iterator[bytes]:
     exact = sound.samplerate == SAMPLE_RATE and sound.channels == 1 and sound.subtype == "PCM_16"
     converter = None if exact else Converter(sound.samplerate)
     block = max(1, int(sound.samplerate * FILE_BLOCK_SECONDS))
+    dtype = "int16" if exact else "float32"
     got = 0
-    if exact:  # a copy: not worth a thread
-        decoded = until_empty(lambda: sound.read(block, dtype="int16"))
-    else:
-        decoded = ReadAhead(lambda: sound.read(block, dtype="float32", always_2d=True))
     try:
-        for frames in decoded:
+        while True:
+            frames = sound.read(block, dtype=dtype, always_2d=not exact)
+            if not len(frames):
+                break
             got += len(frames)
             yield frames.astype("<i2", copy=False).tobytes() if exact else converter.convert(frames)
     except (soundfile.SoundFileError, RuntimeError) as exc:
         raise AudioError(f"{path}: decoding failed after {got / sound.samplerate:.2f} s "
                          f"({_libsndfile_reason(exc)})") from None
-    finally:
-        decoded.close()  # stops the decoding thread before the file closes under it
     if converter is not None:
         yield converter.convert(np.zeros((0, 1), np.float32), last=True)
     if got < declared:

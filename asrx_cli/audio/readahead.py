@@ -1,68 +1,87 @@
-"""Decoding ahead of the sender, in a thread of its own."""
+"""The decoder thread: reads, converts and cuts the audio ahead of the sender.
+
+Decoding (libsndfile), conversion (numpy, soxr) and reading a pipe all run
+here, so that the sender's thread only sends and sleeps. libsndfile and soxr
+release the GIL, so a compressed file is decoded while frames go out.
+
+Frames travel in batches, one per block read: every hand-over between threads
+wakes one, and each wake-up costs more CPU than the frames it carries.
+"""
 
 import queue
 import threading
-from typing import Callable, Iterator
-
-import numpy as np
+from typing import Iterable, Iterator, List
 
 from asrx_cli.audio.source import STOP_POLL_SECONDS
 
-DECODE_AHEAD_BLOCKS = 4
+_END = object()
+
+
+def cut_frames(blocks: Iterable[bytes], size: int) -> Iterator[List[bytes]]:
+    """Cut blocks of any length into frames of `size` bytes, a batch per block; the last may be shorter."""
+    buffer = bytearray()
+    for block in blocks:
+        buffer += block
+        whole = len(buffer) - len(buffer) % size
+        if whole:
+            yield [bytes(buffer[start:start + size]) for start in range(0, whole, size)]
+            del buffer[:whole]
+    if buffer:
+        yield [bytes(buffer)]
 
 
 class ReadAhead:
-    """Calls `read()` in a thread of its own, up to `depth` blocks ahead of the consumer.
+    """Iterates `batches` in a thread of its own, up to `depth` batches ahead of the consumer.
 
-    libsndfile decodes without the GIL, so a compressed file is decoded while
-    the sender converts and sends the blocks before it. Iterating yields the
-    blocks in order until `read()` returns an empty one, and raises what
-    `read()` raised where it raised it. `close()` stops the thread and waits
-    for it, so the file may be closed after it.
+    A context manager: the thread starts in __enter__; __exit__ stops it and
+    waits for it, so the source may be closed after it. Iterating yields the
+    items of the batches in order and raises what the iterator raised where it
+    raised it.
     """
 
-    def __init__(self, read: Callable[[], np.ndarray], depth: int = DECODE_AHEAD_BLOCKS):
-        self._read = read
-        self._blocks: "queue.Queue" = queue.Queue(depth)
+    def __init__(self, batches: Iterable[list], depth: int):
+        self._batches = batches
+        self._queue: "queue.Queue" = queue.Queue(depth)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="asrx-decoder", daemon=True)
+
+    def __enter__(self) -> "ReadAhead":
         self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._stop.set()
+        while self._thread.is_alive():
+            self._drain()  # a thread blocked on a full queue gets its place, then sees the stop
+            self._thread.join(STOP_POLL_SECONDS)
+
+    def _drain(self):
+        try:
+            while True:
+                self._queue.get_nowait()
+        except queue.Empty:
+            pass
 
     def _run(self):
         try:
-            while not self._stop.is_set():
-                block = self._read()
-                self._put((block, None))
-                if not len(block):
+            for batch in self._batches:
+                if self._stop.is_set():
                     return
+                self._queue.put((batch, None))
+            self._queue.put((_END, None))
         except Exception as exc:  # handed over in order, raised by the consumer
-            self._put((None, exc))
+            self._queue.put((_END, exc))
 
-    def _put(self, item):
-        while not self._stop.is_set():
-            try:
-                self._blocks.put(item, timeout=STOP_POLL_SECONDS)
-                return
-            except queue.Full:
-                continue
-
-    def __iter__(self) -> Iterator[np.ndarray]:
+    def __iter__(self) -> Iterator:
         while True:
-            block, error = self._blocks.get()
+            try:
+                batch, error = self._queue.get(timeout=STOP_POLL_SECONDS)
+            except queue.Empty:
+                if not self._thread.is_alive() and self._queue.empty():
+                    return  # stopped before the end: nothing more will come
+                continue
             if error is not None:
                 raise error
-            if not len(block):
+            if batch is _END:
                 return
-            yield block
-
-    def close(self):
-        self._stop.set()
-        self._thread.join()
-
-
-def until_empty(read: Callable[[], np.ndarray]) -> Iterator[np.ndarray]:
-    while True:
-        block = read()
-        if not len(block):
-            return
-        yield block
+            yield from batch

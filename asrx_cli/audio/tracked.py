@@ -1,49 +1,29 @@
-"""The audio stream, read and converted ahead of the sender, with its speech found on the way.
+"""Speech found in the audio as it is read, before it goes to the sender.
 
-The sender thread only sends and sleeps: reading, converting and the
-voice-activity detector run in a thread of their own, a few blocks ahead.
-Blocks go to the sender in order (errors of the source too, where they
-happened); speech boundaries go to whoever reads `changes`, as
-`SpeechStarted` / `SpeechEnded` messages in stream seconds.
+`SpeechTracker.analyse(blocks)` wraps a source's blocks: each block passes
+through the voice-activity detector on its way, in whichever thread iterates
+it (the decoder thread, asrx_cli/audio/readahead.py: never the sender's).
+Speech boundaries go to whoever reads `changes`, as `SpeechStarted` /
+`SpeechEnded` messages in seconds from the start of the stream.
 """
 
 import queue
-from typing import Iterator
+from typing import Iterable, Iterator, Optional
 
-from asrx_cli.audio.readahead import ReadAhead
 from asrx_cli.speech import SpeechDetector
-
-TRACK_AHEAD_BLOCKS = 4
 
 
 class SpeechTracker:
-    """A context manager: `blocks` for the sender, `changes` for the main thread."""
-
-    def __init__(self, blocks: Iterator[bytes], detector: SpeechDetector = None):
-        self.changes: "queue.Queue" = queue.Queue()
-        self._source = iter(blocks)
+    def __init__(self, detector: Optional[SpeechDetector] = None):
+        self.changes: "queue.SimpleQueue" = queue.SimpleQueue()
         self._detector = detector or SpeechDetector()
-        self._ahead = None
 
-    def __enter__(self) -> "SpeechTracker":
-        self._ahead = ReadAhead(self._next_block, TRACK_AHEAD_BLOCKS)
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        self._ahead.close()
-
-    @property
-    def blocks(self) -> Iterator[bytes]:
-        return iter(self._ahead)
-
-    def _next_block(self) -> bytes:
-        """The source's next block, analysed; b"" once it is over."""
-        for block in self._source:
-            if block:
-                self._report(self._detector.feed(block))
-                return block
+    def analyse(self, blocks: Iterable[bytes]) -> Iterator[bytes]:
+        """The same blocks, in order, once the detector has heard each."""
+        for block in blocks:
+            self._report(self._detector.feed(block))
+            yield block
         self._report(self._detector.finish())
-        return b""
 
     def _report(self, changes):
         for change in changes:
