@@ -3,12 +3,14 @@
 Three threads take part:
 
 - the decoder (`audio.readahead.ReadAhead`) reads the source, converts it to
-  16 kHz mono s16le and cuts it into frames, ahead of the sender;
+  16 kHz mono s16le, finds the speech in it (`audio.tracked.SpeechTracker`)
+  and cuts it into frames, ahead of the sender;
 - the sender (`pacer.Pacer`) sends each frame when it is due and then the
   end-of-stream message; it only sends and sleeps, and tells the main thread
   what it did through a queue of messages;
-- the main thread receives the server's messages, renders the transcript and
-  draws the progress bar.
+- the main thread receives the server's messages, places sentences on the
+  speech (`align.SpeechAligner`), renders the transcript and draws the
+  progress bar.
 
 Whatever ends the session (the end marker, an error, Ctrl-C), the sentences
 already received are written out first.
