@@ -59,7 +59,7 @@ class TranscribeConfig:
     chunk_ms: int = 32
     raw_format: RawFormat = RawFormat()
     raw_format_given: bool = False
-    output_format: str = "text"  # text | json | raw
+    output_format: str = "text"  # text | json | raw | srt | vtt
     partials: bool = True
     output_path: Optional[str] = None
     quiet: bool = False
@@ -71,6 +71,7 @@ class TranscribeConfig:
     device: Optional[str] = None  # input device: index or part of its name; None for the default
     duration: Optional[float] = None  # stop after this many seconds of audio
     save_audio: Optional[str] = None  # WAV file that receives the audio sent
+    stats: bool = False  # a summary of the run at its end
 
     @property
     def reads_stdin(self) -> bool:

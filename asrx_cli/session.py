@@ -3,12 +3,14 @@
 Three threads take part:
 
 - the decoder (`audio.readahead.ReadAhead`) reads the source, converts it to
-  16 kHz mono s16le and cuts it into frames, ahead of the sender;
+  16 kHz mono s16le, finds the speech in it (`audio.tracked.SpeechTracker`)
+  and cuts it into frames, ahead of the sender;
 - the sender (`pacer.Pacer`) sends each frame when it is due and then the
   end-of-stream message; it only sends and sleeps, and tells the main thread
   what it did through a queue of messages;
-- the main thread receives the server's messages, renders the transcript and
-  draws the progress bar.
+- the main thread receives the server's messages, places sentences on the
+  speech (`align.SpeechAligner`), renders the transcript and draws the
+  progress bar.
 
 Whatever ends the session (the end marker, an error, Ctrl-C), the sentences
 already received are written out first.
@@ -22,10 +24,12 @@ import threading
 import time
 from typing import Optional
 
+from asrx_cli.align import SpeechAligner, lead_for_speed
 from asrx_cli.audio import AudioSource
 from asrx_cli.audio.inputs import open_input
 from asrx_cli.audio.readahead import ReadAhead, cut_frames
 from asrx_cli.audio.recording import Recording, recording
+from asrx_cli.audio.tracked import SpeechTracker
 from asrx_cli.config import TranscribeConfig, is_loopback
 from asrx_cli.connection import Closed, Connection, check_url
 from asrx_cli.environment import Environment
@@ -37,6 +41,8 @@ from asrx_cli.pacer import Ending, Finished, Pacer
 from asrx_cli.progress import progress_bar
 from asrx_cli.protocol import EndOfProcess, Ignored, Transcript
 from asrx_cli.render import Renderer, make_renderer
+from asrx_cli.speech import SpeechTimeline
+from asrx_cli.stats import RunStats, stats_block
 
 log = logging.getLogger("asrx")
 
@@ -182,6 +188,10 @@ class Session:
         self.interrupt = interrupt
         self.recorder = recorder
         self.transcript = Transcript()
+        self.timeline = SpeechTimeline()
+        self.aligner = SpeechAligner(self.timeline, lead_for_speed(config.effective_speed))
+        self.stats = RunStats()
+        self.tracker = SpeechTracker()
 
     def run(self):
         connection = Connection.open(self.config.url, self.config.api_key, self.config.ca_file,
@@ -191,7 +201,9 @@ class Session:
         self.poll_seconds = PROGRESS_POLL_SECONDS if bar else POLL_SECONDS
         try:
             send_audio = self.recorder.tap(connection.send_audio) if self.recorder else connection.send_audio
-            with ReadAhead(cut_frames(self.source.blocks, self.config.chunk_bytes), READ_AHEAD_BLOCKS) as frames, \
+            # The decoder thread finds the speech as it reads: never the sender's thread.
+            blocks = self.tracker.analyse(self.source.blocks)
+            with ReadAhead(cut_frames(blocks, self.config.chunk_bytes), READ_AHEAD_BLOCKS) as frames, \
                     Pacer(frames, send_audio, connection.send_end_of_stream,
                           self.config.effective_speed, self.interrupt.stop, sender.news.put):
                 try:
@@ -210,6 +222,8 @@ class Session:
             if bar:
                 bar.close()
             connection.close()
+        if self.config.stats:
+            self._report_stats()
         if self.interrupt.pressed:
             raise Interrupted(f"interrupted after {sender.seconds:.1f} s of audio")
 
@@ -220,6 +234,7 @@ class Session:
                 raise sender.unexpected_error
             frame = connection.recv(self._wait_time(sender))
             sender.update()
+            self._note_progress(sender.seconds)
             if isinstance(frame, Closed):
                 self._closed_by_server(frame, sender)
                 return
@@ -250,12 +265,29 @@ class Session:
             elif isinstance(event, EndOfProcess):
                 ended = True
             else:
-                self.renderer.event(event)
+                self._emit(event)
         return ended
 
     def _flush(self, offset: float):
+        self._note_progress(offset)
         for event in self.transcript.finish(offset):
-            self.renderer.event(event)
+            self._emit(event)
+
+    def _note_progress(self, offset: float):
+        self.timeline.drain(self.tracker.changes)
+        self.stats.progress(offset)
+
+    def _emit(self, event):
+        event = self.aligner.event(event)
+        self.stats.event(event)
+        self.renderer.event(event)
+
+    def _report_stats(self):
+        self.stats.finish()
+        record = self.stats.record()
+        self.renderer.stats(record)
+        self.env.stderr.write(stats_block(record))
+        self.env.stderr.flush()
 
     def _closed_by_server(self, closed: Closed, sender: SenderState):
         log.info("< closed: %s", closed)
