@@ -33,14 +33,13 @@ from asrx_cli.audio.tracked import SpeechTracker
 from asrx_cli.config import TranscribeConfig, is_loopback
 from asrx_cli.connection import Closed, Connection, check_url
 from asrx_cli.environment import Environment
-from asrx_cli.errors import (AudioError, ConnectionFailed, ExitStatus, Interrupted, OutputFailed, ServerStalled,
-                             UsageError)
+from asrx_cli.errors import AudioError, ConnectionFailed, ExitStatus, Interrupted, ServerStalled, UsageError
 from asrx_cli.levelmeter import LevelMeter, MeterUntilWords
 from asrx_cli.logs import setup_logging
 from asrx_cli.pacer import Ending, Finished, Pacer
 from asrx_cli.progress import progress_bar
 from asrx_cli.protocol import EndOfProcess, Ignored, Transcript
-from asrx_cli.render import Renderer, make_renderer
+from asrx_cli.render import Renderer, make_renderer, open_output
 from asrx_cli.speech import SpeechTimeline
 from asrx_cli.stats import RunStats, stats_block
 
@@ -91,27 +90,6 @@ def _level_meter(config: TranscribeConfig, env: Environment) -> Optional[LevelMe
 
 def _is_live(config: TranscribeConfig, env: Environment) -> bool:
     return config.output_path is None and env.stdout_isatty
-
-
-@contextlib.contextmanager
-def open_output(path: Optional[str], env: Environment):
-    if path is None or path == "-":
-        yield env.stdout
-        return
-    try:
-        out = open(path, "w", encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
-    try:
-        yield out
-    except BaseException:
-        with contextlib.suppress(OSError):  # the error on its way says what went wrong
-            out.close()
-        raise
-    try:
-        out.close()
-    except OSError as exc:
-        raise OutputFailed((exc.strerror or str(exc)).lower()) from None
 
 
 class InterruptFlag:
