@@ -5,6 +5,7 @@ here are generous (timeout + 5 s): they tell a bounded wait from a hang, they
 measure nothing.
 """
 
+import base64
 import os
 import signal
 import subprocess
@@ -13,8 +14,9 @@ import time
 import pytest
 
 from tests.conftest import API_KEY, noise, write_audio
+from tests.fakeserver import Script, sentence
 from tests.helpers import ASRX, run_cli, subprocess_env
-from tests.rawserver import CONTINUATION, PING, TEXT, frame, trickle
+from tests.rawserver import CONTINUATION, PING, TEXT, frame, trickle, tunnel_to
 
 pytestmark = pytest.mark.skipif(not os.path.exists(ASRX), reason=f"asrx is not installed at {ASRX}")
 
@@ -232,3 +234,34 @@ def test_a_message_too_large_to_keep_ends_the_run(raw_server, short_wav, message
     status, out, err, _ = run_asrx(server.url(), short_wav, "--speed", "0")
     assert (status, out) == (5, "")
     assert err == "asrx: error: the server sent a message of more than 4 MiB\n"
+
+
+# --- proxies ---------------------------------------------------------------------------------
+
+
+def test_an_http_proxy_from_the_environment_tunnels_the_connection(make_server, raw_server, short_wav):
+    server = make_server(Script(timed=[(0.2, sentence("through the proxy"))]))
+    proxy = raw_server(tunnel_to(server.port))
+    environment = {"http_proxy": f"http://someone:pr0xy-secret@127.0.0.1:{proxy.port}", "no_proxy": ""}
+    result = run_cli(["transcribe", "--url", "ws://asrx.example/asrx", "--speed", "0", "-v", short_wav],
+                     env=environment)
+    assert (result.exit_code, result.stdout) == (0, "through the proxy\n"), result.stderr
+    request = proxy.requests[0].decode()
+    assert request.startswith("CONNECT asrx.example:80 HTTP/1.1\r\n")
+    assert "Proxy-Authorization: Basic " + base64.b64encode(b"someone:pr0xy-secret").decode() in request
+    assert API_KEY not in request  # the key travels inside the tunnel only
+    assert server.record.headers["apikey"] == API_KEY
+    assert "pr0xy-secret" not in result.stderr and f"through the proxy 127.0.0.1:{proxy.port}" in result.stderr
+
+
+def test_a_proxy_that_refuses_the_tunnel_is_named(raw_server, short_wav):
+    def refuse(server, conn):
+        server.read_request(conn)
+        conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+
+    proxy = raw_server(refuse)
+    environment = {"https_proxy": f"127.0.0.1:{proxy.port}", "no_proxy": ""}
+    result = run_cli(["transcribe", "--url", "wss://asrx.example/asrx", short_wav], env=environment)
+    assert (result.exit_code, result.stdout) == (5, "")
+    assert result.stderr == (f"asrx: error: the proxy 127.0.0.1:{proxy.port} refused a tunnel to "
+                             "asrx.example:443 (HTTP/1.1 403 Forbidden)\n")
