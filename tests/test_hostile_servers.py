@@ -1,4 +1,7 @@
-"""The installed `asrx` against raw-socket servers that redirect, stall, trickle or fall silent.
+"""`asrx transcribe` against raw-socket servers that redirect, stall, trickle or fall silent.
+
+Where a hang could happen the installed `asrx` runs as a subprocess, killed if
+it outlives its limit; elsewhere click's runner does.
 
 Every wait must end within the option that bounds it; the time limits asserted
 here are generous (timeout + 5 s): they tell a bounded wait from a hang, they
