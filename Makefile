@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV ?= .venv
 SEED_VENV ?= .venv-seed
 BIN := $(VENV)/bin
-DEBIAN_PACKAGES := pocketsphinx-testdata espeak-ng sox libportaudio2
+DEBIAN_PACKAGES := pocketsphinx-testdata espeak-ng sox libportaudio2 ffmpeg chromium
 
 .PHONY: demo test bench debian-packages clean
 

@@ -20,6 +20,10 @@ CONFIG_ENV = "ASRX_CONFIG"
 
 # Sample formats of headerless input (stdin, .pcm/.raw files).
 RAW_SAMPLE_FORMATS = ("s16le", "s16be", "s24le", "s32le", "f32le", "f64le", "u8", "s8")
+# What a stream may claim (headerless input's options, a WAV header on stdin): beyond
+# these a block of a quarter second would take more memory than any real audio needs.
+MAX_SAMPLE_RATE = 768000
+MAX_CHANNELS = 64
 
 # Top-level keys of the config file, applied to `asrx transcribe`.
 TRANSCRIBE_KEYS = {
@@ -30,6 +34,7 @@ TRANSCRIBE_KEYS = {
     "chunk_ms": int,
     "final_timeout": (int, float),
     "connect_timeout": (int, float),
+    "send_timeout": (int, float),
     "device": (str, int),
     "jobs": int,
 }
@@ -55,17 +60,19 @@ class TranscribeConfig:
     chunk_ms: int = 32
     raw_format: RawFormat = RawFormat()
     raw_format_given: bool = False
-    output_format: str = "text"  # text | json | raw
+    output_format: str = "text"  # text | json | raw | srt | vtt
     partials: bool = True
     output_path: Optional[str] = None
     quiet: bool = False
     verbose: bool = False
     final_timeout: float = 10.0
     connect_timeout: float = 10.0
+    send_timeout: float = 10.0
     mic: bool = False  # capture from an input device instead of AUDIO
     device: Optional[str] = None  # input device: index or part of its name; None for the default
     duration: Optional[float] = None  # stop after this many seconds of audio
     save_audio: Optional[str] = None  # WAV file that receives the audio sent
+    stats: bool = False  # a summary of the run at its end
     inputs: Tuple[str, ...] = ()  # every AUDIO given: files and directories
     batch: bool = False  # several inputs, a directory or an output directory
     jobs: int = 1  # files transcribed at once

@@ -76,6 +76,9 @@ class MeterUntilWords(Renderer):
     def frame(self, frame: Union[str, bytes]):
         self.inner.frame(frame)
 
+    def stats(self, record: dict):
+        self.inner.stats(record)
+
     def close(self):
         self.meter.close()
         self.inner.close()

@@ -3,12 +3,14 @@
 Three threads take part:
 
 - the decoder (`audio.readahead.ReadAhead`) reads the source, converts it to
-  16 kHz mono s16le and cuts it into frames, ahead of the sender;
+  16 kHz mono s16le, finds the speech in it (`audio.tracked.SpeechTracker`)
+  and cuts it into frames, ahead of the sender;
 - the sender (`pacer.Pacer`) sends each frame when it is due and then the
   end-of-stream message; it only sends and sleeps, and tells the main thread
   what it did through a queue of messages;
-- the main thread receives the server's messages, renders the transcript and
-  draws the progress bar.
+- the main thread receives the server's messages, places sentences on the
+  speech (`align.SpeechAligner`), renders the transcript and draws the
+  progress bar.
 
 Whatever ends the session (the end marker, an error, Ctrl-C), the sentences
 already received are written out first.
@@ -23,20 +25,24 @@ import threading
 import time
 from typing import Callable, ContextManager, Iterator, Optional, TextIO
 
+from asrx_cli.align import SpeechAligner, lead_for_speed
 from asrx_cli.audio import AudioSource
 from asrx_cli.audio.inputs import open_input
 from asrx_cli.audio.readahead import ReadAhead, cut_frames
 from asrx_cli.audio.recording import Recording, recording
+from asrx_cli.audio.tracked import SpeechTracker
 from asrx_cli.config import TranscribeConfig, is_loopback
 from asrx_cli.connection import Closed, Connection, check_url
 from asrx_cli.environment import Environment
-from asrx_cli.errors import AudioError, ConnectionFailed, ExitStatus, Interrupted, UsageError
+from asrx_cli.errors import AudioError, ConnectionFailed, ExitStatus, Interrupted, ServerStalled, UsageError
 from asrx_cli.levelmeter import LevelMeter, MeterUntilWords
 from asrx_cli.logs import setup_logging
 from asrx_cli.pacer import Ending, Finished, Pacer
 from asrx_cli.progress import progress_bar
 from asrx_cli.protocol import EndOfProcess, Ignored, Transcript
-from asrx_cli.render import Renderer, make_renderer
+from asrx_cli.render import Renderer, make_renderer, open_output
+from asrx_cli.speech import SpeechTimeline
+from asrx_cli.stats import RunStats, stats_block
 
 log = logging.getLogger("asrx")
 
@@ -111,19 +117,6 @@ def _is_live(config: TranscribeConfig, env: Environment) -> bool:
     return config.output_path is None and env.stdout_isatty
 
 
-@contextlib.contextmanager
-def open_output(path: Optional[str], env: Environment):
-    if path is None or path == "-":
-        yield env.stdout
-        return
-    try:
-        out = open(path, "w", encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
-    with out:
-        yield out
-
-
 class InterruptFlag:
     """Ctrl-C handling: the first press stops the audio, the second ends at once."""
 
@@ -180,9 +173,14 @@ class SenderState:
 
     @property
     def unexpected_error(self) -> Optional[BaseException]:
-        """A failure of the sender that is no audio or connection failure (those are reported later)."""
+        """A failure of the sender that ends the session now.
+
+        Audio and connection failures are reported later, once the server has
+        said what it still has to say; a server that stopped reading has nothing.
+        """
         error = self.finished.error if self.finished else None
-        return None if isinstance(error, (AudioError, ConnectionFailed)) else error
+        later = isinstance(error, (AudioError, ConnectionFailed)) and not isinstance(error, ServerStalled)
+        return None if later else error
 
 
 class Session:
@@ -195,16 +193,22 @@ class Session:
         self.interrupt = interrupt
         self.recorder = recorder
         self.transcript = Transcript()
+        self.timeline = SpeechTimeline()
+        self.aligner = SpeechAligner(self.timeline, lead_for_speed(config.effective_speed))
+        self.stats = RunStats()
+        self.tracker = SpeechTracker()
 
     def run(self):
         connection = Connection.open(self.config.url, self.config.api_key, self.config.ca_file,
-                                     self.config.connect_timeout)
+                                     self.config.connect_timeout, self.config.send_timeout)
         bar = progress_bar(self.config, self.env, self.source.duration)
         sender = SenderState(bar.update if bar else None)
         self.poll_seconds = PROGRESS_POLL_SECONDS if bar else POLL_SECONDS
         try:
             send_audio = self.recorder.tap(connection.send_audio) if self.recorder else connection.send_audio
-            with ReadAhead(cut_frames(self.source.blocks, self.config.chunk_bytes), READ_AHEAD_BLOCKS) as frames, \
+            # The decoder thread finds the speech as it reads: never the sender's thread.
+            blocks = self.tracker.analyse(self.source.blocks)
+            with ReadAhead(cut_frames(blocks, self.config.chunk_bytes), READ_AHEAD_BLOCKS) as frames, \
                     Pacer(frames, send_audio, connection.send_end_of_stream,
                           self.config.effective_speed, self.interrupt.stop, sender.news.put):
                 try:
@@ -216,10 +220,15 @@ class Session:
                     sender.update()
                     self._flush(sender.seconds)  # however it ends, the open sentence is kept
                     self.renderer.close()
+        except BaseException:
+            connection.abort()  # a second Ctrl-C while the sender is stopping: no polite close
+            raise
         finally:
             if bar:
                 bar.close()
             connection.close()
+        if self.config.stats:
+            self._report_stats()
         if self.interrupt.pressed:
             raise Interrupted(f"interrupted after {sender.seconds:.1f} s of audio")
 
@@ -232,14 +241,13 @@ class Session:
                 raise Interrupted(f"interrupted again after {sender.seconds:.1f} s of audio")
             frame = connection.recv(self._wait_time(sender))
             sender.update()
+            self._note_progress(sender.seconds)
             if isinstance(frame, Closed):
                 self._closed_by_server(frame, sender)
                 return
-            if frame is None:
-                self._check_deadline(sender)
-                continue
-            if self._handle_frame(frame, sender.seconds):
+            if frame is not None and self._handle_frame(frame, sender.seconds):
                 return
+            self._check_deadline(sender)  # after every frame too: a stream of other frames is no answer
 
     def _end_marker_due(self, sender: SenderState) -> Optional[float]:
         """When the end marker is overdue (monotonic clock), once the sender has finished."""
@@ -264,12 +272,29 @@ class Session:
             elif isinstance(event, EndOfProcess):
                 ended = True
             else:
-                self.renderer.event(event)
+                self._emit(event)
         return ended
 
     def _flush(self, offset: float):
+        self._note_progress(offset)
         for event in self.transcript.finish(offset):
-            self.renderer.event(event)
+            self._emit(event)
+
+    def _note_progress(self, offset: float):
+        self.timeline.drain(self.tracker.changes)
+        self.stats.progress(offset)
+
+    def _emit(self, event):
+        event = self.aligner.event(event)
+        self.stats.event(event)
+        self.renderer.event(event)
+
+    def _report_stats(self):
+        self.stats.finish()
+        record = self.stats.record()
+        self.renderer.stats(record)
+        self.env.stderr.write(stats_block(record))
+        self.env.stderr.flush()
 
     def _closed_by_server(self, closed: Closed, sender: SenderState):
         log.info("< closed: %s", closed)

@@ -211,11 +211,11 @@ def measure(workdir: Path, files=8, seconds=10.0, loop_files=24, loop_seconds=20
 
 
 def run(workdir: Path):
-    """For bench/run.py: figure 9, in its table's terms."""
+    """For bench/run.py: figure 10, in its table's terms."""
     import report
 
     rows, raw = measure(workdir)
-    return report.FigureResult("batch", [report.Row(f"9. Batch: {r[0]}", r[1], r[2] or "—", r[3] or "—")
+    return report.FigureResult("batch", [report.Row(f"10. Batch: {r[0]}", r[1], r[2] or "—", r[3] or "—")
                                          for r in rows], [], raw)
 
 

@@ -1,15 +1,18 @@
 """`asrx transcribe`: its options, and the config they build."""
 
 import os
+from pathlib import Path
 
 import click
 
-from asrx_cli.config import DEFAULT_URL, RAW_SAMPLE_FORMATS, RawFormat, TranscribeConfig
+from asrx_cli.config import (DEFAULT_URL, MAX_CHANNELS, MAX_SAMPLE_RATE, RAW_SAMPLE_FORMATS, RawFormat,
+                             TranscribeConfig)
 from asrx_cli.environment import Environment
 from asrx_cli.errors import EXIT_STATUS_HELP
 from asrx_cli.options import quiet_option, verbose_option
 
-OUTPUT_FORMATS = ("text", "json", "raw")
+OUTPUT_FORMATS = ("text", "json", "raw", "srt", "vtt")
+SUBTITLE_SUFFIXES = {".srt": "srt", ".vtt": "vtt"}  # -o with these names chooses the format
 
 
 @click.command(epilog=EXIT_STATUS_HELP)
@@ -27,15 +30,16 @@ OUTPUT_FORMATS = ("text", "json", "raw")
                                 "[default: 1 for files, 0 for stdin and --mic]")
 @click.option("--chunk-ms", envvar="ASRX_CHUNK_MS", show_envvar=True, default=32, show_default=True,
               type=click.IntRange(1, 10000), metavar="MS", help="Audio sent per WebSocket frame.")
-@click.option("--raw-rate", type=click.IntRange(min=1), default=16000, show_default=True,
+@click.option("--raw-rate", type=click.IntRange(1, MAX_SAMPLE_RATE), default=16000, show_default=True,
               metavar="HZ", help="Sample rate of headerless input (.pcm, .raw, stdin).")
-@click.option("--raw-channels", type=click.IntRange(1, 64), default=1, show_default=True,
+@click.option("--raw-channels", type=click.IntRange(1, MAX_CHANNELS), default=1, show_default=True,
               metavar="N", help="Channels of headerless input.")
 @click.option("--raw-format", type=click.Choice(RAW_SAMPLE_FORMATS), default="s16le",
               show_default=True, help="Sample format of headerless input.")
 @click.option("--format", "output_format", type=click.Choice(OUTPUT_FORMATS), default="text",
               show_default=True, help="text: one line per sentence; json: JSON Lines events; "
-                                      "raw: the server's frames as they came.")
+                                      "raw: the server's frames as they came; srt, vtt: subtitles "
+                                      "timed on the speech (also chosen by -o NAME.srt or NAME.vtt).")
 @click.option("--json", "json_output", is_flag=True, help="Same as --format json.")
 @click.option("--partials/--no-partials", default=True, show_default=True,
               help="Show partial hypotheses (live line on a terminal, events in JSON).")
@@ -53,7 +57,14 @@ OUTPUT_FORMATS = ("text", "json", "raw")
               help="How long to wait for the end marker after the audio is sent.")
 @click.option("--connect-timeout", envvar="ASRX_CONNECT_TIMEOUT", show_envvar=True, default=10.0,
               show_default=True, type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
-              help="How long to wait for the connection and handshake.")
+              help="How long to wait for the connection and handshake, all of it.")
+@click.option("--send-timeout", envvar="ASRX_SEND_TIMEOUT", show_envvar=True, default=10.0,
+              show_default=True, type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="How long a send may wait on a server that takes no data before the run fails.")
+@click.option("--stats", is_flag=True,
+              help="At the end, print audio sent, wall time, real-time factor, sentences, time to "
+                   "the first partial and final-text latency to stderr (with --json, also a "
+                   "stats event).")
 @click.option("--mic", is_flag=True, help="Capture from the microphone instead of AUDIO (see `asrx devices`).")
 @click.option("--device", envvar="ASRX_DEVICE", show_envvar=True, metavar="NAME|INDEX",
               help="Input device for --mic: its index, or a part of its name.  [default: the system's]")
@@ -121,14 +132,26 @@ def build_transcribe_config(ctx, options) -> TranscribeConfig:
         chunk_ms=options["chunk_ms"],
         raw_format=RawFormat(options["raw_rate"], options["raw_channels"], options["raw_format"]),
         raw_format_given=raw_given,
-        output_format="json" if options["json_output"] else options["output_format"],
+        output_format=_output_format(ctx, options),
         partials=options["partials"],
         output_path=options["output_path"],
         quiet=options["quiet"],
         verbose=options["verbose"],
         final_timeout=options["final_timeout"],
         connect_timeout=options["connect_timeout"],
+        send_timeout=options["send_timeout"],
+        stats=options["stats"],
     )
+
+
+def _output_format(ctx, options) -> str:
+    if options["json_output"]:
+        return "json"
+    given = ctx.get_parameter_source("output_format") is click.core.ParameterSource.COMMANDLINE
+    path = options["output_path"]
+    if not given and path:
+        return SUBTITLE_SUFFIXES.get(Path(path).suffix.lower(), options["output_format"])
+    return options["output_format"]
 
 
 def _check_input(ctx, options):
