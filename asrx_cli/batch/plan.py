@@ -18,6 +18,8 @@ EXTENSIONS = {
     "text": ".txt",
     "json": ".jsonl",
     "raw": ".frames.txt",
+    "srt": ".srt",
+    "vtt": ".vtt",
 }
 PARTIAL_SUFFIX = ".partial"  # an output being written, or one that did not complete
 

@@ -13,6 +13,7 @@ from asrx_cli.options import quiet_option, verbose_option
 
 OUTPUT_FORMATS = ("text", "json", "raw", "srt", "vtt")
 SUBTITLE_SUFFIXES = {".srt": "srt", ".vtt": "vtt"}  # -o with these names chooses the format
+SUBTITLE_FORMATS = tuple(SUBTITLE_SUFFIXES.values())
 
 
 @click.command(epilog=EXIT_STATUS_HELP)
@@ -176,6 +177,9 @@ def _check_batch(options):
     if options["mic"] or "-" in options["audio"]:
         raise click.UsageError("a batch (several AUDIO, a directory, --output-dir) takes files "
                                "and directories, not - or --mic")
-    for option, name in (("output_path", "-o/--output"), ("save_audio", "--save-audio")):
-        if options[option] is not None:
-            raise click.UsageError(f"{name} takes a single input file; use --output-dir for a batch")
+    for option, name in (("output_path", "-o/--output"), ("save_audio", "--save-audio"), ("stats", "--stats")):
+        if options[option]:
+            raise click.UsageError(f"{name} takes a single input file; use --output-dir for a batch"
+                                   if option == "output_path" else f"{name} takes a single input file")
+    if options["output_format"] in SUBTITLE_FORMATS and options["output_dir"] is None:
+        raise click.UsageError(f"--format {options['output_format']} of several inputs needs --output-dir")
