@@ -12,22 +12,21 @@ Three threads take part:
   speech (`align.SpeechAligner`), renders the transcript and draws the
   progress bar.
 
+In a batch, a worker thread of `batch.run` takes the main thread's part.
+
 Whatever ends the session (the end marker, an error, Ctrl-C), the sentences
 already received are written out first.
 """
 
-import contextlib
 import dataclasses
 import logging
 import queue
-import signal
-import threading
 import time
-from typing import Callable, ContextManager, Iterator, Optional, TextIO
+from typing import Callable, ContextManager, Optional, TextIO
 
 from asrx_cli.align import SpeechAligner, lead_for_speed
 from asrx_cli.audio import AudioSource
-from asrx_cli.audio.inputs import open_input
+from asrx_cli.audio.inputs import counted, open_input
 from asrx_cli.audio.readahead import ReadAhead, cut_frames
 from asrx_cli.audio.recording import Recording, recording
 from asrx_cli.audio.tracked import SpeechTracker
@@ -35,6 +34,7 @@ from asrx_cli.config import TranscribeConfig, is_loopback
 from asrx_cli.connection import Closed, Connection, check_url
 from asrx_cli.environment import Environment
 from asrx_cli.errors import AudioError, ConnectionFailed, ExitStatus, Interrupted, ServerStalled, UsageError
+from asrx_cli.interrupt import InterruptFlag
 from asrx_cli.levelmeter import LevelMeter, MeterUntilWords
 from asrx_cli.logs import setup_logging
 from asrx_cli.pacer import Ending, Finished, Pacer
@@ -83,7 +83,7 @@ def transcribe_input(config: TranscribeConfig, env: Environment, interrupt: "Int
     source = open_input(config, env.stdin, interrupt.stop, meter.show if meter else None)
     log.info("audio: %s", source.description)
     if on_audio is not None:
-        source = dataclasses.replace(source, blocks=_counted(source.blocks, on_audio))
+        source = dataclasses.replace(source, blocks=counted(source.blocks, on_audio))
     try:
         with output() as out, recording(config.save_audio) as recorder, interrupt.installed():
             renderer = make_renderer(
@@ -97,15 +97,6 @@ def transcribe_input(config: TranscribeConfig, env: Environment, interrupt: "Int
         source.close()
 
 
-def _counted(blocks: Iterator[bytes], on_audio: Callable[[int], None]) -> Iterator[bytes]:
-    try:
-        for block in blocks:
-            on_audio(len(block))
-            yield block
-    finally:
-        blocks.close()
-
-
 def _level_meter(config: TranscribeConfig, env: Environment) -> Optional[LevelMeter]:
     """The microphone's status line, for a user who watches stderr on a terminal."""
     if not config.mic or config.quiet or not env.stderr_isatty:
@@ -115,33 +106,6 @@ def _level_meter(config: TranscribeConfig, env: Environment) -> Optional[LevelMe
 
 def _is_live(config: TranscribeConfig, env: Environment) -> bool:
     return config.output_path is None and env.stdout_isatty
-
-
-class InterruptFlag:
-    """Ctrl-C handling: the first press stops the audio, the second ends at once."""
-
-    def __init__(self):
-        self.stop = threading.Event()
-        self.pressed = False
-        # The second press, for a session whose receiver is not the main thread (a batch's).
-        self.abandon = threading.Event()
-
-    def _handle(self, signum, frame):
-        # Only flags here; the second press gets Python's default (KeyboardInterrupt).
-        self.pressed = True
-        self.stop.set()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
-    @contextlib.contextmanager
-    def installed(self):
-        if threading.current_thread() is not threading.main_thread():
-            yield self
-            return
-        previous = signal.signal(signal.SIGINT, self._handle)
-        try:
-            yield self
-        finally:
-            signal.signal(signal.SIGINT, previous)
 
 
 class SenderState:
