@@ -154,6 +154,8 @@ def test_hidden_and_unreadable_files_in_a_directory_are_skipped_with_a_note(make
     (["a.wav", "b.wav", "-o", "out.txt"], "-o/--output takes a single input file"),
     (["a.wav", "-"], "not - or --mic"),
     (["--output-dir", "out", "a.wav", "--save-audio", "x.wav"], "--save-audio takes a single input file"),
+    (["--output-dir", "out", "a.wav", "--stats"], "--stats takes a single input file"),
+    (["--format", "vtt", "a.wav", "b.wav"], "--format vtt of several inputs needs --output-dir"),
 ])
 def test_what_a_batch_cannot_do_is_a_usage_error(server, args, message):
     result = transcribe(server, *args)
@@ -169,6 +171,17 @@ def test_two_inputs_that_would_share_an_output_are_refused(server, tmp_path):
     assert result.stderr == f"asrx: error: {paths[0]} and {paths[1]} would both be written to " \
                             f"{tmp_path / 'out' / 'a.txt'}\n"
     assert server.records == []
+
+
+def test_subtitles_of_a_batch_are_one_file_per_input(make_server, tmp_path):
+    server = make_server(HEARD)
+    paths = [good(tmp_path, "in/a.wav", 1.0, 1), good(tmp_path, "in/b.wav", 0.5, 2)]
+    result = transcribe(server, "--format", "srt", "--speed", "4", "--output-dir", tmp_path / "out", *paths)
+    assert result.exit_code == 0, result.stderr
+    subtitles = files_in(tmp_path / "out")
+    assert sorted(subtitles) == ["a.srt", "b.srt"]
+    assert subtitles["a.srt"].startswith("1\n00:00:00,") and "heard 1.00 s" in subtitles["a.srt"]
+    assert "heard 0.50 s" in subtitles["b.srt"]
 
 
 def test_a_file_without_words_gets_an_empty_complete_output(server, tmp_path):
