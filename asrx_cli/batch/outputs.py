@@ -53,7 +53,10 @@ class PartialFile:
             except OSError as exc:
                 raise UsageError(f"cannot write {self.path}: {exc.strerror}") from None
             self.opened = True
-        self.file.write(text)
+        try:
+            self.file.write(text)
+        except OSError as exc:  # a full disk, say: this file fails, with its reason
+            raise UsageError(f"writing {self.path} failed: {exc.strerror}") from None
 
     def flush(self):
         if self.file is not None:
