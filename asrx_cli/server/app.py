@@ -12,7 +12,7 @@ import logging
 import os
 import signal
 import threading
-from typing import Callable, Optional
+from typing import Callable, List, Optional
 from urllib.parse import urlsplit
 
 from websockets.asyncio.server import serve
@@ -23,20 +23,24 @@ from asrx_cli.server.config import HEALTH_PATH, PATH, ServerConfig, url_for
 from asrx_cli.server.log import LOGGER_NAME, format_peer
 from asrx_cli.server.session import Session
 from asrx_cli.server.workers import EngineFailed, WorkerPool
+from asrx_cli.wire import API_KEY_HEADER
 
 # How long a closing handshake may take: a vanished client would otherwise
 # hold up Ctrl-C by websockets' default of 10 s.
 CLOSE_TIMEOUT = 3.0
 
 
-def key_accepted(offered: Optional[str], keys: frozenset) -> bool:
+def key_refusal(offered: List[str], keys: frozenset) -> Optional[str]:
+    """Why the handshake's apikey headers are refused, or None when they are not."""
+    if len(offered) > 1:
+        return "more than one apikey header"  # which one counts would be anyone's guess
     if not keys:
-        return True  # no keys configured: loopback only, anyone may use it
-    if not offered:
-        return False
+        return None  # no keys configured: loopback only, anyone may use it
+    if not offered or not offered[0]:
+        return "missing apikey header"
     # Compare every key in constant time, so timing tells nothing about any.
-    matches = [hmac.compare_digest(offered.encode(), key.encode()) for key in keys]
-    return any(matches)
+    matches = [hmac.compare_digest(offered[0].encode(), key.encode()) for key in keys]
+    return None if any(matches) else "wrong API key"
 
 
 class AsrxServer:
@@ -99,9 +103,8 @@ class AsrxServer:
             return self._health(connection)
         if path != PATH:
             return connection.respond(http.HTTPStatus.NOT_FOUND, f"Not found: the ASRX endpoint is {PATH}\n")
-        offered = request.headers.get("apikey")
-        if not key_accepted(offered, self.config.api_keys):
-            why = "wrong API key" if offered else "missing apikey header"
+        why = key_refusal(request.headers.get_all(API_KEY_HEADER), self.config.api_keys)
+        if why is not None:
             self.logger.info("%s: refused with 401 (%s)", peer, why)
             return connection.respond(http.HTTPStatus.UNAUTHORIZED, f"Unauthorized: {why}\n")
         if len(self.sessions) >= self.config.limits.max_sessions:
