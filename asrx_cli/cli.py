@@ -36,7 +36,7 @@ class AsrxGroup(click.Group):
 
     lazy_commands = {
         "transcribe": ("asrx_cli.cli", "transcribe"),
-        "serve": ("asrx_cli.server.command", "serve"),
+        "serve": ("asrx_cli.commands.serve", "serve"),
     }
 
     def list_commands(self, ctx):

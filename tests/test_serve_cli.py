@@ -113,7 +113,7 @@ def test_without_the_server_extra_it_says_what_to_install():
 
 def test_the_serve_command_imports_nothing_heavy():
     code = (
-        "import sys, asrx_cli.server, asrx_cli.server.command\n"
+        "import sys, asrx_cli.server, asrx_cli.commands.serve\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('websockets', 'pocketsphinx', 'numpy'))))"
     )
