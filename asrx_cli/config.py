@@ -41,6 +41,7 @@ SERVE_KEYS = {
     "idle_timeout": (int, float),
     "max_session_time": (int, float),
     "close_wait": (int, float),
+    "engine_timeout": (int, float),
     "quiet": bool,
     "verbose": bool,
 }

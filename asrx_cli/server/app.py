@@ -5,6 +5,7 @@ in a background thread of another program (tests, demos, embedding).
 """
 
 import asyncio
+import functools
 import hmac
 import http
 import json
@@ -19,6 +20,7 @@ from websockets.asyncio.server import serve
 from websockets.frames import CloseCode
 
 from asrx_cli.errors import AsrxError
+from asrx_cli.server.connection import BoundedConnection
 from asrx_cli.server.config import HEALTH_PATH, PATH, ServerConfig, url_for
 from asrx_cli.server.log import LOGGER_NAME, format_peer
 from asrx_cli.server.session import Session
@@ -28,6 +30,9 @@ from asrx_cli.wire import API_KEY_HEADER
 # How long a closing handshake may take: a vanished client would otherwise
 # hold up Ctrl-C by websockets' default of 10 s.
 CLOSE_TIMEOUT = 3.0
+# On stopping, how long sessions have to finish their engine calls before the
+# engines are stopped under them (a healthy engine answers in milliseconds).
+SESSIONS_STOP_TIMEOUT = 1.0
 
 
 def key_refusal(offered: List[str], keys: frozenset) -> Optional[str]:
@@ -47,7 +52,7 @@ class AsrxServer:
     def __init__(self, config: ServerConfig, logger: Optional[logging.Logger] = None):
         self.config = config
         self.logger = logger or logging.getLogger(LOGGER_NAME)
-        self.pool = WorkerPool(config.engine, config.workers)
+        self.pool = WorkerPool(config.engine, config.workers, config.limits.engine_timeout)
         self.sessions = set()
         self._server = None
 
@@ -61,13 +66,15 @@ class AsrxServer:
 
     async def start(self) -> None:
         # Bind first: a port in use is reported before the engine loads.
+        config = self.config
         try:
             self._server = await serve(
                 self._handle,
-                self.config.host,
-                self.config.port,
+                config.host,
+                config.port,
                 process_request=self._process_request,
-                max_size=self.config.limits.max_frame_bytes,
+                create_connection=functools.partial(BoundedConnection, stall_timeout=config.limits.idle_timeout),
+                max_size=config.limits.max_frame_bytes,
                 logger=logging.getLogger("websockets.server"),
                 server_header=None,
                 # PCM hardly compresses, and inflating every frame costs the event loop.
@@ -90,11 +97,17 @@ class AsrxServer:
         await self._server.start_serving()
 
     async def stop(self) -> None:
+        """Close the sessions with 1001 (going away), then stop the engines.
+
+        Bounded whatever the clients and engines do: a session still waiting
+        on its engine after SESSIONS_STOP_TIMEOUT ends when the engines stop.
+        """
         if self._server is not None:
-            # Sessions under way are closed with 1001 (going away).
             self._server.close(reason="server stopping")
-            await self._server.wait_closed()
+            await asyncio.wait({asyncio.ensure_future(self._server.wait_closed())}, timeout=SESSIONS_STOP_TIMEOUT)
         await self.pool.stop()
+        if self._server is not None:
+            await self._server.wait_closed()
 
     def _process_request(self, connection, request):
         path = urlsplit(request.path).path
