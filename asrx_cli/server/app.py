@@ -30,8 +30,9 @@ from asrx_cli.wire import API_KEY_HEADER
 # How long a closing handshake may take: a vanished client would otherwise
 # hold up Ctrl-C by websockets' default of 10 s.
 CLOSE_TIMEOUT = 3.0
-# On stopping, how long sessions have to finish their engine calls before the
-# engines are stopped under them (a healthy engine answers in milliseconds).
+# On stopping, how long sessions have to end before the clients are dropped
+# and the engines stopped under them: a closing handshake with a client that
+# reads takes milliseconds, and so does a healthy engine's answer.
 SESSIONS_STOP_TIMEOUT = 1.0
 
 
@@ -99,15 +100,19 @@ class AsrxServer:
     async def stop(self) -> None:
         """Close the sessions with 1001 (going away), then stop the engines.
 
-        Bounded whatever the clients and engines do: a session still waiting
-        on its engine after SESSIONS_STOP_TIMEOUT ends when the engines stop.
+        Bounded whatever clients and engines do: after SESSIONS_STOP_TIMEOUT,
+        clients that have not completed the closing handshake are dropped,
+        and the engines are stopped under sessions still waiting on them.
         """
         if self._server is not None:
             self._server.close(reason="server stopping")
-            await asyncio.wait({asyncio.ensure_future(self._server.wait_closed())}, timeout=SESSIONS_STOP_TIMEOUT)
+            closed = asyncio.ensure_future(self._server.wait_closed())
+            await asyncio.wait({closed}, timeout=SESSIONS_STOP_TIMEOUT)
+            for session in self.sessions:
+                session.connection.drop("server stopping")
         await self.pool.stop()
         if self._server is not None:
-            await self._server.wait_closed()
+            await closed
 
     def _process_request(self, connection, request):
         path = urlsplit(request.path).path
