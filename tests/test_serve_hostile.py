@@ -103,7 +103,7 @@ def test_a_stuck_engine_fails_its_sessions_with_1011_in_time_and_is_replaced():
         os.kill(stuck, signal.SIGSTOP)
         exchange, waited = stream_until_closed(ws)
         assert (exchange.close_code, exchange.close_reason) == (1011, "speech engine failed")
-        assert waited < 5
+        assert waited < 8
         assert transcribe(server.url, read_pcm(GOFORWARD)).transcript == GOFORWARD_TEXT
         assert engine_pids(server.pid) not in ([], [stuck])
     finally:
@@ -129,7 +129,7 @@ def test_sigterm_stops_the_server_in_time_while_its_engine_is_stuck():
     finally:
         server.kill()
     assert status == 0, stderr
-    assert stopped_in < 6, stderr
+    assert stopped_in < 8, stderr
     assert exchange.close_code == 1001
     assert "Traceback" not in stderr
 
@@ -195,7 +195,7 @@ def test_ping_floods_that_never_read_are_dropped_and_cost_no_memory():
         while any(thread.is_alive() for thread in threads):
             peak = max(peak, resident_kib(server.pid))
             time.sleep(0.02)
-        assert all(seconds is not None and seconds < 5 for seconds in dropped), dropped
+        assert all(seconds is not None and seconds < 8 for seconds in dropped), dropped
         assert peak - before < 32 * 1024, f"the server grew by {(peak - before) // 1024} MiB"
         # Their slots are free again.
         assert transcribe(server.url, read_pcm(GOFORWARD)).transcript == GOFORWARD_TEXT
@@ -238,5 +238,5 @@ def test_sigterm_is_not_held_up_by_a_client_that_stopped_reading():
         server.kill()
         client.close()
     assert status == 0, stderr
-    assert stopped_in < 5, stderr
+    assert stopped_in < 8, stderr
     assert "closed 1001 (server stopping)" in stderr

@@ -195,6 +195,10 @@ class ServerThread:
 
         with ServerThread(ServerConfig(port=0)) as server:
             connect(server.url) ...
+
+    The engine processes are started by multiprocessing's "spawn", which
+    imports the program's main module in each: its top-level code belongs
+    under `if __name__ == "__main__":`, as multiprocessing asks.
     """
 
     def __init__(self, config: ServerConfig, logger: Optional[logging.Logger] = None):
