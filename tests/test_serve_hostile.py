@@ -20,19 +20,9 @@ from asrx_cli.server.app import ServerThread
 from asrx_cli.server.config import Limits, ServerConfig
 from asrx_cli.server.process import ServeProcess
 from asrx_cli.wire import API_KEY_HEADER, BYTES_PER_SECOND, END_OF_STREAM
-from tests.speech import (
-    GOFORWARD,
-    GOFORWARD_TEXT,
-    Exchange,
-    connect,
-    needs_testdata,
-    read_pcm,
-    read_until_closed,
-    send_audio,
-    server_has_spoken,
-    silence,
-    transcribe,
-)
+from tests.helpers import resident_kib
+from tests.speech import GOFORWARD, GOFORWARD_TEXT, Exchange, connect, needs_testdata, read_pcm
+from tests.speech import read_until_closed, send_audio, server_has_spoken, silence, transcribe
 
 pytestmark = needs_testdata
 
@@ -170,12 +160,6 @@ def flood_until_dropped(sock, seconds):
     except OSError:
         return time.monotonic() - started
     return None
-
-
-def resident_kib(pid):
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
 
 
 def test_ping_floods_that_never_read_are_dropped_and_cost_no_memory():

@@ -1,18 +1,12 @@
 """The server's engine processes, driven directly: streams opened and closed by the thousand."""
 
 import asyncio
-from pathlib import Path
 
 from asrx_cli.server.workers import WorkerPool
+from tests.helpers import resident_kib
 from tests.speech import needs_testdata, silence
 
 pytestmark = needs_testdata
-
-
-def resident_kib(pid):
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
 
 
 async def open_and_close(pool, sessions):
