@@ -31,7 +31,7 @@ from asrx_cli.wire import BYTES_PER_SECOND
 
 LARGEST_FEED_BYTES = BYTES_PER_SECOND // 2
 STARTUP_TIMEOUT = 120.0
-STOP_TIMEOUT = 2.0
+STOP_TIMEOUT = 1.0  # a healthy engine process exits in milliseconds
 
 
 class EngineFailed(Exception):
