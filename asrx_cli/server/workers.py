@@ -67,9 +67,12 @@ class EngineWorker:
         return await self._call(self.timeout, function, *args)
 
     def cast(self, function, *args) -> None:
-        """`function(*args)` in the worker process, without waiting for it."""
+        """`function(*args)` in the worker process, without waiting for it or its failure."""
         if self.alive:
-            self._submit(function, *args)
+            try:
+                self._submit(function, *args)
+            except EngineFailed:
+                pass  # a worker that is gone holds nothing to free
 
     async def stop(self) -> None:
         """Let the process finish and exit; kill it if it does not in time."""
