@@ -108,7 +108,7 @@ class AsrxServer:
             self._server.close(reason="server stopping")
             closed = asyncio.ensure_future(self._server.wait_closed())
             await asyncio.wait({closed}, timeout=SESSIONS_STOP_TIMEOUT)
-            for session in self.sessions:
+            for session in list(self.sessions):
                 session.connection.drop("server stopping")
         await self.pool.stop()
         if self._server is not None:
