@@ -52,7 +52,7 @@ SECONDS = click.FloatRange(min=0, min_open=True)
 
 STATUS_HELP = """\b
 HTTP answers to the handshake:
-  401  missing or wrong apikey header
+  401  missing, wrong or repeated apikey header
   404  a path other than /asrx (or /healthz)
   503  --max-sessions sessions are under way already
 \b
