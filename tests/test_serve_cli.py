@@ -15,17 +15,8 @@ from asrx_cli.commands.serve import serve
 from asrx_cli.config import SERVE_KEYS
 from asrx_cli.server.process import ServeProcess, asrx_command
 from tests.helpers import run_cli
-from tests.speech import (
-    GOFORWARD,
-    GOFORWARD_TEXT,
-    Exchange,
-    connect,
-    needs_testdata,
-    read_pcm,
-    read_until_closed,
-    send_audio,
-    transcribe,
-)
+from tests.speech import (GOFORWARD, GOFORWARD_TEXT, Exchange, connect, needs_testdata, read_pcm,
+                          read_until_closed, send_audio, transcribe)
 
 KEYS = ("alpha-key-5e21", "beta-key-80c4")
 
