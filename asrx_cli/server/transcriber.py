@@ -11,7 +11,7 @@ from asrx_cli.server.protocol import Hypothesis
 
 
 def _new_endpointer():
-    from pocketsphinx import Endpointer
+    from asrx_cli.server.endpointer import Endpointer
 
     return Endpointer(sample_rate=SAMPLE_RATE)
 
