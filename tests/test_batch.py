@@ -184,6 +184,19 @@ def test_subtitles_of_a_batch_are_one_file_per_input(make_server, tmp_path):
     assert "heard 0.50 s" in subtitles["b.srt"]
 
 
+def test_a_truncated_file_is_transcribed_as_far_as_it_goes_and_fails_alone(make_server, tmp_path):
+    server = make_server(HEARD)
+    cut = tmp_path / "in" / "cut.wav"
+    whole = good(tmp_path, "in/whole.wav", 1.0, 2)
+    data = open(good(tmp_path, "in/cut.wav", 2.0, 1), "rb").read()
+    cut.write_bytes(data[: len(data) // 2])
+    result = transcribe(server, "--jobs", "2", "--speed", "0", "--output-dir", tmp_path / "out", cut, whole)
+    assert result.exit_code == 3
+    assert result.stderr == f"asrx: 1 transcribed, 1 failed: {cut}: truncated: 1.00 s of 2.00 s could be read\n"
+    assert files_in(tmp_path / "out") == {"whole.txt": "listening\nheard 1.00 s\n",
+                                          "cut.txt.partial": "listening\nheard 1.00 s\n"}
+
+
 def test_a_file_without_words_gets_an_empty_complete_output(server, tmp_path):
     path = good(tmp_path, "quiet.wav", 0.5, 1)
     result = transcribe(server, "--speed", "0", "--output-dir", tmp_path / "out", path)
