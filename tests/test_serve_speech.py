@@ -119,8 +119,11 @@ def test_librivox_in_one_session_gives_one_sentence_per_recording(server):
 
 def asrx_transcribe(server, path, *options):
     environment = dict(os.environ, ASRX_API_KEY=KEY)
+    # Unpaced, the server decodes after the audio is all sent: on a busy machine
+    # that can take longer than the default wait for the end marker.
     return subprocess.run(
-        asrx_command() + ["transcribe", "--url", server.url, "--speed", "0", *options, str(path)],
+        asrx_command() + ["transcribe", "--url", server.url, "--speed", "0", "--final-timeout", "60",
+                          *options, str(path)],
         capture_output=True, text=True, timeout=120, env=environment,
     )
 
