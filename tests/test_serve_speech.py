@@ -47,7 +47,7 @@ RECOGNISED = {
     "0870": "leisure to consider how",
     "0880": "young man",
     "0890": "rather cold hearted",
-    "0920": "had he married a more amiable woman he might have been made still more respectable",
+    "0920": "he might have been made still more respectable",
     "0930": "he might even have been made",
 }
 
