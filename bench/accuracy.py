@@ -220,6 +220,23 @@ def summary_lines(result: dict) -> List[str]:
     return lines
 
 
+def figure():
+    """For bench/run.py: the figure's rows of the results table, and its notes."""
+    from report import FigureResult, Row
+
+    result = measure()
+    partials = result["partials"]
+    rows = [
+        Row("9. `asrx serve` WER, one session per LibriVox recording (baseline: PocketSphinx offline)",
+            f"{result['streamed_wer']:.1%}", f"{result['offline_wer']:.1%}", f"{result['ratio']:.2f}",
+            goal="ratio ≤ 1.0", met=result["ratio"] <= 1.0),
+        Row("9. `asrx serve`: server CPU s per audio s, one stream (accuracy run)",
+            f"{result['cpu_per_audio_second']:.3f}", goal="≤ 0.15", met=result["cpu_per_audio_second"] <= 0.15),
+        Row("9. `asrx serve`: finals that differ from the last partial", f"{partials['differ']} of {partials['finals']}"),
+    ]
+    return FigureResult("accuracy", rows, ["Accuracy: " + "; ".join(summary_lines(result)[:4]) + "."], result)
+
+
 def main(argv=None) -> int:
     why = unavailable()
     if why:
