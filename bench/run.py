@@ -4,7 +4,7 @@
 
 Figures: pacing (1, 2), throughput (3), memory (4), latency (5), lifecycle
 (6 and the first-byte half of 7), startup (the --help half of 7), serve (8),
-subtitles (9), batch (10);
+subtitles (9), batch (10), accuracy (11);
 numbers are accepted too. A run of every figure rewrites bench/README.md;
 raw measurements go to bench/results/latest.json.
 """
@@ -25,12 +25,13 @@ import report
 from report import FigureResult
 
 BENCH_DIR = processes.BENCH_DIR
-FIGURES = ("pacing", "throughput", "memory", "latency", "lifecycle", "startup", "serve", "subtitles", "batch")
+FIGURES = ("pacing", "throughput", "memory", "latency", "lifecycle", "startup", "serve", "subtitles", "batch",
+           "accuracy")
 FIGURE_LABELS = {"pacing": "1-2", "throughput": "3", "memory": "4", "latency": "5", "lifecycle": "6-7",
-                 "startup": "7", "serve": "8", "subtitles": "9", "batch": "10"}
+                 "startup": "7", "serve": "8", "subtitles": "9", "batch": "10", "accuracy": "11"}
 FIGURE_NUMBERS = {"1": ["pacing"], "2": ["pacing"], "3": ["throughput"], "4": ["memory"], "5": ["latency"],
                   "6": ["lifecycle"], "7": ["lifecycle", "startup"], "8": ["serve"], "9": ["subtitles"],
-                  "10": ["batch"]}
+                  "10": ["batch"], "11": ["accuracy"]}
 
 
 # (option, type, default, metavar, what it sets)
@@ -51,7 +52,7 @@ SIZES = [
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="Benchmarks of asrx against the sample-code client.")
     parser.add_argument("--only", action="append", metavar="FIGURE",
-                        help=f"run only this figure group ({', '.join(FIGURES)}, or 1-10); repeatable")
+                        help=f"run only this figure group ({', '.join(FIGURES)}, or 1-11); repeatable")
     parser.add_argument("--skip-serve", action="store_true", help="leave out figure 8 (asrx serve)")
     for option, kind, default, metavar, what in SIZES:
         parser.add_argument(option, type=kind, default=default, metavar=metavar, help=f"{what} [{default:g}]")
@@ -72,7 +73,7 @@ def selected_figures(options) -> List[str]:
         for name in options.only:
             for figure in FIGURE_NUMBERS.get(name, [name]):
                 if figure not in FIGURES:
-                    raise SystemExit(f"bench: unknown figure {name!r} (known: {', '.join(FIGURES)}, 1-10)")
+                    raise SystemExit(f"bench: unknown figure {name!r} (known: {', '.join(FIGURES)}, 1-11)")
                 chosen.append(figure)
     if options.skip_serve:
         chosen = [figure for figure in chosen if figure != "serve"]
@@ -97,6 +98,12 @@ def figure_runners(options, workdir: Path) -> Dict[str, Callable[[], FigureResul
             return report.skipped("serve", "8. `asrx serve`", why)
         return serve_capacity.run(options.serve_trial_seconds)
 
+    def accuracy_figure() -> FigureResult:
+        import accuracy
+
+        why = accuracy.unavailable()
+        return report.skipped("accuracy", "9. accuracy", why) if why else accuracy.figure()
+
     return {
         "pacing": lambda: pacing.run(workdir, options.pacing_seconds),
         "throughput": lambda: throughput.run(workdir, options.pcm_minutes, options.flac_minutes, options.repeats),
@@ -107,6 +114,7 @@ def figure_runners(options, workdir: Path) -> Dict[str, Callable[[], FigureResul
         "serve": serve,
         "subtitles": subtitles.run,
         "batch": lambda: batch.run(workdir),
+        "accuracy": accuracy_figure,
     }
 
 
