@@ -11,10 +11,12 @@ pytestmark = needs_testdata
 
 
 def decisions(endpointer, pcm, end_at=None):
-    """What the endpointer returns for each frame, then for the end of the stream."""
+    """What the endpointer returns and says for each frame, then for the end of the stream."""
     size = endpointer.frame_bytes
     usable = len(pcm) - len(pcm) % size
-    out = [(endpointer.process(pcm[i:i + size]), endpointer.in_speech) for i in range(0, usable, size)]
+    out = [(endpointer.process(pcm[i:i + size]), endpointer.in_speech,
+            round(endpointer.speech_start, 6) if endpointer.in_speech else None)
+           for i in range(0, usable, size)]
     return out + [endpointer.end_stream(pcm[usable:] or bytes(2))]
 
 

@@ -15,7 +15,7 @@ from typing import Optional
 
 from pocketsphinx import Vad
 
-from asrx_cli.wire import SAMPLE_RATE
+from asrx_cli.wire import BYTES_PER_SECOND, SAMPLE_RATE
 
 
 class Endpointer:
@@ -27,17 +27,22 @@ class Endpointer:
         self._start_frames = int(ratio * frames)
         self._end_frames = int((1.0 - ratio) * frames + 0.5)
         self._window = deque(maxlen=frames)  # (is speech, frame), oldest first
+        self._frames = 0  # frames taken so far
         self.in_speech = False
+        self.speech_start = 0.0  # seconds into the stream where the utterance under way began
 
     def process(self, frame: bytes) -> Optional[bytes]:
         """Take one frame of `frame_bytes`; the oldest frame of the window while in speech."""
         self._window.append((self._vad.is_speech(frame), frame))
+        self._frames += 1
         speech_frames = sum(is_speech for is_speech, _ in self._window)
         if self.in_speech and speech_frames < self._end_frames:
             self.in_speech = False
             return self._window.popleft()[1]  # the last frame of the utterance
         if not self.in_speech and speech_frames > self._start_frames:
             self.in_speech = True
+            # As pocketsphinx's: speech starts with the oldest frame of the window, the one returned now.
+            self.speech_start = (self._frames - len(self._window)) * self.frame_bytes / BYTES_PER_SECOND
         return self._window.popleft()[1] if self.in_speech else None
 
     def end_stream(self, frame: bytes) -> Optional[bytes]:
