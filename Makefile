@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV ?= .venv
 SEED_VENV ?= .venv-seed
 BIN := $(VENV)/bin
-DEBIAN_PACKAGES := pocketsphinx-testdata espeak-ng sox
+DEBIAN_PACKAGES := pocketsphinx-testdata espeak-ng sox ffmpeg chromium
 
 .PHONY: demo test bench debian-packages clean
 

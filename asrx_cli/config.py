@@ -53,13 +53,14 @@ class TranscribeConfig:
     chunk_ms: int = 32
     raw_format: RawFormat = RawFormat()
     raw_format_given: bool = False
-    output_format: str = "text"  # text | json | raw
+    output_format: str = "text"  # text | json | raw | srt | vtt
     partials: bool = True
     output_path: Optional[str] = None
     quiet: bool = False
     verbose: bool = False
     final_timeout: float = 10.0
     connect_timeout: float = 10.0
+    stats: bool = False  # a summary of the run at its end
 
     @property
     def reads_stdin(self) -> bool:

@@ -25,6 +25,7 @@ class Final:
     text: str
     start: float
     end: float
+    timing: str = "arrival"  # "speech" once placed on the speech it came from (asrx_cli/align.py)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Writing transcripts: plain lines, a live terminal line, JSON Lines, raw frames.
+"""Writing transcripts: plain lines, a live terminal line, JSON Lines, raw frames, subtitles.
 
 Every line is flushed as soon as it is complete so that a pipe sees it in real
 time. A reader that goes away ends the run quietly (`OutputClosed`).
@@ -26,6 +26,9 @@ class Renderer:
 
     def close(self):
         """The transcript is complete (or abandoned): leave the output tidy."""
+
+    def stats(self, record: dict):
+        """The run's figures (--stats), after the last event."""
 
     def write(self, text: str):
         try:
@@ -83,6 +86,9 @@ class JsonRenderer(Renderer):
             return
         self.write(json.dumps(record, ensure_ascii=False) + "\n")
 
+    def stats(self, record: dict):
+        self.write(json.dumps(record, ensure_ascii=False) + "\n")
+
 
 class RawRenderer(Renderer):
     """The server's text frames, one per line, untouched but for embedded newlines."""
@@ -98,7 +104,7 @@ def event_record(event: Event):
                 "offset": round(event.offset, 3)}
     if isinstance(event, Final):
         return {"type": "final", "sentence": event.sentence, "text": event.text,
-                "start": round(event.start, 3), "end": round(event.end, 3)}
+                "start": round(event.start, 3), "end": round(event.end, 3), "timing": event.timing}
     return None
 
 
@@ -134,6 +140,10 @@ def make_renderer(output_format: str, out: TextIO, live: bool, partials: bool, c
         return JsonRenderer(out, partials)
     if output_format == "raw":
         return RawRenderer(out)
+    if output_format in ("srt", "vtt"):
+        from asrx_cli.subtitles import SubtitleRenderer
+
+        return SubtitleRenderer(out, output_format)
     if live:
         return LiveRenderer(out, columns, partials)
     return LineRenderer(out)

@@ -22,8 +22,10 @@ import threading
 import time
 from typing import Optional
 
+from asrx_cli.align import SpeechAligner, lead_for_speed
 from asrx_cli.audio import AudioSource, open_source
 from asrx_cli.audio.readahead import ReadAhead, cut_frames
+from asrx_cli.audio.tracked import SpeechTracker
 from asrx_cli.config import TranscribeConfig, is_loopback
 from asrx_cli.connection import Closed, Connection, check_url
 from asrx_cli.environment import Environment
@@ -33,6 +35,8 @@ from asrx_cli.pacer import Ending, Finished, Pacer
 from asrx_cli.progress import progress_bar
 from asrx_cli.protocol import EndOfProcess, Ignored, Transcript
 from asrx_cli.render import Renderer, make_renderer
+from asrx_cli.speech import SpeechTimeline
+from asrx_cli.stats import RunStats, stats_block
 
 log = logging.getLogger("asrx")
 
@@ -153,15 +157,22 @@ class Session:
         self.renderer = renderer
         self.interrupt = interrupt
         self.transcript = Transcript()
+        self.timeline = SpeechTimeline()
+        self.aligner = SpeechAligner(self.timeline, lead_for_speed(config.effective_speed))
+        self.stats = RunStats()
+        self.tracker = SpeechTracker()
 
     def run(self):
         connection = Connection.open(self.config.url, self.config.api_key, self.config.ca_file,
                                      self.config.connect_timeout)
+        self.stats = RunStats()  # the clock starts once connected
         bar = progress_bar(self.config, self.env, self.source.duration)
         sender = SenderState(bar.update if bar else None)
         self.poll_seconds = PROGRESS_POLL_SECONDS if bar else POLL_SECONDS
+        # Speech is found in the decoder thread, where the audio is read, never on the sending thread.
+        blocks = self.tracker.analysed(self.source.blocks)
         try:
-            with ReadAhead(cut_frames(self.source.blocks, self.config.chunk_bytes), READ_AHEAD_BLOCKS) as frames, \
+            with ReadAhead(cut_frames(blocks, self.config.chunk_bytes), READ_AHEAD_BLOCKS) as frames, \
                     Pacer(frames, connection.send_audio, connection.send_end_of_stream,
                           self.config.effective_speed, self.interrupt.stop, sender.news.put):
                 try:
@@ -177,6 +188,8 @@ class Session:
             if bar:
                 bar.close()
             connection.close()
+        if self.config.stats:
+            self._report_stats()
         if self.interrupt.pressed:
             raise Interrupted(f"interrupted after {sender.seconds:.1f} s of audio")
 
@@ -187,6 +200,7 @@ class Session:
                 raise sender.unexpected_error
             frame = connection.recv(self._wait_time(sender))
             sender.update()
+            self._note_progress(sender.seconds)
             if isinstance(frame, Closed):
                 self._closed_by_server(frame, sender)
                 return
@@ -219,12 +233,29 @@ class Session:
             elif isinstance(event, EndOfProcess):
                 ended = True
             else:
-                self.renderer.event(event)
+                self._emit(event)
         return ended
 
     def _flush(self, offset: float):
+        self._note_progress(offset)
         for event in self.transcript.finish(offset):
-            self.renderer.event(event)
+            self._emit(event)
+
+    def _note_progress(self, offset: float):
+        self.timeline.drain(self.tracker.changes)
+        self.stats.progress(offset)
+
+    def _emit(self, event):
+        event = self.aligner.event(event)
+        self.stats.event(event)
+        self.renderer.event(event)
+
+    def _report_stats(self):
+        self.stats.finish()
+        record = self.stats.record()
+        self.renderer.stats(record)
+        self.env.stderr.write(stats_block(record))
+        self.env.stderr.flush()
 
     def _closed_by_server(self, closed: Closed, sender: SenderState):
         log.info("< closed: %s", closed)

@@ -1,6 +1,7 @@
 """`asrx transcribe`: its options, and the config they build."""
 
 import os
+from pathlib import Path
 
 import click
 
@@ -9,7 +10,8 @@ from asrx_cli.environment import Environment
 from asrx_cli.errors import EXIT_STATUS_HELP
 from asrx_cli.options import quiet_option, verbose_option
 
-OUTPUT_FORMATS = ("text", "json", "raw")
+OUTPUT_FORMATS = ("text", "json", "raw", "srt", "vtt")
+SUBTITLE_SUFFIXES = {".srt": "srt", ".vtt": "vtt"}  # -o with these names chooses the format
 
 
 @click.command(epilog=EXIT_STATUS_HELP)
@@ -35,7 +37,8 @@ OUTPUT_FORMATS = ("text", "json", "raw")
               show_default=True, help="Sample format of headerless input.")
 @click.option("--format", "output_format", type=click.Choice(OUTPUT_FORMATS), default="text",
               show_default=True, help="text: one line per sentence; json: JSON Lines events; "
-                                      "raw: the server's frames as they came.")
+                                      "raw: the server's frames as they came; srt, vtt: subtitles "
+                                      "timed on the speech (also chosen by -o NAME.srt or NAME.vtt).")
 @click.option("--json", "json_output", is_flag=True, help="Same as --format json.")
 @click.option("--partials/--no-partials", default=True, show_default=True,
               help="Show partial hypotheses (live line on a terminal, events in JSON).")
@@ -47,6 +50,10 @@ OUTPUT_FORMATS = ("text", "json", "raw")
 @click.option("--connect-timeout", envvar="ASRX_CONNECT_TIMEOUT", show_envvar=True, default=10.0,
               show_default=True, type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="How long to wait for the connection and handshake.")
+@click.option("--stats", is_flag=True,
+              help="At the end, print audio sent, wall time, real-time factor, sentences, time to "
+                   "the first partial and final-text latency to stderr (with --json, also a "
+                   "stats event).")
 @quiet_option()
 @verbose_option
 @click.pass_context
@@ -85,11 +92,22 @@ def build_transcribe_config(ctx, options) -> TranscribeConfig:
         chunk_ms=options["chunk_ms"],
         raw_format=RawFormat(options["raw_rate"], options["raw_channels"], options["raw_format"]),
         raw_format_given=raw_given,
-        output_format="json" if options["json_output"] else options["output_format"],
+        output_format=_output_format(ctx, options),
         partials=options["partials"],
         output_path=options["output_path"],
         quiet=options["quiet"],
         verbose=options["verbose"],
         final_timeout=options["final_timeout"],
         connect_timeout=options["connect_timeout"],
+        stats=options["stats"],
     )
+
+
+def _output_format(ctx, options) -> str:
+    if options["json_output"]:
+        return "json"
+    given = ctx.get_parameter_source("output_format") is click.core.ParameterSource.COMMANDLINE
+    path = options["output_path"]
+    if not given and path:
+        return SUBTITLE_SUFFIXES.get(Path(path).suffix.lower(), options["output_format"])
+    return options["output_format"]
