@@ -14,7 +14,7 @@ import click
 from asrx_cli import __version__
 from asrx_cli.config import load_default_map
 from asrx_cli.environment import Environment
-from asrx_cli.errors import EXIT_STATUS_HELP, AsrxError, ExitStatus, OutputClosed
+from asrx_cli.errors import EXIT_STATUS_HELP, AsrxError, ExitStatus, OutputClosed, OutputFailed
 
 
 class AsrxGroup(click.Group):
@@ -59,6 +59,8 @@ def run_guarded(invoke, stderr: TextIO) -> int:
         _silence_stdout()
         return ExitStatus.PIPE_CLOSED
     except AsrxError as exc:
+        if isinstance(exc, OutputFailed):
+            _silence_stdout()  # what stdout could not take is not tried again at exit
         click.echo(f"asrx: {exc.label}{exc.message}", file=stderr)
         return exc.exit_status
     except (KeyboardInterrupt, click.Abort):
@@ -74,8 +76,8 @@ def run_guarded(invoke, stderr: TextIO) -> int:
 
 
 def _silence_stdout():
-    # The reader is gone: make the interpreter's final flush of stdout a no-op
-    # instead of a BrokenPipeError report.
+    # The reader is gone or the disk is full: make the interpreter's final
+    # flush of stdout a no-op instead of an error report.
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

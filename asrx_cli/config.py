@@ -20,6 +20,10 @@ CONFIG_ENV = "ASRX_CONFIG"
 
 # Sample formats of headerless input (stdin, .pcm/.raw files).
 RAW_SAMPLE_FORMATS = ("s16le", "s16be", "s24le", "s32le", "f32le", "f64le", "u8", "s8")
+# What a stream may claim (headerless input's options, a WAV header on stdin): beyond
+# these a block of a quarter second would take more memory than any real audio needs.
+MAX_SAMPLE_RATE = 768000
+MAX_CHANNELS = 64
 
 # Top-level keys of the config file, applied to `asrx transcribe`.
 TRANSCRIBE_KEYS = {
@@ -30,6 +34,7 @@ TRANSCRIBE_KEYS = {
     "chunk_ms": int,
     "final_timeout": (int, float),
     "connect_timeout": (int, float),
+    "send_timeout": (int, float),
 }
 SERVE_TABLE = "serve"
 
@@ -61,6 +66,7 @@ class TranscribeConfig:
     final_timeout: float = 10.0
     connect_timeout: float = 10.0
     stats: bool = False  # a summary of the run at its end
+    send_timeout: float = 10.0
 
     @property
     def reads_stdin(self) -> bool:

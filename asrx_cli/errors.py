@@ -48,6 +48,13 @@ class UsageError(AsrxError):
     exit_status = ExitStatus.USAGE
 
 
+class OutputFailed(UsageError):
+    """The transcript cannot be written (a full disk, an I/O error)."""
+
+    def __init__(self, reason: str):
+        super().__init__(f"cannot write the transcript: {reason}")
+
+
 class AudioError(AsrxError):
     """The audio cannot be read, or is not audio, or is empty or truncated."""
 
@@ -64,6 +71,10 @@ class ConnectionFailed(AsrxError):
     """Connection, TLS or protocol failure, including a missing end marker."""
 
     exit_status = ExitStatus.CONNECTION
+
+
+class ServerStalled(ConnectionFailed):
+    """The server stopped taking data: nothing more will come of this connection."""
 
 
 class OutputClosed(AsrxError):

@@ -1,14 +1,16 @@
 """Writing transcripts: plain lines, a live terminal line, JSON Lines, raw frames, subtitles.
 
 Every line is flushed as soon as it is complete so that a pipe sees it in real
-time. A reader that goes away ends the run quietly (`OutputClosed`).
+time. A reader that goes away ends the run quietly (`OutputClosed`); an output
+that cannot take more (a full disk) ends it with a usage error (`OutputFailed`).
 """
 
+import errno
 import json
 import unicodedata
 from typing import TextIO, Union
 
-from asrx_cli.errors import OutputClosed
+from asrx_cli.errors import OutputClosed, OutputFailed
 from asrx_cli.protocol import Event, Final, Partial
 
 CLEAR_LINE = "\r\x1b[K"
@@ -37,9 +39,9 @@ class Renderer:
         except BrokenPipeError:
             raise OutputClosed() from None
         except OSError as exc:
-            if exc.errno == 32:  # EPIPE through another layer
+            if exc.errno == errno.EPIPE:  # through another layer
                 raise OutputClosed() from None
-            raise
+            raise OutputFailed((exc.strerror or str(exc)).lower()) from None
 
 
 class LineRenderer(Renderer):

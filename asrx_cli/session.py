@@ -29,7 +29,8 @@ from asrx_cli.audio.tracked import SpeechTracker
 from asrx_cli.config import TranscribeConfig, is_loopback
 from asrx_cli.connection import Closed, Connection, check_url
 from asrx_cli.environment import Environment
-from asrx_cli.errors import AudioError, ConnectionFailed, ExitStatus, Interrupted, UsageError
+from asrx_cli.errors import (AudioError, ConnectionFailed, ExitStatus, Interrupted, OutputFailed, ServerStalled,
+                             UsageError)
 from asrx_cli.logs import setup_logging
 from asrx_cli.pacer import Ending, Finished, Pacer
 from asrx_cli.progress import progress_bar
@@ -85,8 +86,16 @@ def open_output(path: Optional[str], env: Environment):
         out = open(path, "w", encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror}") from None
-    with out:
+    try:
         yield out
+    except BaseException:
+        with contextlib.suppress(OSError):  # the error on its way says what went wrong
+            out.close()
+        raise
+    try:
+        out.close()
+    except OSError as exc:
+        raise OutputFailed((exc.strerror or str(exc)).lower()) from None
 
 
 class InterruptFlag:
@@ -143,9 +152,14 @@ class SenderState:
 
     @property
     def unexpected_error(self) -> Optional[BaseException]:
-        """A failure of the sender that is no audio or connection failure (those are reported later)."""
+        """A failure of the sender that ends the run now: a stalled server, or no audio or connection failure.
+
+        Audio and connection failures are reported later, once the server had its say.
+        """
         error = self.finished.error if self.finished else None
-        return None if isinstance(error, (AudioError, ConnectionFailed)) else error
+        if isinstance(error, ServerStalled) or not isinstance(error, (AudioError, ConnectionFailed)):
+            return error  # no answer can come: end now, not at the end-marker deadline
+        return None
 
 
 class Session:
@@ -164,7 +178,7 @@ class Session:
 
     def run(self):
         connection = Connection.open(self.config.url, self.config.api_key, self.config.ca_file,
-                                     self.config.connect_timeout)
+                                     self.config.connect_timeout, self.config.send_timeout)
         self.stats = RunStats()  # the clock starts once connected
         bar = progress_bar(self.config, self.env, self.source.duration)
         sender = SenderState(bar.update if bar else None)
@@ -184,6 +198,9 @@ class Session:
                     sender.update()
                     self._flush(sender.seconds)  # however it ends, the open sentence is kept
                     self.renderer.close()
+        except BaseException:
+            connection.abort()  # a second Ctrl-C while the sender is stopping: no polite close
+            raise
         finally:
             if bar:
                 bar.close()
@@ -204,11 +221,9 @@ class Session:
             if isinstance(frame, Closed):
                 self._closed_by_server(frame, sender)
                 return
-            if frame is None:
-                self._check_deadline(sender)
-                continue
-            if self._handle_frame(frame, sender.seconds):
+            if frame is not None and self._handle_frame(frame, sender.seconds):
                 return
+            self._check_deadline(sender)  # after every frame too: a stream of other frames is no answer
 
     def _end_marker_due(self, sender: SenderState) -> Optional[float]:
         """When the end marker is overdue (monotonic clock), once the sender has finished."""

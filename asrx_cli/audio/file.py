@@ -6,7 +6,7 @@ import numpy as np
 
 from asrx_cli.audio.convert import RAW_WIDTHS, Converter
 from asrx_cli.audio.raw import ByteReader
-from asrx_cli.audio.source import AudioSource, open_binary
+from asrx_cli.audio.source import AudioSource, open_binary, truncated
 from asrx_cli.audio.wav import read_wav_header
 from asrx_cli.errors import AudioError
 from asrx_cli.wire import SAMPLE_RATE
@@ -57,8 +57,7 @@ def _sound_file_blocks(sound, path: str, declared: int) -> Iterator[bytes]:
     if converter is not None:
         yield converter.convert(np.zeros((0, 1), np.float32), last=True)
     if got < declared:
-        raise AudioError(f"{path}: truncated: {got / sound.samplerate:.2f} s of "
-                         f"{declared / sound.samplerate:.2f} s could be read")
+        raise truncated(path, got / sound.samplerate, declared / sound.samplerate)
 
 
 def _declared_frames(path: str, sound) -> int:

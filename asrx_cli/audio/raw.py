@@ -14,6 +14,8 @@ from asrx_cli.config import RawFormat
 from asrx_cli.errors import AudioError
 
 BLOCK_SECONDS = 0.25
+SKIP_BYTES = 65536  # what is read at a time of data that is skipped
+MAX_BLOCK_BYTES = 1 << 20  # a block is BLOCK_SECONDS of audio, or this much if less
 
 
 class ByteReader:
@@ -28,9 +30,15 @@ class ByteReader:
         self.stop = stop or threading.Event()
         self.pending = b""
         self.fd = _pollable_fd(stream)
+        self.position = 0  # bytes handed out so far, less those pushed back
 
     def read(self, size: int) -> bytes:
         """Up to `size` bytes, fewer if that is what has arrived; b"" at EOF or on stop."""
+        data = self._read(size)
+        self.position += len(data)
+        return data
+
+    def _read(self, size: int) -> bytes:
         if self.pending:
             data, self.pending = self.pending[:size], self.pending[size:]
             return data
@@ -57,8 +65,19 @@ class ByteReader:
             missing -= len(data)
         return b"".join(parts)
 
+    def skip(self, size: int) -> int:
+        """Read and drop `size` bytes, a block at a time; the count dropped (less at EOF)."""
+        skipped = 0
+        while skipped < size:
+            data = self.read(min(SKIP_BYTES, size - skipped))
+            if not data:
+                break
+            skipped += len(data)
+        return skipped
+
     def push_back(self, data: bytes):
         self.pending = data + self.pending
+        self.position -= len(data)
 
 
 def _pollable_fd(stream) -> Optional[int]:
@@ -76,7 +95,7 @@ def _pollable_fd(stream) -> Optional[int]:
 def raw_blocks(reader: ByteReader, fmt: RawFormat, limit: Optional[int] = None) -> Iterator[bytes]:
     """Decode headerless PCM as it arrives; `limit` caps the bytes read (a WAV data chunk)."""
     frame_bytes = RAW_WIDTHS[fmt.sample_format] * fmt.channels
-    block_bytes = max(frame_bytes, int(fmt.rate * BLOCK_SECONDS) * frame_bytes)
+    block_bytes = max(1, min(int(fmt.rate * BLOCK_SECONDS), MAX_BLOCK_BYTES // frame_bytes)) * frame_bytes
     converter = None if is_passthrough(fmt) else Converter(fmt.rate)
     carry = b""
     remaining = limit

@@ -13,6 +13,7 @@ import threading
 from typing import Iterable, Iterator, List
 
 from asrx_cli.audio.source import STOP_POLL_SECONDS
+from asrx_cli.errors import AudioError
 
 _END = object()
 
@@ -20,14 +21,20 @@ _END = object()
 def cut_frames(blocks: Iterable[bytes], size: int) -> Iterator[List[bytes]]:
     """Cut blocks of any length into frames of `size` bytes, a batch per block; the last may be shorter."""
     buffer = bytearray()
-    for block in blocks:
-        buffer += block
-        whole = len(buffer) - len(buffer) % size
-        if whole:
-            yield [bytes(buffer[start:start + size]) for start in range(0, whole, size)]
-            del buffer[:whole]
+    failure = None
+    try:
+        for block in blocks:
+            buffer += block
+            whole = len(buffer) - len(buffer) % size
+            if whole:
+                yield [bytes(buffer[start:start + size]) for start in range(0, whole, size)]
+                del buffer[:whole]
+    except AudioError as exc:  # truncated audio: what was read before still goes out
+        failure = exc
     if buffer:
         yield [bytes(buffer)]
+    if failure is not None:
+        raise failure
 
 
 class ReadAhead:

@@ -36,6 +36,10 @@ def open_binary(path: str):
         raise AudioError(f"{path}: cannot open ({exc.strerror})") from None
 
 
+def truncated(name: str, seconds_read: float, seconds_declared: float) -> AudioError:
+    return AudioError(f"{name}: truncated: {seconds_read:.2f} s of {seconds_declared:.2f} s could be read")
+
+
 def describe(fmt: RawFormat) -> str:
     return f"{fmt.sample_format}, {fmt.rate} Hz, {fmt.channels} ch"
 

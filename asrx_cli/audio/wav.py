@@ -5,7 +5,7 @@ import struct
 from typing import Optional
 
 from asrx_cli.audio.raw import ByteReader
-from asrx_cli.config import RawFormat
+from asrx_cli.config import MAX_CHANNELS, MAX_SAMPLE_RATE, RawFormat
 from asrx_cli.errors import AudioError
 
 
@@ -19,6 +19,8 @@ class WavHeader:
 WAVE_FORMAT_PCM, WAVE_FORMAT_FLOAT, WAVE_FORMAT_EXTENSIBLE = 1, 3, 0xFFFE
 # Streaming writers (arecord, sox) put 0 or a huge placeholder where the data size goes.
 PLACEHOLDER_SIZE = 0x7F000000
+# A format chunk is 16 to 40 bytes; anything this long is not one, and is not kept in memory.
+MAX_FMT_CHUNK_BYTES = 4096
 
 
 def read_wav_header(reader: ByteReader, name: str) -> WavHeader:
@@ -37,10 +39,14 @@ def read_wav_header(reader: ByteReader, name: str) -> WavHeader:
             if fmt is None:
                 raise AudioError(f"{name}: WAV data comes before its format chunk")
             return WavHeader(fmt, offset, None if size == 0 or size >= PLACEHOLDER_SIZE else size)
-        body = reader.read_exactly(size + size % 2)
-        offset += len(body)
         if chunk_id == b"fmt ":
+            if size > MAX_FMT_CHUNK_BYTES:
+                raise AudioError(f"{name}: WAV format chunk of {size} bytes is not a format chunk")
+            body = reader.read_exactly(size + size % 2)
+            offset += len(body)
             fmt = _parse_fmt_chunk(body, name)
+        else:  # other chunks (LIST, fact...) are skipped, not kept, whatever size they claim
+            offset += reader.skip(size + size % 2)
 
 
 def _parse_fmt_chunk(body: bytes, name: str) -> RawFormat:
@@ -54,6 +60,10 @@ def _parse_fmt_chunk(body: bytes, name: str) -> RawFormat:
         (WAVE_FORMAT_PCM, 32): "s32le", (WAVE_FORMAT_FLOAT, 32): "f32le", (WAVE_FORMAT_FLOAT, 64): "f64le",
     }
     sample_format = formats.get((tag, bits))
-    if sample_format is None or channels < 1 or rate < 1:
+    if sample_format is None:
         raise AudioError(f"{name}: unsupported WAV encoding (format {tag}, {bits} bits)")
+    if not 1 <= channels <= MAX_CHANNELS:
+        raise AudioError(f"{name}: the WAV header says {channels} channels (1 to {MAX_CHANNELS} are supported)")
+    if not 1 <= rate <= MAX_SAMPLE_RATE:
+        raise AudioError(f"{name}: the WAV header says {rate} Hz (1 to {MAX_SAMPLE_RATE} Hz are supported)")
     return RawFormat(rate=rate, channels=channels, sample_format=sample_format)

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import click
 
-from asrx_cli.config import DEFAULT_URL, RAW_SAMPLE_FORMATS, RawFormat, TranscribeConfig
+from asrx_cli.config import (DEFAULT_URL, MAX_CHANNELS, MAX_SAMPLE_RATE, RAW_SAMPLE_FORMATS, RawFormat,
+                             TranscribeConfig)
 from asrx_cli.environment import Environment
 from asrx_cli.errors import EXIT_STATUS_HELP
 from asrx_cli.options import quiet_option, verbose_option
@@ -29,9 +30,9 @@ SUBTITLE_SUFFIXES = {".srt": "srt", ".vtt": "vtt"}  # -o with these names choose
                                 "[default: 1 for files, 0 for stdin]")
 @click.option("--chunk-ms", envvar="ASRX_CHUNK_MS", show_envvar=True, default=32, show_default=True,
               type=click.IntRange(1, 10000), metavar="MS", help="Audio sent per WebSocket frame.")
-@click.option("--raw-rate", type=click.IntRange(min=1), default=16000, show_default=True,
+@click.option("--raw-rate", type=click.IntRange(1, MAX_SAMPLE_RATE), default=16000, show_default=True,
               metavar="HZ", help="Sample rate of headerless input (.pcm, .raw, stdin).")
-@click.option("--raw-channels", type=click.IntRange(1, 64), default=1, show_default=True,
+@click.option("--raw-channels", type=click.IntRange(1, MAX_CHANNELS), default=1, show_default=True,
               metavar="N", help="Channels of headerless input.")
 @click.option("--raw-format", type=click.Choice(RAW_SAMPLE_FORMATS), default="s16le",
               show_default=True, help="Sample format of headerless input.")
@@ -49,7 +50,10 @@ SUBTITLE_SUFFIXES = {".srt": "srt", ".vtt": "vtt"}  # -o with these names choose
               help="How long to wait for the end marker after the audio is sent.")
 @click.option("--connect-timeout", envvar="ASRX_CONNECT_TIMEOUT", show_envvar=True, default=10.0,
               show_default=True, type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
-              help="How long to wait for the connection and handshake.")
+              help="How long to wait for the connection and handshake, all of it.")
+@click.option("--send-timeout", envvar="ASRX_SEND_TIMEOUT", show_envvar=True, default=10.0,
+              show_default=True, type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="How long a send may wait on a server that takes no data before the run fails.")
 @click.option("--stats", is_flag=True,
               help="At the end, print audio sent, wall time, real-time factor, sentences, time to "
                    "the first partial and final-text latency to stderr (with --json, also a "
@@ -100,6 +104,7 @@ def build_transcribe_config(ctx, options) -> TranscribeConfig:
         final_timeout=options["final_timeout"],
         connect_timeout=options["connect_timeout"],
         stats=options["stats"],
+        send_timeout=options["send_timeout"],
     )
 
 
