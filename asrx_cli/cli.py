@@ -23,6 +23,7 @@ class AsrxGroup(click.Group):
     lazy_commands = {
         "transcribe": ("asrx_cli.commands.transcribe", "transcribe"),
         "serve": ("asrx_cli.server.command", "serve"),
+        "devices": ("asrx_cli.commands.devices", "devices"),
     }
 
     def list_commands(self, ctx):

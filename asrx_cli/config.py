@@ -35,6 +35,7 @@ TRANSCRIBE_KEYS = {
     "final_timeout": (int, float),
     "connect_timeout": (int, float),
     "send_timeout": (int, float),
+    "device": (str, int),
 }
 SERVE_TABLE = "serve"
 
@@ -50,7 +51,7 @@ class RawFormat:
 
 @dataclasses.dataclass(frozen=True)
 class TranscribeConfig:
-    audio: str  # a path, or "-" for stdin
+    audio: Optional[str]  # a path, or "-" for stdin; None with mic
     url: str = DEFAULT_URL
     api_key: Optional[str] = None
     ca_file: Optional[str] = None
@@ -65,6 +66,10 @@ class TranscribeConfig:
     verbose: bool = False
     final_timeout: float = 10.0
     connect_timeout: float = 10.0
+    mic: bool = False  # capture from an input device instead of AUDIO
+    device: Optional[str] = None  # input device: index or part of its name; None for the default
+    duration: Optional[float] = None  # stop after this many seconds of audio
+    save_audio: Optional[str] = None  # WAV file that receives the audio sent
     stats: bool = False  # a summary of the run at its end
     send_timeout: float = 10.0
 
@@ -73,10 +78,15 @@ class TranscribeConfig:
         return self.audio == "-"
 
     @property
+    def is_live(self) -> bool:
+        """Audio that arrives in real time by itself: asrx does not pace it."""
+        return self.reads_stdin or self.mic
+
+    @property
     def effective_speed(self) -> float:
         if self.speed is not None:
             return self.speed
-        return 0.0 if self.reads_stdin else 1.0
+        return 0.0 if self.is_live else 1.0
 
     @property
     def chunk_bytes(self) -> int:

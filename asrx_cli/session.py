@@ -23,14 +23,17 @@ import time
 from typing import Optional
 
 from asrx_cli.align import SpeechAligner, lead_for_speed
-from asrx_cli.audio import AudioSource, open_source
+from asrx_cli.audio import AudioSource
+from asrx_cli.audio.inputs import open_input
 from asrx_cli.audio.readahead import ReadAhead, cut_frames
+from asrx_cli.audio.recording import Recording, recording
 from asrx_cli.audio.tracked import SpeechTracker
 from asrx_cli.config import TranscribeConfig, is_loopback
 from asrx_cli.connection import Closed, Connection, check_url
 from asrx_cli.environment import Environment
 from asrx_cli.errors import (AudioError, ConnectionFailed, ExitStatus, Interrupted, OutputFailed, ServerStalled,
                              UsageError)
+from asrx_cli.levelmeter import LevelMeter, MeterUntilWords
 from asrx_cli.logs import setup_logging
 from asrx_cli.pacer import Ending, Finished, Pacer
 from asrx_cli.progress import progress_bar
@@ -59,18 +62,29 @@ def run_transcription(config: TranscribeConfig, env: Environment) -> int:
     if config.reads_stdin and env.stdin_isatty:
         raise UsageError("stdin is a terminal: pipe audio into `asrx transcribe -`, or give a file")
     interrupt = InterruptFlag()
-    source = open_source(config.audio, config.raw_format, config.raw_format_given, env.stdin, interrupt.stop)
+    meter = _level_meter(config, env)
+    source = open_input(config, env.stdin, interrupt.stop, meter.show if meter else None)
     log.info("audio: %s", source.description)
     try:
-        with open_output(config.output_path, env) as out, interrupt.installed():
+        with open_output(config.output_path, env) as out, recording(config.save_audio) as recorder, \
+                interrupt.installed():
             renderer = make_renderer(
                 config.output_format, out, live=_is_live(config, env),
                 partials=config.partials, columns=env.columns,
             )
-            Session(config, env, source, renderer, interrupt).run()
+            if meter:
+                renderer = MeterUntilWords(renderer, meter)
+            Session(config, env, source, renderer, interrupt, recorder).run()
     finally:
         source.close()
     return ExitStatus.SUCCESS
+
+
+def _level_meter(config: TranscribeConfig, env: Environment) -> Optional[LevelMeter]:
+    """The microphone's status line, for a user who watches stderr on a terminal."""
+    if not config.mic or config.quiet or not env.stderr_isatty:
+        return None
+    return LevelMeter(env.stderr, env.columns)
 
 
 def _is_live(config: TranscribeConfig, env: Environment) -> bool:
@@ -164,12 +178,13 @@ class SenderState:
 
 class Session:
     def __init__(self, config: TranscribeConfig, env: Environment, source: AudioSource,
-                 renderer: Renderer, interrupt: InterruptFlag):
+                 renderer: Renderer, interrupt: InterruptFlag, recorder: Optional[Recording] = None):
         self.config = config
         self.env = env
         self.source = source
         self.renderer = renderer
         self.interrupt = interrupt
+        self.recorder = recorder
         self.transcript = Transcript()
         self.timeline = SpeechTimeline()
         self.aligner = SpeechAligner(self.timeline, lead_for_speed(config.effective_speed))
@@ -179,15 +194,15 @@ class Session:
     def run(self):
         connection = Connection.open(self.config.url, self.config.api_key, self.config.ca_file,
                                      self.config.connect_timeout, self.config.send_timeout)
-        self.stats = RunStats()  # the clock starts once connected
         bar = progress_bar(self.config, self.env, self.source.duration)
         sender = SenderState(bar.update if bar else None)
         self.poll_seconds = PROGRESS_POLL_SECONDS if bar else POLL_SECONDS
-        # Speech is found in the decoder thread, where the audio is read, never on the sending thread.
-        blocks = self.tracker.analysed(self.source.blocks)
         try:
+            send_audio = self.recorder.tap(connection.send_audio) if self.recorder else connection.send_audio
+            # The decoder thread finds the speech as it reads: never the sender's thread.
+            blocks = self.tracker.analyse(self.source.blocks)
             with ReadAhead(cut_frames(blocks, self.config.chunk_bytes), READ_AHEAD_BLOCKS) as frames, \
-                    Pacer(frames, connection.send_audio, connection.send_end_of_stream,
+                    Pacer(frames, send_audio, connection.send_end_of_stream,
                           self.config.effective_speed, self.interrupt.stop, sender.news.put):
                 try:
                     self._receive(connection, sender)

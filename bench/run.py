@@ -3,7 +3,8 @@
     .venv/bin/python bench/run.py [--only FIGURE ...] [--skip-serve] [--pacing-seconds 600] ...
 
 Figures: pacing (1, 2), throughput (3), memory (4), latency (5), lifecycle
-(6 and the first-byte half of 7), startup (the --help half of 7), serve (8);
+(6 and the first-byte half of 7), startup (the --help half of 7), serve (8),
+subtitles (9);
 numbers are accepted too. A run of every figure rewrites bench/README.md;
 raw measurements go to bench/results/latest.json.
 """
@@ -24,11 +25,11 @@ import report
 from report import FigureResult
 
 BENCH_DIR = processes.BENCH_DIR
-FIGURES = ("pacing", "throughput", "memory", "latency", "lifecycle", "startup", "serve")
+FIGURES = ("pacing", "throughput", "memory", "latency", "lifecycle", "startup", "serve", "subtitles")
 FIGURE_LABELS = {"pacing": "1-2", "throughput": "3", "memory": "4", "latency": "5", "lifecycle": "6-7",
-                 "startup": "7", "serve": "8"}
+                 "startup": "7", "serve": "8", "subtitles": "9"}
 FIGURE_NUMBERS = {"1": ["pacing"], "2": ["pacing"], "3": ["throughput"], "4": ["memory"], "5": ["latency"],
-                  "6": ["lifecycle"], "7": ["lifecycle", "startup"], "8": ["serve"]}
+                  "6": ["lifecycle"], "7": ["lifecycle", "startup"], "8": ["serve"], "9": ["subtitles"]}
 
 
 # (option, type, default, metavar, what it sets)
@@ -49,7 +50,7 @@ SIZES = [
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="Benchmarks of asrx against the sample-code client.")
     parser.add_argument("--only", action="append", metavar="FIGURE",
-                        help=f"run only this figure group ({', '.join(FIGURES)}, or 1-8); repeatable")
+                        help=f"run only this figure group ({', '.join(FIGURES)}, or 1-9); repeatable")
     parser.add_argument("--skip-serve", action="store_true", help="leave out figure 8 (asrx serve)")
     for option, kind, default, metavar, what in SIZES:
         parser.add_argument(option, type=kind, default=default, metavar=metavar, help=f"{what} [{default:g}]")
@@ -70,7 +71,7 @@ def selected_figures(options) -> List[str]:
         for name in options.only:
             for figure in FIGURE_NUMBERS.get(name, [name]):
                 if figure not in FIGURES:
-                    raise SystemExit(f"bench: unknown figure {name!r} (known: {', '.join(FIGURES)}, 1-8)")
+                    raise SystemExit(f"bench: unknown figure {name!r} (known: {', '.join(FIGURES)}, 1-9)")
                 chosen.append(figure)
     if options.skip_serve:
         chosen = [figure for figure in chosen if figure != "serve"]
@@ -85,6 +86,7 @@ def figure_runners(options, workdir: Path) -> Dict[str, Callable[[], FigureResul
     import pacing
     import serve_capacity
     import startup
+    import subtitles
     import throughput
 
     def serve() -> FigureResult:
@@ -101,6 +103,7 @@ def figure_runners(options, workdir: Path) -> Dict[str, Callable[[], FigureResul
         "lifecycle": lambda: lifecycle.run(workdir, options.runs),
         "startup": lambda: startup.run(options.runs),
         "serve": serve,
+        "subtitles": subtitles.run,
     }
 
 

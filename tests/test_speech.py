@@ -1,11 +1,12 @@
 """The voice-activity detector on real speech, and the timeline's answers."""
 
+import threading
 
 import numpy as np
 import pytest
 
+from asrx_cli.audio.readahead import ReadAhead, cut_frames
 from asrx_cli.audio.tracked import SpeechTracker
-from asrx_cli.errors import AudioError
 from asrx_cli.speech import Segment, SpeechDetector, SpeechEnded, SpeechStarted, SpeechTimeline
 from tests.speech import needs_testdata
 from tests.utterances import STANDARD_SILENCES, layout, standard_utterances
@@ -69,20 +70,22 @@ def test_timeline_answers_where_speech_is():
 def test_tracker_hands_on_every_byte_and_reports_speech_through_its_queue(speech_layout):
     blocks = [speech_layout.pcm[i:i + 7000] for i in range(0, len(speech_layout.pcm), 7000)]
     tracker = SpeechTracker()
-    assert b"".join(tracker.analysed(iter(blocks))) == speech_layout.pcm
+    assert b"".join(tracker.analyse(iter(blocks))) == speech_layout.pcm
     timeline = SpeechTimeline()
     timeline.drain(tracker.changes)
     assert len(timeline.segments) == len(speech_layout.truth) and not timeline.in_speech()
     assert tracker.changes.empty()
 
 
-def test_tracker_raises_the_source_error_in_order():
-    def source():
-        yield bytes(3200)
-        raise AudioError("decoding failed")
+def test_the_detector_runs_on_the_decoder_thread_that_reads_the_source():
+    threads = []
 
-    got = []
-    with pytest.raises(AudioError, match="decoding failed"):
-        for block in SpeechTracker().analysed(source()):
-            got.append(block)
-    assert got == [bytes(3200)]
+    class Watched(SpeechDetector):
+        def feed(self, pcm):
+            threads.append(threading.current_thread().name)
+            return super().feed(pcm)
+
+    tracker = SpeechTracker(Watched())
+    with ReadAhead(cut_frames(tracker.analyse(iter([bytes(3200)] * 5)), 1024), 2) as frames:
+        assert sum(map(len, frames)) == 5 * 3200
+    assert threads == ["asrx-decoder"] * 5

@@ -1,9 +1,10 @@
-"""The audio stream with its speech found on the way, in the decoder thread.
+"""Speech found in the audio as it is read, before it goes to the sender.
 
-The sender thread only sends and sleeps: the voice-activity detector runs
-where the audio is read and converted (see `audio.readahead`). Speech
-boundaries go to whoever reads `changes`, as `SpeechStarted` /
-`SpeechEnded` messages in stream seconds.
+`SpeechTracker.analyse(blocks)` wraps a source's blocks: each block passes
+through the voice-activity detector on its way, in whichever thread iterates
+it (the decoder thread, asrx_cli/audio/readahead.py: never the sender's).
+Speech boundaries go to whoever reads `changes`, as `SpeechStarted` /
+`SpeechEnded` messages in seconds from the start of the stream.
 """
 
 import queue
@@ -13,17 +14,15 @@ from asrx_cli.speech import SpeechDetector
 
 
 class SpeechTracker:
-    """`analysed(blocks)` passes the blocks on unchanged; `changes` is for the main thread."""
-
     def __init__(self, detector: Optional[SpeechDetector] = None):
         self.changes: "queue.SimpleQueue" = queue.SimpleQueue()
         self._detector = detector or SpeechDetector()
 
-    def analysed(self, blocks: Iterable[bytes]) -> Iterator[bytes]:
+    def analyse(self, blocks: Iterable[bytes]) -> Iterator[bytes]:
+        """The same blocks, in order, once the detector has heard each."""
         for block in blocks:
-            if block:
-                self._report(self._detector.feed(block))
-                yield block
+            self._report(self._detector.feed(block))
+            yield block
         self._report(self._detector.finish())
 
     def _report(self, changes):

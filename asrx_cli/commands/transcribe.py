@@ -16,7 +16,7 @@ SUBTITLE_SUFFIXES = {".srt": "srt", ".vtt": "vtt"}  # -o with these names choose
 
 
 @click.command(epilog=EXIT_STATUS_HELP)
-@click.argument("audio", metavar="AUDIO")
+@click.argument("audio", metavar="[AUDIO]", required=False)
 @click.option("--url", envvar="ASRX_URL", show_envvar=True, default=DEFAULT_URL, show_default=True,
               help="WebSocket URL of the ASRX server.")
 @click.option("--api-key", envvar="ASRX_API_KEY", show_envvar=True, metavar="KEY",
@@ -27,7 +27,7 @@ SUBTITLE_SUFFIXES = {".srt": "srt", ".vtt": "vtt"}  # -o with these names choose
               help="Also trust the CA certificates in this PEM file for wss:// URLs.")
 @click.option("--speed", envvar="ASRX_SPEED", show_envvar=True, type=click.FloatRange(min=0),
               metavar="X", help="Send audio at X times real time; 0 sends as fast as possible. "
-                                "[default: 1 for files, 0 for stdin]")
+                                "[default: 1 for files, 0 for stdin and --mic]")
 @click.option("--chunk-ms", envvar="ASRX_CHUNK_MS", show_envvar=True, default=32, show_default=True,
               type=click.IntRange(1, 10000), metavar="MS", help="Audio sent per WebSocket frame.")
 @click.option("--raw-rate", type=click.IntRange(1, MAX_SAMPLE_RATE), default=16000, show_default=True,
@@ -58,6 +58,13 @@ SUBTITLE_SUFFIXES = {".srt": "srt", ".vtt": "vtt"}  # -o with these names choose
               help="At the end, print audio sent, wall time, real-time factor, sentences, time to "
                    "the first partial and final-text latency to stderr (with --json, also a "
                    "stats event).")
+@click.option("--mic", is_flag=True, help="Capture from the microphone instead of AUDIO (see `asrx devices`).")
+@click.option("--device", envvar="ASRX_DEVICE", show_envvar=True, metavar="NAME|INDEX",
+              help="Input device for --mic: its index, or a part of its name.  [default: the system's]")
+@click.option("--duration", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Stop after SECONDS of audio (any input).")
+@click.option("--save-audio", metavar="FILE.wav",
+              help="Also write the audio sent, 16 kHz mono 16-bit, to this WAV file (any input).")
 @quiet_option()
 @verbose_option
 @click.pass_context
@@ -66,7 +73,8 @@ def transcribe(ctx, **options):
 
     AUDIO is any file libsndfile reads (WAV, FLAC, OGG, Opus, MP3, AIFF...),
     a headerless .pcm/.raw file, or - for stdin (headerless PCM, or WAV as
-    arecord writes it). Audio is converted to 16 kHz mono s16le on the way.
+    arecord writes it); --mic captures the microphone instead, until Ctrl-C
+    or --duration. Audio is converted to 16 kHz mono s16le on the way.
     """
     config = build_transcribe_config(ctx, options)
     # asrx does no linear algebra: one OpenBLAS thread instead of one per core
@@ -87,8 +95,13 @@ def build_transcribe_config(ctx, options) -> TranscribeConfig:
         raise click.UsageError("--quiet and --verbose exclude each other")
     if options["json_output"] and options["output_format"] not in ("text", "json"):
         raise click.UsageError(f"--json and --format {options['output_format']} exclude each other")
+    _check_input(ctx, options)
     return TranscribeConfig(
         audio=options["audio"],
+        mic=options["mic"],
+        device=options["device"],
+        duration=options["duration"],
+        save_audio=options["save_audio"],
         url=options["url"],
         api_key=options["api_key"] or None,
         ca_file=options["ca_file"],
@@ -116,3 +129,13 @@ def _output_format(ctx, options) -> str:
     if not given and path:
         return SUBTITLE_SUFFIXES.get(Path(path).suffix.lower(), options["output_format"])
     return options["output_format"]
+
+
+def _check_input(ctx, options):
+    """AUDIO or --mic, one of the two."""
+    if options["mic"] and options["audio"] is not None:
+        raise click.UsageError("give AUDIO or --mic, not both")
+    if not options["mic"] and options["audio"] is None:
+        raise click.UsageError("missing AUDIO: give a file, - for stdin, or --mic")
+    if not options["mic"] and ctx.get_parameter_source("device") is click.core.ParameterSource.COMMANDLINE:
+        raise click.UsageError("--device applies to --mic only")
