@@ -36,6 +36,10 @@ TRANSCRIBE_KEYS = {
     "connect_timeout": (int, float),
     "send_timeout": (int, float),
     "device": (str, int),
+    "retries": int,
+    "retry_delay": (int, float),
+    "max_buffer": (int, float),
+    "catch_up": (int, float),
 }
 SERVE_TABLE = "serve"
 
@@ -72,6 +76,10 @@ class TranscribeConfig:
     save_audio: Optional[str] = None  # WAV file that receives the audio sent
     stats: bool = False  # a summary of the run at its end
     send_timeout: float = 10.0
+    retries: int = 5  # new sessions after a lost one, in a row; 0: a lost connection ends the run
+    retry_delay: float = 0.5  # the base of the exponential backoff, in seconds
+    max_buffer: float = 120.0  # seconds of audio kept to send again, or read while down
+    catch_up: float = 2.0  # how much faster than real time a live backlog goes out
 
     @property
     def reads_stdin(self) -> bool:

@@ -16,9 +16,6 @@ already received are written out first.
 
 import contextlib
 import logging
-import queue
-import signal
-import threading
 import time
 from typing import Optional
 
@@ -31,14 +28,17 @@ from asrx_cli.audio.tracked import SpeechTracker
 from asrx_cli.config import TranscribeConfig, is_loopback
 from asrx_cli.connection import Closed, Connection, check_url
 from asrx_cli.environment import Environment
-from asrx_cli.errors import (AudioError, ConnectionFailed, ExitStatus, Interrupted, OutputFailed, ServerStalled,
-                             UsageError)
+from asrx_cli.errors import ConnectionFailed, ExitStatus, Interrupted, OutputFailed, UsageError
+from asrx_cli.interrupt import InterruptFlag
 from asrx_cli.levelmeter import LevelMeter, MeterUntilWords
 from asrx_cli.logs import setup_logging
-from asrx_cli.pacer import Ending, Finished, Pacer
+from asrx_cli.pacer import Pacer, SessionStop
 from asrx_cli.progress import progress_bar
-from asrx_cli.protocol import EndOfProcess, Ignored, Transcript
+from asrx_cli.protocol import EndOfProcess, Final, Ignored, Transcript
+from asrx_cli.reconnect import Lost, Reconnector, replay_point, retriable
 from asrx_cli.render import Renderer, make_renderer
+from asrx_cli.replay import Feed, Rewind
+from asrx_cli.sender_state import SenderState
 from asrx_cli.speech import SpeechTimeline
 from asrx_cli.stats import RunStats, stats_block
 
@@ -112,70 +112,6 @@ def open_output(path: Optional[str], env: Environment):
         raise OutputFailed((exc.strerror or str(exc)).lower()) from None
 
 
-class InterruptFlag:
-    """Ctrl-C handling: the first press stops the audio, the second ends at once."""
-
-    def __init__(self):
-        self.stop = threading.Event()
-        self.pressed = False
-
-    def _handle(self, signum, frame):
-        # Only flags here; the second press gets Python's default (KeyboardInterrupt).
-        self.pressed = True
-        self.stop.set()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
-    @contextlib.contextmanager
-    def installed(self):
-        if threading.current_thread() is not threading.main_thread():
-            yield self
-            return
-        previous = signal.signal(signal.SIGINT, self._handle)
-        try:
-            yield self
-        finally:
-            signal.signal(signal.SIGINT, previous)
-
-
-class SenderState:
-    """The main thread's view of the sender, built from the messages it sends."""
-
-    def __init__(self, on_progress=None):
-        self.news: "queue.SimpleQueue" = queue.SimpleQueue()
-        self.on_progress = on_progress
-        self.seconds = 0.0  # audio sent
-        self.ending = False  # the end-of-stream message is going or has gone out
-        self.finished: Optional[Finished] = None
-
-    def update(self):
-        """Take in every message the sender has sent so far."""
-        seconds = self.seconds
-        while True:
-            try:
-                message = self.news.get_nowait()
-            except queue.Empty:
-                break
-            self.seconds = message.seconds
-            if isinstance(message, Ending):
-                self.ending = True
-            elif isinstance(message, Finished):
-                self.finished = message
-                self.ending = message.end_sent
-        if self.on_progress is not None and self.seconds != seconds:
-            self.on_progress(self.seconds)
-
-    @property
-    def unexpected_error(self) -> Optional[BaseException]:
-        """A failure of the sender that ends the run now: a stalled server, or no audio or connection failure.
-
-        Audio and connection failures are reported later, once the server had its say.
-        """
-        error = self.finished.error if self.finished else None
-        if isinstance(error, ServerStalled) or not isinstance(error, (AudioError, ConnectionFailed)):
-            return error  # no answer can come: end now, not at the end-marker deadline
-        return None
-
-
 class Session:
     def __init__(self, config: TranscribeConfig, env: Environment, source: AudioSource,
                  renderer: Renderer, interrupt: InterruptFlag, recorder: Optional[Recording] = None):
@@ -190,55 +126,98 @@ class Session:
         self.aligner = SpeechAligner(self.timeline, lead_for_speed(config.effective_speed))
         self.stats = RunStats()
         self.tracker = SpeechTracker()
+        self.last_final: Optional[Final] = None  # the last sentence printed as final
 
     def run(self):
-        connection = Connection.open(self.config.url, self.config.api_key, self.config.ca_file,
-                                     self.config.connect_timeout, self.config.send_timeout)
+        connection = self._connect()
         bar = progress_bar(self.config, self.env, self.source.duration)
-        sender = SenderState(bar.update if bar else None)
         self.poll_seconds = PROGRESS_POLL_SECONDS if bar else POLL_SECONDS
+        sender = SenderState(bar.update if bar else None)
+        reconnector = Reconnector(self.config, self.renderer, self.interrupt.stop, self._connect)
+        # The decoder thread finds the speech as it reads: never the sender's thread.
+        blocks = self.tracker.analyse(self.source.blocks)
         try:
-            send_audio = self.recorder.tap(connection.send_audio) if self.recorder else connection.send_audio
-            # The decoder thread finds the speech as it reads: never the sender's thread.
-            blocks = self.tracker.analyse(self.source.blocks)
-            with ReadAhead(cut_frames(blocks, self.config.chunk_bytes), READ_AHEAD_BLOCKS) as frames, \
-                    Pacer(frames, send_audio, connection.send_end_of_stream,
-                          self.config.effective_speed, self.interrupt.stop, sender.news.put):
-                try:
-                    self._receive(connection, sender)
-                except BaseException:
-                    connection.abort()  # unblocks a sender waiting on the socket
-                    raise
-                finally:
-                    sender.update()
-                    self._flush(sender.seconds)  # however it ends, the open sentence is kept
-                    self.renderer.close()
-        except BaseException:
-            connection.abort()  # a second Ctrl-C while the sender is stopping: no polite close
-            raise
+            with ReadAhead(cut_frames(blocks, self.config.chunk_bytes), READ_AHEAD_BLOCKS) as reader:
+                feed = Feed(reader, self.config.max_buffer)
+                while True:
+                    started = time.monotonic()
+                    sender = SenderState(bar.update if bar else None, sender.seconds)
+                    lost = self._stream(connection, feed, sender)
+                    if lost is None:
+                        break
+                    self.stats.reconnects += 1
+                    self._note_progress(sender.seconds)
+                    replay = replay_point(self.timeline, self.aligner, self.last_final, sender.seconds)
+                    connection = reconnector.reconnect(lost, replay, time.monotonic() - started)
+                    feed.commands.put(Rewind(replay))
+                    self.transcript.resume()
         finally:
+            sender.update()
+            self._flush(sender.seconds)  # however it ends, the open sentence is kept
+            self.renderer.close()
             if bar:
                 bar.close()
-            connection.close()
         if self.config.stats:
             self._report_stats()
         if self.interrupt.pressed:
             raise Interrupted(f"interrupted after {sender.seconds:.1f} s of audio")
 
-    def _receive(self, connection: Connection, sender: SenderState):
+    def _connect(self) -> Connection:
+        return Connection.open(self.config.url, self.config.api_key, self.config.ca_file,
+                               self.config.connect_timeout, self.config.send_timeout)
+
+    def _stream(self, connection: Connection, feed: Feed, sender: SenderState) -> Optional[Lost]:
+        """One session: the feed's audio out, the transcript in; a `Lost` if it ended before its time."""
+        send_audio = self.recorder.tap(connection.send_audio) if self.recorder else connection.send_audio
+        stop = SessionStop(self.interrupt.stop)
+        lost = None
+        try:
+            with Pacer(feed.frames(stop, sender.news.put), send_audio, connection.send_end_of_stream,
+                       self.config.effective_speed, stop, sender.news.put):
+                try:
+                    lost = self._receive(connection, sender)
+                except BaseException:
+                    connection.abort()  # unblocks a sender waiting on the socket
+                    raise
+                if lost is not None:
+                    connection.abort()
+        except ConnectionFailed:
+            if lost is None:
+                raise
+        except BaseException:
+            connection.abort()  # a second Ctrl-C while the sender is stopping: no polite close
+            raise
+        finally:
+            sender.update()
+            connection.close()
+        return lost
+
+    def _receive(self, connection: Connection, sender: SenderState) -> Optional[Lost]:
         while True:
             sender.update()
+            lost = self._lost_sending(sender)
+            if lost is not None:
+                return lost
             if sender.unexpected_error is not None:
                 raise sender.unexpected_error
             frame = connection.recv(self._wait_time(sender))
             sender.update()
             self._note_progress(sender.seconds)
             if isinstance(frame, Closed):
-                self._closed_by_server(frame, sender)
-                return
+                return self._closed_by_server(frame, sender)
             if frame is not None and self._handle_frame(frame, sender.seconds):
-                return
+                return None
             self._check_deadline(sender)  # after every frame too: a stream of other frames is no answer
+
+    def _may_retry(self, sender: SenderState) -> bool:
+        return self.config.retries > 0 and not sender.ending and not self.interrupt.stop.is_set()
+
+    def _lost_sending(self, sender: SenderState) -> Optional[Lost]:
+        """The session is lost if sending failed while audio remained (and another may be tried)."""
+        error = sender.send_failed
+        if error is None or not self._may_retry(sender):
+            return None
+        return Lost(error.message, sender.seconds)
 
     def _end_marker_due(self, sender: SenderState) -> Optional[float]:
         """When the end marker is overdue (monotonic clock), once the sender has finished."""
@@ -277,6 +256,8 @@ class Session:
 
     def _emit(self, event):
         event = self.aligner.event(event)
+        if isinstance(event, Final):
+            self.last_final = event
         self.stats.event(event)
         self.renderer.event(event)
 
@@ -287,14 +268,18 @@ class Session:
         self.env.stderr.write(stats_block(record))
         self.env.stderr.flush()
 
-    def _closed_by_server(self, closed: Closed, sender: SenderState):
+    def _closed_by_server(self, closed: Closed, sender: SenderState) -> Optional[Lost]:
         log.info("< closed: %s", closed)
         if not sender.ending:
+            if retriable(closed.code) and self._may_retry(sender):
+                return Lost(f"close {closed.code}" if closed.code else "connection lost", sender.seconds,
+                            closed.code)
             raise ConnectionFailed(f"the server closed the connection mid-stream ({closed}) "
                                    f"after {sender.seconds:.1f} s of audio")
         if closed.code != NORMAL_CLOSURE:
             raise ConnectionFailed(f"the server closed the connection before the end marker ({closed})")
         log.warning("the server closed the connection without an end marker")
+        return None
 
     def _check_deadline(self, sender: SenderState):
         due = self._end_marker_due(sender)

@@ -107,7 +107,8 @@ def never_reads(server, conn):
 def test_a_server_that_stops_reading_fails_the_run_after_send_timeout(raw_server):
     server = raw_server(never_reads, receive_buffer=4096)
     with open("/dev/zero", "rb") as endless:  # raw audio without end, sent as fast as it goes
-        status, out, err, seconds = run_asrx(server.url(), "-", "--send-timeout", "1", stdin=endless)
+        status, out, err, seconds = run_asrx(server.url(), "-", "--send-timeout", "1", "--retries", "0",
+                                             stdin=endless)
     assert (status, out) == (5, "")
     assert err == ("asrx: error: the server took nothing from asrx for 1 s (--send-timeout): "
                    "it has stopped reading\n")

@@ -1,0 +1,30 @@
+"""Ctrl-C: the first press stops the audio, the second ends at once."""
+
+import contextlib
+import signal
+import threading
+
+
+class InterruptFlag:
+    """Ctrl-C handling: the first press stops the audio, the second ends at once."""
+
+    def __init__(self):
+        self.stop = threading.Event()
+        self.pressed = False
+
+    def _handle(self, signum, frame):
+        # Only flags here; the second press gets Python's default (KeyboardInterrupt).
+        self.pressed = True
+        self.stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    @contextlib.contextmanager
+    def installed(self):
+        if threading.current_thread() is not threading.main_thread():
+            yield self
+            return
+        previous = signal.signal(signal.SIGINT, self._handle)
+        try:
+            yield self
+        finally:
+            signal.signal(signal.SIGINT, previous)

@@ -1,0 +1,103 @@
+"""The sending side's audio across sessions: what was sent, kept to be sent again.
+
+A `Feed` stands between the decoder thread's frames and the sender of each
+session. It remembers the frames it handed out, with their positions in the
+input, for as long as `keep_seconds` of audio. When a session is lost, the
+main thread decides where the next one starts (asrx_cli/reconnect.py) and
+says so with a `Rewind` message on `commands`; the next session's sender
+takes it up before its first frame, and reports where its audio starts
+(`Resumed`), so that every position the main thread sees is a position in
+the input, whatever was sent twice.
+
+Only one session's sender iterates the feed at a time.
+"""
+
+import collections
+import dataclasses
+import queue
+import threading
+from typing import Callable, Deque, Iterator, Tuple
+
+from asrx_cli.audio.readahead import END_OF_AUDIO
+from asrx_cli.audio.source import STOP_POLL_SECONDS
+from asrx_cli.wire import BYTES_PER_SECOND, SAMPLE_WIDTH
+
+
+@dataclasses.dataclass(frozen=True)
+class Rewind:
+    """Main thread to sender: the next session starts at `seconds` of the input."""
+
+    seconds: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Resumed:
+    """Sender to main thread: this session's audio starts at `seconds` of the input."""
+
+    seconds: float
+
+
+class Feed:
+    """The frames of the input for one session after another; `frames(stop, report)` per session."""
+
+    def __init__(self, batches, keep_seconds: float):
+        self.commands: "queue.SimpleQueue" = queue.SimpleQueue()
+        self._batches = batches  # .next_batch(timeout), as audio.readahead.ReadAhead
+        self._keep = int(keep_seconds * BYTES_PER_SECOND)
+        self._sent: Deque[Tuple[int, bytes]] = collections.deque()  # (position, frame), oldest first
+        self._sent_bytes = 0
+        self._ready: Deque[bytes] = collections.deque()  # frames to send next, replayed or read
+        self.position = 0  # bytes: where the next frame starts in the input
+
+    def frames(self, stop: threading.Event, report: Callable[[object], None]) -> Iterator[bytes]:
+        self._take_commands()
+        report(Resumed(self.position / BYTES_PER_SECOND))
+        while not stop.is_set():
+            if not self._ready and not self._read():
+                if self._ready is None:
+                    return
+                continue
+            frame = self._ready.popleft()
+            self._remember(frame)
+            yield frame
+
+    def _read(self) -> bool:
+        """Frames from the decoder into `_ready`; False if none came in time."""
+        batch = self._batches.next_batch(STOP_POLL_SECONDS)
+        if batch is END_OF_AUDIO:
+            self._ready = None  # the end: frames() returns
+            return False
+        if batch is None:
+            return False
+        self._ready.extend(batch)
+        return True
+
+    def _remember(self, frame: bytes):
+        self._sent.append((self.position, frame))
+        self._sent_bytes += len(frame)
+        self.position += len(frame)
+        while self._sent and self._sent_bytes - len(self._sent[0][1]) >= self._keep:
+            self._sent_bytes -= len(self._sent.popleft()[1])
+
+    def _take_commands(self):
+        while True:
+            try:
+                command = self.commands.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(command, Rewind):
+                self._rewind(int(command.seconds * BYTES_PER_SECOND) // SAMPLE_WIDTH * SAMPLE_WIDTH)
+
+    def _rewind(self, target: int):
+        """Put the frames sent from `target` on (or from the oldest kept) back in front of what is ready."""
+        again = []
+        while self._sent and self._sent[-1][0] + len(self._sent[-1][1]) > target:
+            position, frame = self._sent.pop()
+            self._sent_bytes -= len(frame)
+            if position < target:  # the frame holding the target: from the target on
+                frame, position = frame[target - position:], target
+            again.append(frame)
+            self.position = position
+        if self._ready is None:
+            self._ready = collections.deque()
+        self._ready.extendleft(again)  # extendleft reverses: `again` is newest first
