@@ -72,6 +72,13 @@ class DeadlineWebSocket(websocket.WebSocket):
             self._wait_readable(self.read_deadline - time.monotonic())
         return super()._recv(bufsize)
 
+    def send_close(self, *args, **kwargs):
+        """Answering a close frame is a courtesy: a peer already gone must not hide its close code."""
+        try:
+            super().send_close(*args, **kwargs)
+        except (websocket.WebSocketException, OSError):
+            pass
+
     def _check_message_size(self):
         """Refuse, before reading it, a message longer than MAX_MESSAGE_BYTES."""
         pending = self.cont_frame.cont_data  # fragments of the message so far

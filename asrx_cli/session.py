@@ -14,7 +14,6 @@ Whatever ends the session (the end marker, an error, Ctrl-C), the sentences
 already received are written out first.
 """
 
-import contextlib
 import logging
 import time
 from typing import Optional
@@ -28,10 +27,11 @@ from asrx_cli.audio.tracked import SpeechTracker
 from asrx_cli.config import TranscribeConfig, is_loopback
 from asrx_cli.connection import Closed, Connection, check_url
 from asrx_cli.environment import Environment
-from asrx_cli.errors import ConnectionFailed, ExitStatus, Interrupted, OutputFailed, UsageError
+from asrx_cli.errors import ConnectionFailed, ExitStatus, Interrupted, UsageError
 from asrx_cli.interrupt import InterruptFlag
 from asrx_cli.levelmeter import LevelMeter, MeterUntilWords
 from asrx_cli.logs import setup_logging
+from asrx_cli.output import open_output
 from asrx_cli.pacer import Pacer, SessionStop
 from asrx_cli.progress import progress_bar
 from asrx_cli.protocol import EndOfProcess, Final, Ignored, Transcript
@@ -49,6 +49,7 @@ log = logging.getLogger("asrx")
 POLL_SECONDS = 1.0
 PROGRESS_POLL_SECONDS = 0.25
 NORMAL_CLOSURE = 1000
+LAST_WORDS_SECONDS = 0.2  # after a failed send, how long what the server still says is read
 READ_AHEAD_BLOCKS = 4  # blocks of frames the decoder may hold ready for the sender
 
 
@@ -91,27 +92,6 @@ def _is_live(config: TranscribeConfig, env: Environment) -> bool:
     return config.output_path is None and env.stdout_isatty
 
 
-@contextlib.contextmanager
-def open_output(path: Optional[str], env: Environment):
-    if path is None or path == "-":
-        yield env.stdout
-        return
-    try:
-        out = open(path, "w", encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
-    try:
-        yield out
-    except BaseException:
-        with contextlib.suppress(OSError):  # the error on its way says what went wrong
-            out.close()
-        raise
-    try:
-        out.close()
-    except OSError as exc:
-        raise OutputFailed((exc.strerror or str(exc)).lower()) from None
-
-
 class Session:
     def __init__(self, config: TranscribeConfig, env: Environment, source: AudioSource,
                  renderer: Renderer, interrupt: InterruptFlag, recorder: Optional[Recording] = None):
@@ -142,7 +122,7 @@ class Session:
                 while True:
                     started = time.monotonic()
                     sender = SenderState(bar.update if bar else None, sender.seconds)
-                    lost = self._stream(connection, feed, sender)
+                    lost = self._stream(connection, feed, sender, self._speed(reconnects=self.stats.reconnects))
                     if lost is None:
                         break
                     self.stats.reconnects += 1
@@ -166,14 +146,21 @@ class Session:
         return Connection.open(self.config.url, self.config.api_key, self.config.ca_file,
                                self.config.connect_timeout, self.config.send_timeout)
 
-    def _stream(self, connection: Connection, feed: Feed, sender: SenderState) -> Optional[Lost]:
+    def _speed(self, reconnects: int) -> float:
+        """After a reconnect a live input has a backlog: it goes out at --catch-up until live again."""
+        speed = self.config.effective_speed
+        if reconnects and self.config.is_live:
+            return max(speed, self.config.catch_up)
+        return speed
+
+    def _stream(self, connection: Connection, feed: Feed, sender: SenderState, speed: float) -> Optional[Lost]:
         """One session: the feed's audio out, the transcript in; a `Lost` if it ended before its time."""
         send_audio = self.recorder.tap(connection.send_audio) if self.recorder else connection.send_audio
         stop = SessionStop(self.interrupt.stop)
         lost = None
         try:
             with Pacer(feed.frames(stop, sender.news.put), send_audio, connection.send_end_of_stream,
-                       self.config.effective_speed, stop, sender.news.put):
+                       speed, stop, sender.news.put):
                 try:
                     lost = self._receive(connection, sender)
                 except BaseException:
@@ -195,9 +182,8 @@ class Session:
     def _receive(self, connection: Connection, sender: SenderState) -> Optional[Lost]:
         while True:
             sender.update()
-            lost = self._lost_sending(sender)
-            if lost is not None:
-                return lost
+            if sender.send_failed is not None and self._may_retry(sender):
+                return self._lost_sending(connection, sender)
             if sender.unexpected_error is not None:
                 raise sender.unexpected_error
             frame = connection.recv(self._wait_time(sender))
@@ -212,12 +198,20 @@ class Session:
     def _may_retry(self, sender: SenderState) -> bool:
         return self.config.retries > 0 and not sender.ending and not self.interrupt.stop.is_set()
 
-    def _lost_sending(self, sender: SenderState) -> Optional[Lost]:
-        """The session is lost if sending failed while audio remained (and another may be tried)."""
-        error = sender.send_failed
-        if error is None or not self._may_retry(sender):
-            return None
-        return Lost(error.message, sender.seconds)
+    def _lost_sending(self, connection: Connection, sender: SenderState) -> Lost:
+        """Sending failed: what the server said before it went (frames on their way, a close code) is kept."""
+        deadline = time.monotonic() + LAST_WORDS_SECONDS
+        while True:
+            frame = connection.recv(max(deadline - time.monotonic(), 0.0))
+            if isinstance(frame, Closed) and retriable(frame.code):
+                return self._lost(frame, sender)
+            if frame is None or isinstance(frame, Closed):
+                return Lost(sender.send_failed.message, sender.seconds)
+            self._handle_frame(frame, sender.seconds)
+
+    @staticmethod
+    def _lost(closed: Closed, sender: SenderState) -> Lost:
+        return Lost(f"close {closed.code}" if closed.code else "connection lost", sender.seconds, closed.code)
 
     def _end_marker_due(self, sender: SenderState) -> Optional[float]:
         """When the end marker is overdue (monotonic clock), once the sender has finished."""
@@ -272,8 +266,7 @@ class Session:
         log.info("< closed: %s", closed)
         if not sender.ending:
             if retriable(closed.code) and self._may_retry(sender):
-                return Lost(f"close {closed.code}" if closed.code else "connection lost", sender.seconds,
-                            closed.code)
+                return self._lost(closed, sender)
             raise ConnectionFailed(f"the server closed the connection mid-stream ({closed}) "
                                    f"after {sender.seconds:.1f} s of audio")
         if closed.code != NORMAL_CLOSURE:

@@ -33,6 +33,7 @@ class Fault:
     after_seconds: float  # of audio on this connection
     action: str  # "code", "close", "reset" or "stall"
     code: int = 1011
+    refuse_for: float = 0.0  # then new connections are reset for this long
 
 
 def close_frame(code: int, reason: bytes = b"proxy cut") -> bytes:
@@ -41,9 +42,12 @@ def close_frame(code: int, reason: bytes = b"proxy cut") -> bytes:
 
 
 class Proxy:
-    def __init__(self, upstream_port: int, faults: Optional[List[Optional[Fault]]] = None):
+    def __init__(self, upstream_port: int, faults: Optional[List[Optional[Fault]]] = None,
+                 connections: Optional[int] = None):
+        """`faults[n]` for the n-th connection; after `connections` connections, every new one is reset."""
         self.upstream_port = upstream_port
         self.faults = list(faults or [])
+        self.limit = connections
         self.connections = 0  # accepted and forwarded
         self.refused = 0
         self._refuse_until = 0.0
@@ -66,7 +70,7 @@ class Proxy:
 
     def __exit__(self, *exc_info):
         self._stopping.set()
-        self._listener.close()
+        _close(self._listener)  # the shutdown wakes the thread waiting in accept()
         for sock in list(self._sockets):
             _close(sock)
         self._thread.join(5)
@@ -77,7 +81,7 @@ class Proxy:
                 client, _ = self._listener.accept()
             except OSError:
                 return
-            if time.monotonic() < self._refuse_until:
+            if time.monotonic() < self._refuse_until or (self.limit is not None and self.connections >= self.limit):
                 self.refused += 1
                 _reset(client)
                 continue
@@ -89,14 +93,14 @@ class Proxy:
                 _reset(client)
                 continue
             self._sockets += [client, server]
-            Link(client, server, fault).start()
+            Link(client, server, fault, self.refuse).start()
 
 
 class Link:
     """One proxied connection: a thread each way; the upstream one counts bytes and cuts."""
 
-    def __init__(self, client: socket.socket, server: socket.socket, fault: Optional[Fault]):
-        self.client, self.server, self.fault = client, server, fault
+    def __init__(self, client: socket.socket, server: socket.socket, fault: Optional[Fault], refuse):
+        self.client, self.server, self.fault, self.refuse = client, server, fault, refuse
         self.limit = upstream_bytes(fault.after_seconds) if fault else None
         self.upstream = 0
         self.cut = threading.Event()
@@ -135,6 +139,8 @@ class Link:
     def _cut(self):
         with self.to_client:  # never in the middle of a frame on its way to the client
             self.cut.set()
+            if self.fault.refuse_for:
+                self.refuse(self.fault.refuse_for)
             action = self.fault.action
             if action == "stall":
                 return  # nothing more either way; the sockets stay open until the proxy stops
@@ -174,6 +180,7 @@ def _reset(sock: socket.socket):
     """Close with a TCP reset instead of a FIN."""
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.shutdown(socket.SHUT_RD)  # wakes a thread reading it, without a FIN: close() then resets
     except OSError:
         pass
     sock.close()
