@@ -45,6 +45,7 @@ class Lost:
     cause: str  # for the user: "close 1011", "connection lost", "send failed: broken pipe"
     seconds: float  # audio sent, in seconds of the input
     code: Optional[int] = None  # the close code, if one came
+    idle: bool = False  # closed by the server while no audio went out: no fault, no attempt counted
 
 
 def retriable(code: Optional[int]) -> bool:
@@ -122,6 +123,13 @@ class Reconnector:
     def reconnect(self, lost: Lost, replay_from: float, lasted: float):
         """A new connection; `lasted`: how long the lost session ran, in seconds."""
         self.retries.session_lasted(lasted)
+        if lost.idle:
+            log.info("%s while the input was idle; a new session with the new audio", lost_message(lost))
+            self.renderer.note(reconnect_record(0, self.retries.limit, lost, 0.0, replay_from))
+            try:
+                return self._open(replay_from)
+            except ConnectionFailed as exc:
+                lost = dataclasses.replace(lost, cause=exc.message, code=None, idle=False)
         while True:
             delay = self.retries.next_delay()
             if delay is None:
@@ -133,10 +141,12 @@ class Reconnector:
             if self.stop.wait(delay):
                 raise Interrupted(f"interrupted after {lost.seconds:.1f} s of audio")
             try:
-                connection = self.connect()
+                return self._open(replay_from)
             except ConnectionFailed as exc:
                 log.info("reconnecting failed: %s", exc.message)
                 lost = dataclasses.replace(lost, cause=exc.message, code=None)
-                continue
-            log.info("reconnected; the audio goes on from %.2f s", replay_from)
-            return connection
+
+    def _open(self, replay_from: float):
+        connection = self.connect()
+        log.info("reconnected; the audio goes on from %.2f s", replay_from)
+        return connection

@@ -61,6 +61,11 @@ class Feed:
             self._remember(frame)
             yield frame
 
+    def wait_for_audio(self, stop: threading.Event):
+        """Between sessions (no sender is running): return once a frame is ready, the audio ended, or a stop."""
+        while not stop.is_set() and self._ready is not None and not self._ready:
+            self._read()
+
     def _read(self) -> bool:
         """Frames from the decoder into `_ready`; False if none came in time."""
         batch = self._batches.next_batch(STOP_POLL_SECONDS)

@@ -1,6 +1,7 @@
 """The main thread's view of one session's sender, from the messages it sends."""
 
 import queue
+import time
 from typing import Optional
 
 from asrx_cli.errors import AudioError, ConnectionFailed, ServerStalled
@@ -18,6 +19,7 @@ class SenderState:
         self.seconds = seconds  # audio sent: how far in the input
         self.ending = False  # the end-of-stream message is going or has gone out
         self.finished: Optional[Finished] = None
+        self.last_sent = time.monotonic()  # when audio last went out, as far as the news tell
 
     def update(self):
         """Take in every message the sender has sent so far."""
@@ -35,6 +37,8 @@ class SenderState:
             elif isinstance(message, Finished):
                 self.finished = message
                 self.ending = message.end_sent
+        if self.seconds != seconds:
+            self.last_sent = time.monotonic()
         if self.on_progress is not None and self.seconds != seconds:
             self.on_progress(self.seconds)
 
@@ -48,6 +52,10 @@ class SenderState:
         if isinstance(error, ServerStalled) or not isinstance(error, (AudioError, ConnectionFailed)):
             return error  # no answer can come: end now, not at the end-marker deadline
         return None
+
+    def idle_for(self) -> float:
+        """Seconds since audio last went out."""
+        return time.monotonic() - self.last_sent
 
     @property
     def send_failed(self) -> Optional[ConnectionFailed]:

@@ -49,6 +49,7 @@ log = logging.getLogger("asrx")
 POLL_SECONDS = 1.0
 PROGRESS_POLL_SECONDS = 0.25
 NORMAL_CLOSURE = 1000
+IDLE_SECONDS = 1.0  # a server's close after this long without audio sent is for idleness
 LAST_WORDS_SECONDS = 0.2  # after a failed send, how long what the server still says is read
 READ_AHEAD_BLOCKS = 4  # blocks of frames the decoder may hold ready for the sender
 
@@ -125,12 +126,7 @@ class Session:
                     lost = self._stream(connection, feed, sender, self._speed(reconnects=self.stats.reconnects))
                     if lost is None:
                         break
-                    self.stats.reconnects += 1
-                    self._note_progress(sender.seconds)
-                    replay = replay_point(self.timeline, self.aligner, self.last_final, sender.seconds)
-                    connection = reconnector.reconnect(lost, replay, time.monotonic() - started)
-                    feed.commands.put(Rewind(replay))
-                    self.transcript.resume()
+                    connection = self._next_session(lost, feed, reconnector, time.monotonic() - started)
         finally:
             sender.update()
             self._flush(sender.seconds)  # however it ends, the open sentence is kept
@@ -141,6 +137,18 @@ class Session:
             self._report_stats()
         if self.interrupt.pressed:
             raise Interrupted(f"interrupted after {sender.seconds:.1f} s of audio")
+
+    def _next_session(self, lost: Lost, feed: Feed, reconnector: Reconnector, lasted: float) -> Connection:
+        """A new connection, and the feed rewound to the speech no final has taken."""
+        self.stats.reconnects += 1
+        self._note_progress(lost.seconds)
+        replay = replay_point(self.timeline, self.aligner, self.last_final, lost.seconds)
+        if lost.idle:
+            feed.wait_for_audio(self.interrupt.stop)  # the input stalled: a new session when it goes on
+        connection = reconnector.reconnect(lost, replay, lasted)
+        feed.commands.put(Rewind(replay))
+        self.transcript.resume()
+        return connection
 
     def _connect(self) -> Connection:
         return Connection.open(self.config.url, self.config.api_key, self.config.ca_file,
@@ -211,7 +219,8 @@ class Session:
 
     @staticmethod
     def _lost(closed: Closed, sender: SenderState) -> Lost:
-        return Lost(f"close {closed.code}" if closed.code else "connection lost", sender.seconds, closed.code)
+        return Lost(f"close {closed.code}" if closed.code else "connection lost", sender.seconds, closed.code,
+                    idle=closed.code is not None and sender.idle_for() >= IDLE_SECONDS)
 
     def _end_marker_due(self, sender: SenderState) -> Optional[float]:
         """When the end marker is overdue (monotonic clock), once the sender has finished."""
