@@ -18,6 +18,7 @@ import queue
 import threading
 from typing import Callable, Deque, Iterator, Tuple
 
+from asrx_cli.audio.backlog import Gap
 from asrx_cli.audio.readahead import END_OF_AUDIO
 from asrx_cli.audio.source import STOP_POLL_SECONDS
 from asrx_cli.wire import BYTES_PER_SECOND, SAMPLE_WIDTH
@@ -26,6 +27,13 @@ from asrx_cli.wire import BYTES_PER_SECOND, SAMPLE_WIDTH
 @dataclasses.dataclass(frozen=True)
 class Rewind:
     """Main thread to sender: the next session starts at `seconds` of the input."""
+
+    seconds: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Skipped:
+    """Sender to main thread: audio of a live input dropped unsent, `seconds` of it, where the next frame starts."""
 
     seconds: float
 
@@ -48,8 +56,10 @@ class Feed:
         self._sent_bytes = 0
         self._ready: Deque[bytes] = collections.deque()  # frames to send next, replayed or read
         self.position = 0  # bytes: where the next frame starts in the input
+        self._report: Callable[[object], None] = lambda message: None
 
     def frames(self, stop: threading.Event, report: Callable[[object], None]) -> Iterator[bytes]:
+        self._report = report
         self._take_commands()
         report(Resumed(self.position / BYTES_PER_SECOND))
         while not stop.is_set():
@@ -73,6 +83,10 @@ class Feed:
             self._ready = None  # the end: frames() returns
             return False
         if batch is None:
+            return False
+        if isinstance(batch, Gap):  # a live input's backlog overflowed: that audio is gone
+            self.position += batch.bytes
+            self._report(Skipped(batch.seconds))
             return False
         self._ready.extend(batch)
         return True

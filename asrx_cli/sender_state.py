@@ -1,12 +1,15 @@
 """The main thread's view of one session's sender, from the messages it sends."""
 
+import logging
 import queue
 import time
 from typing import Optional
 
 from asrx_cli.errors import AudioError, ConnectionFailed, ServerStalled
 from asrx_cli.pacer import Ending, Finished
-from asrx_cli.replay import Resumed
+from asrx_cli.replay import Resumed, Skipped
+
+log = logging.getLogger("asrx")
 
 
 class SenderState:
@@ -31,6 +34,11 @@ class SenderState:
                 break
             if isinstance(message, Resumed):
                 self.origin = message.seconds
+            elif isinstance(message, Skipped):
+                self.origin += message.seconds
+                log.warning("the connection was down longer than --max-buffer: %.1f s of audio dropped "
+                            "from %.1f s of the input", message.seconds, self.seconds)
+                continue
             self.seconds = message.seconds if isinstance(message, Resumed) else self.origin + message.seconds
             if isinstance(message, Ending):
                 self.ending = True

@@ -41,6 +41,7 @@ from asrx_cli.replay import Feed, Rewind
 from asrx_cli.sender_state import SenderState
 from asrx_cli.speech import SpeechTimeline
 from asrx_cli.stats import RunStats, stats_block
+from asrx_cli.wire import BYTES_PER_SECOND
 
 log = logging.getLogger("asrx")
 
@@ -49,7 +50,7 @@ log = logging.getLogger("asrx")
 POLL_SECONDS = 1.0
 PROGRESS_POLL_SECONDS = 0.25
 NORMAL_CLOSURE = 1000
-IDLE_SECONDS = 1.0  # a server's close after this long without audio sent is for idleness
+IDLE_SECONDS = 0.5  # a server's close after this long without audio sent is for idleness
 LAST_WORDS_SECONDS = 0.2  # after a failed send, how long what the server still says is read
 READ_AHEAD_BLOCKS = 4  # blocks of frames the decoder may hold ready for the sender
 
@@ -118,7 +119,8 @@ class Session:
         # The decoder thread finds the speech as it reads: never the sender's thread.
         blocks = self.tracker.analyse(self.source.blocks)
         try:
-            with ReadAhead(cut_frames(blocks, self.config.chunk_bytes), READ_AHEAD_BLOCKS) as reader:
+            backlog = int(self.config.max_buffer * BYTES_PER_SECOND) if self.config.is_live else None
+            with ReadAhead(cut_frames(blocks, self.config.chunk_bytes), READ_AHEAD_BLOCKS, backlog) as reader:
                 feed = Feed(reader, self.config.max_buffer)
                 while True:
                     started = time.monotonic()
@@ -126,7 +128,9 @@ class Session:
                     lost = self._stream(connection, feed, sender, self._speed(reconnects=self.stats.reconnects))
                     if lost is None:
                         break
+                    reader.hold(True)  # a live input is read on while no session takes it
                     connection = self._next_session(lost, feed, reconnector, time.monotonic() - started)
+                    reader.hold(False)
         finally:
             sender.update()
             self._flush(sender.seconds)  # however it ends, the open sentence is kept
@@ -190,7 +194,7 @@ class Session:
     def _receive(self, connection: Connection, sender: SenderState) -> Optional[Lost]:
         while True:
             sender.update()
-            if sender.send_failed is not None and self._may_retry(sender):
+            if sender.send_failed is not None and self._may_retry():
                 return self._lost_sending(connection, sender)
             if sender.unexpected_error is not None:
                 raise sender.unexpected_error
@@ -203,8 +207,8 @@ class Session:
                 return None
             self._check_deadline(sender)  # after every frame too: a stream of other frames is no answer
 
-    def _may_retry(self, sender: SenderState) -> bool:
-        return self.config.retries > 0 and not sender.ending and not self.interrupt.stop.is_set()
+    def _may_retry(self) -> bool:
+        return self.config.retries > 0 and not self.interrupt.stop.is_set()
 
     def _lost_sending(self, connection: Connection, sender: SenderState) -> Lost:
         """Sending failed: what the server said before it went (frames on their way, a close code) is kept."""
@@ -272,10 +276,12 @@ class Session:
         self.env.stderr.flush()
 
     def _closed_by_server(self, closed: Closed, sender: SenderState) -> Optional[Lost]:
+        """A close before the end marker: a lost session, unless it is final or the server's normal end."""
         log.info("< closed: %s", closed)
+        normal_end = sender.ending and closed.code == NORMAL_CLOSURE
+        if not normal_end and retriable(closed.code) and self._may_retry():
+            return self._lost(closed, sender)  # the audio the server may not have had goes again
         if not sender.ending:
-            if retriable(closed.code) and self._may_retry(sender):
-                return self._lost(closed, sender)
             raise ConnectionFailed(f"the server closed the connection mid-stream ({closed}) "
                                    f"after {sender.seconds:.1f} s of audio")
         if closed.code != NORMAL_CLOSURE:

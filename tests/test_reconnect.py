@@ -11,6 +11,7 @@ import time
 import pytest
 
 from tests.fakeserver import Script, new_sentence, sentence
+from tests.conftest import noise
 from tests.helpers import json_lines, run_cli
 from tests.proxy import Fault, Proxy
 from tests.speech import BYTES_PER_SECOND, GOFORWARD, NUMBERS, SOMETHING, needs_testdata
@@ -157,3 +158,26 @@ def test_no_retries_with_retries_0_from_the_environment(make_server, talk, audio
         connections = proxy.connections
     assert result.exit_code == 5 and connections == 1
     assert "mid-stream (close code 1011" in result.stderr
+
+
+def test_a_live_input_read_while_down_drops_the_oldest_beyond_max_buffer(make_server):
+    pcm = noise(12.0, seed=5).tobytes()
+    server = make_server([Script(), Script()])
+    with Proxy(server.port, [Fault(2.0, "close", refuse_for=1.0)]) as proxy:
+        result = run(proxy, "-", "--speed", "1", "--max-buffer", "1", "--retries", "9", "--retry-delay", "0.2",
+                     input=pcm)
+    assert result.exit_code == 0, result.stderr
+    lines = [line for line in result.stderr.splitlines() if "dropped" in line]
+    assert len(lines) == 1, result.stderr
+    [line] = lines
+    dropped = float(re.search(r": (\d+\.\d) s of audio dropped from", line).group(1))
+    first, second = (bytes(record.wait_finished().audio) for record in server.records)
+    assert first == pcm[:len(first)]
+    # The second session: a replayed stretch, straight on to what the input still had, with a gap between.
+    start = pcm.find(second[:4096])
+    assert 0 <= start <= len(first)
+    length = next(i for i, (a, b) in enumerate(zip(second, pcm[start:])) if a != b)
+    rest = second[length:]
+    assert rest and pcm.endswith(rest)
+    gap = len(pcm) - start - length - len(rest)
+    assert gap / BYTES_PER_SECOND == pytest.approx(dropped, abs=0.05) and dropped > 5

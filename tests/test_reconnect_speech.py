@@ -94,7 +94,7 @@ def test_a_stalled_pipe_outlives_the_servers_idle_limit(server):
         process.kill()
         process.wait()
     assert process.returncode == 0, err.decode()
-    assert "error" not in err.decode() and "warning" not in err.decode()
+    assert "error" not in err.decode() and "warning" not in err.decode(), err.decode()
     events = json_lines(out.decode())
     [idle] = [event for event in events if event["type"] == "reconnect"]
     assert (idle["attempt"], idle["code"]) == (0, 1008)  # the server's idle limit, no fault

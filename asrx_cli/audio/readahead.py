@@ -10,8 +10,9 @@ wakes one, and each wake-up costs more CPU than the frames it carries.
 
 import queue
 import threading
-from typing import Iterable, Iterator, List
+from typing import Iterable, Iterator, List, Optional
 
+from asrx_cli.audio.backlog import Backlog
 from asrx_cli.audio.source import STOP_POLL_SECONDS
 from asrx_cli.errors import AudioError
 
@@ -47,11 +48,17 @@ class ReadAhead:
     raised it.
     """
 
-    def __init__(self, batches: Iterable[list], depth: int):
+    def __init__(self, batches: Iterable[list], depth: int, backlog_bytes: Optional[int] = None):
+        """`backlog_bytes`: a live input's, read on while no session takes audio (audio.backlog)."""
         self._batches = batches
-        self._queue: "queue.Queue" = queue.Queue(depth)
+        self._queue = Backlog(depth, backlog_bytes) if backlog_bytes else queue.Queue(depth)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="asrx-decoder", daemon=True)
+
+    def hold(self, holding: bool):
+        """While no session takes audio: a live input is read on into its backlog."""
+        if isinstance(self._queue, Backlog):
+            self._queue.hold(holding)
 
     def __enter__(self) -> "ReadAhead":
         self._thread.start()
