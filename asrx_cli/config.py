@@ -70,12 +70,12 @@ class TranscribeConfig:
     verbose: bool = False
     final_timeout: float = 10.0
     connect_timeout: float = 10.0
+    send_timeout: float = 10.0
     mic: bool = False  # capture from an input device instead of AUDIO
     device: Optional[str] = None  # input device: index or part of its name; None for the default
     duration: Optional[float] = None  # stop after this many seconds of audio
     save_audio: Optional[str] = None  # WAV file that receives the audio sent
     stats: bool = False  # a summary of the run at its end
-    send_timeout: float = 10.0
     retries: int = 5  # new sessions after a lost one, in a row; 0: a lost connection ends the run
     retry_delay: float = 0.5  # the base of the exponential backoff, in seconds
     max_buffer: float = 120.0  # seconds of audio kept to send again, or read while down

@@ -104,6 +104,7 @@ class Connection:
         self.ws = ws
         self.url = url
         self.send_timeout = send_timeout
+        self.stalled: Optional[ServerStalled] = None  # set once a send has timed out
 
     @classmethod
     def open(cls, url: str, api_key: str, ca_file: Optional[str], timeout: float,
@@ -128,16 +129,19 @@ class Connection:
         self.send_json(END_OF_STREAM)
 
     def _send(self, payload, opcode):
+        if self.stalled is not None:  # a frame was left half sent: nothing more can follow it
+            raise self.stalled
         try:
             self.ws.send(payload, opcode)
+        except websocket.WebSocketTimeoutException:
+            raise self._stall() from None
         except (websocket.WebSocketException, OSError) as exc:
-            raise self._send_failure(exc) from None
+            raise ConnectionFailed(f"sending to the server failed: {reason(exc)}") from None
 
-    def _send_failure(self, exc: Exception) -> ConnectionFailed:
-        if isinstance(exc, websocket.WebSocketTimeoutException):
-            return ServerStalled(f"the server took nothing from asrx for {self.send_timeout:g} s "
-                                 "(--send-timeout): it has stopped reading")
-        return ConnectionFailed(f"sending to the server failed: {reason(exc)}")
+    def _stall(self) -> ServerStalled:
+        self.stalled = ServerStalled(f"the server took nothing from asrx for {self.send_timeout:g} s "
+                                     "(--send-timeout): it has stopped reading")
+        return self.stalled
 
     def recv(self, timeout: float) -> Union[None, str, bytes, Closed]:
         """A data frame, None when none was complete within `timeout`, or Closed."""
@@ -148,6 +152,8 @@ class Connection:
             return None
         except MessageTooLarge as exc:
             raise ConnectionFailed(str(exc)) from None
+        except websocket.WebSocketTimeoutException:  # the pong a ping is owed could not be sent
+            raise self._stall() from None
         except websocket.WebSocketConnectionClosedException:
             return Closed()
         except (websocket.WebSocketException, OSError) as exc:

@@ -1,6 +1,7 @@
 """Opening a WebSocket to an ASRX server: one deadline for all of it, no redirects.
 
-Name resolution, the TCP connection, TLS and the HTTP upgrade together get
+Name resolution, the TCP connection (through a CONNECT tunnel when the
+environment names an HTTP proxy), TLS and the HTTP upgrade together get
 `--connect-timeout`: each step waits for what is left of it, and a watchdog
 shuts the socket down at the deadline, so a server that trickles its answer a
 byte at a time cannot stretch it, nor one that answers without end fill memory
@@ -8,6 +9,7 @@ byte at a time cannot stretch it, nor one that answers without end fill memory
 gave and nowhere else.
 """
 
+import logging
 import queue
 import socket
 import ssl
@@ -18,13 +20,16 @@ from urllib.parse import urlsplit
 
 import websocket
 
-from asrx_cli.errors import AuthError, ConnectionFailed, UsageError
+from asrx_cli.errors import AsrxError, AuthError, ConnectionFailed, UsageError
+from asrx_cli.proxy import Proxy, open_tunnel, proxy_for
 from asrx_cli.wire import API_KEY_HEADER
+
+log = logging.getLogger("asrx")
 
 MAX_SHOWN_LOCATION = 200  # characters of a redirect's target quoted in the error
 # The server's HTTP answer (headers, and the body of a refusal) is read into memory:
 # real ones are a few KiB.
-MAX_ANSWER_BYTES = 256 << 10
+MAX_ANSWER_BYTES = 64 << 10
 
 
 class Target:
@@ -110,10 +115,18 @@ def open_websocket(ws: websocket.WebSocket, target: Target, api_key: str, ca_fil
                    timeout: float):
     """Connect `ws` to `target` within `timeout` seconds, or raise an AsrxError saying why."""
     deadline = time.monotonic() + timeout
+    sock = None
     try:
         with Watchdog(timeout) as watchdog:
-            sock = _tcp_connection(target, deadline)
-            watchdog.watch(sock)
+            proxy = proxy_for(target.host, target.secure)
+            if proxy is None:
+                sock = _tcp_connection(target.host, target.port, deadline)
+                watchdog.watch(sock)
+            else:
+                log.info("through the proxy %s", proxy.where)
+                sock = _proxy_connection(proxy, deadline)
+                watchdog.watch(sock)
+                open_tunnel(sock, proxy, target.host, target.port)
             if target.secure:
                 sock = _tls_context(ca_file).wrap_socket(sock, server_hostname=target.host)
                 watchdog.watch(sock)
@@ -129,11 +142,22 @@ def open_websocket(ws: websocket.WebSocket, target: Target, api_key: str, ca_fil
         if time.monotonic() >= deadline:
             exc = socket.timeout()
         ws.shutdown()
+        if sock is not None:
+            sock.close()
         raise _connect_error(exc, ws, target, timeout) from None
 
 
-def _tcp_connection(target: Target, deadline: float) -> socket.socket:
-    addresses = _resolve(target, deadline)
+def _proxy_connection(proxy: Proxy, deadline: float) -> socket.socket:
+    try:
+        return _tcp_connection(proxy.host, proxy.port, deadline)
+    except socket.timeout:
+        raise
+    except OSError as exc:
+        raise ConnectionFailed(f"cannot connect to the proxy {proxy.where}: {reason(exc)}") from None
+
+
+def _tcp_connection(host: str, port: int, deadline: float) -> socket.socket:
+    addresses = _resolve(host, port, deadline)
     error: Optional[OSError] = None
     for family, kind, proto, _, address in addresses:
         sock = socket.socket(family, kind, proto)
@@ -147,16 +171,16 @@ def _tcp_connection(target: Target, deadline: float) -> socket.socket:
             error = exc
             if isinstance(exc, socket.timeout):
                 break
-    raise error or OSError(f"no address for {target.host}")
+    raise error or OSError(f"no address for {host}")
 
 
-def _resolve(target: Target, deadline: float) -> list:
+def _resolve(host: str, port: int, deadline: float) -> list:
     """getaddrinfo in a thread of its own: the resolver has no timeout of its own to give."""
     answer: "queue.Queue" = queue.Queue(1)
 
     def resolve():
         try:
-            answer.put(socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM))
+            answer.put(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
         except Exception as exc:  # handed to the waiting thread
             answer.put(exc)
 
@@ -179,6 +203,8 @@ def _tls_context(ca_file: Optional[str]) -> ssl.SSLContext:
 
 def _connect_error(exc: Exception, ws: websocket.WebSocket, target: Target, timeout: float) -> Exception:
     host, where = target.host, target.where
+    if isinstance(exc, AsrxError):  # said in words already (the proxy)
+        return exc
     redirect = _redirect_of(ws)
     if redirect is not None:
         return ConnectionFailed(f"the server redirected the handshake ({redirect}); not followed: "

@@ -100,6 +100,13 @@ def _done_until(timeline: SpeechTimeline, last_final: Optional[Final]) -> float:
     return min(start, last_final.end) if start is not None else last_final.end
 
 
+def session_speed(config: TranscribeConfig, reconnects: int) -> float:
+    """After a reconnect a live input has a backlog: it goes out at --catch-up until live again."""
+    if reconnects and config.is_live:
+        return max(config.effective_speed, config.catch_up)
+    return config.effective_speed
+
+
 def lost_message(lost: Lost) -> str:
     return f"connection lost after {lost.seconds:.1f} s of audio ({lost.cause})"
 

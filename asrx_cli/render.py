@@ -5,15 +5,43 @@ time. A reader that goes away ends the run quietly (`OutputClosed`); an output
 that cannot take more (a full disk) ends it with a usage error (`OutputFailed`).
 """
 
+import contextlib
 import errno
 import json
 import unicodedata
-from typing import TextIO, Union
+from typing import Optional, TextIO, Union
 
-from asrx_cli.errors import OutputClosed, OutputFailed
+from asrx_cli.environment import Environment
+from asrx_cli.errors import OutputClosed, OutputFailed, UsageError
 from asrx_cli.protocol import Event, Final, Partial
 
 CLEAR_LINE = "\r\x1b[K"
+
+
+@contextlib.contextmanager
+def open_output(path: Optional[str], env: Environment):
+    """stdout, or the file `path` (closed at the end, a failure to write it said plainly)."""
+    if path is None or path == "-":
+        yield env.stdout
+        return
+    try:
+        out = open(path, "w", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+    try:
+        yield out
+    except BaseException:
+        with contextlib.suppress(OSError):  # the error on its way says what went wrong
+            out.close()
+        raise
+    try:
+        out.close()
+    except OSError as exc:
+        raise OutputFailed(_reason(exc)) from None
+
+
+def _reason(exc: OSError) -> str:
+    return (exc.strerror or str(exc)).lower()
 
 
 class Renderer:
@@ -44,7 +72,7 @@ class Renderer:
         except OSError as exc:
             if exc.errno == errno.EPIPE:  # through another layer
                 raise OutputClosed() from None
-            raise OutputFailed((exc.strerror or str(exc)).lower()) from None
+            raise OutputFailed(_reason(exc)) from None
 
 
 class LineRenderer(Renderer):

@@ -3,14 +3,21 @@
 Three threads take part:
 
 - the decoder (`audio.readahead.ReadAhead`) reads the source, converts it to
-  16 kHz mono s16le and cuts it into frames, ahead of the sender;
+  16 kHz mono s16le, finds the speech in it (`audio.tracked.SpeechTracker`)
+  and cuts it into frames, ahead of the sender;
 - the sender (`pacer.Pacer`) sends each frame when it is due and then the
   end-of-stream message; it only sends and sleeps, and tells the main thread
   what it did through a queue of messages;
-- the main thread receives the server's messages, renders the transcript and
-  draws the progress bar.
+- the main thread receives the server's messages, places sentences on the
+  speech (`align.SpeechAligner`), renders the transcript and draws the
+  progress bar.
 
-Whatever ends the session (the end marker, an error, Ctrl-C), the sentences
+A connection lost while audio remains is followed by a new one
+(`reconnect.Reconnector`): the decoder and the frames kept to be sent again
+(`replay.Feed`) outlive the connection, each connection gets a sender of its
+own, and the main thread tells the next one where to start (`replay.Rewind`).
+
+Whatever ends the run (the end marker, an error, Ctrl-C), the sentences
 already received are written out first.
 """
 
@@ -31,12 +38,11 @@ from asrx_cli.errors import ConnectionFailed, ExitStatus, Interrupted, UsageErro
 from asrx_cli.interrupt import InterruptFlag
 from asrx_cli.levelmeter import LevelMeter, MeterUntilWords
 from asrx_cli.logs import setup_logging
-from asrx_cli.output import open_output
 from asrx_cli.pacer import Pacer, SessionStop
 from asrx_cli.progress import progress_bar
 from asrx_cli.protocol import EndOfProcess, Final, Ignored, Transcript
-from asrx_cli.reconnect import Lost, Reconnector, replay_point, retriable
-from asrx_cli.render import Renderer, make_renderer
+from asrx_cli.reconnect import Lost, Reconnector, replay_point, retriable, session_speed
+from asrx_cli.render import Renderer, make_renderer, open_output
 from asrx_cli.replay import Feed, Rewind
 from asrx_cli.sender_state import SenderState
 from asrx_cli.speech import SpeechTimeline
@@ -125,7 +131,7 @@ class Session:
                 while True:
                     started = time.monotonic()
                     sender = SenderState(bar.update if bar else None, sender.seconds)
-                    lost = self._stream(connection, feed, sender, self._speed(reconnects=self.stats.reconnects))
+                    lost = self._stream(connection, feed, sender, session_speed(self.config, self.stats.reconnects))
                     if lost is None:
                         break
                     reader.hold(True)  # a live input is read on while no session takes it
@@ -157,13 +163,6 @@ class Session:
     def _connect(self) -> Connection:
         return Connection.open(self.config.url, self.config.api_key, self.config.ca_file,
                                self.config.connect_timeout, self.config.send_timeout)
-
-    def _speed(self, reconnects: int) -> float:
-        """After a reconnect a live input has a backlog: it goes out at --catch-up until live again."""
-        speed = self.config.effective_speed
-        if reconnects and self.config.is_live:
-            return max(speed, self.config.catch_up)
-        return speed
 
     def _stream(self, connection: Connection, feed: Feed, sender: SenderState, speed: float) -> Optional[Lost]:
         """One session: the feed's audio out, the transcript in; a `Lost` if it ended before its time."""

@@ -124,3 +124,31 @@ def trickle(conn: socket.socket, data: bytes, interval: float, stop: threading.E
             return
         conn.sendall(bytes([byte]))
 
+
+
+def tunnel_to(port: int):
+    """A handler: an HTTP proxy that answers any CONNECT with a tunnel to 127.0.0.1:`port`."""
+    def handle(server: RawServer, conn: socket.socket):
+        server.read_request(conn)
+        upstream = socket.create_connection(("127.0.0.1", port))
+        conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        threading.Thread(target=_pipe, args=(upstream, conn), daemon=True).start()
+        _pipe(conn, upstream)
+    return handle
+
+
+def _pipe(source: socket.socket, sink: socket.socket):
+    try:
+        while True:
+            data = source.recv(65536)
+            if not data:
+                break
+            sink.sendall(data)
+    except OSError:
+        pass
+    finally:
+        for sock in (source, sink):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass

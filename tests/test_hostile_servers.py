@@ -1,10 +1,14 @@
-"""The installed `asrx` against raw-socket servers that redirect, stall, trickle or fall silent.
+"""`asrx transcribe` against raw-socket servers that redirect, stall, trickle or fall silent.
+
+Where a hang could happen the installed `asrx` runs as a subprocess, killed if
+it outlives its limit; elsewhere click's runner does.
 
 Every wait must end within the option that bounds it; the time limits asserted
 here are generous (timeout + 5 s): they tell a bounded wait from a hang, they
 measure nothing.
 """
 
+import base64
 import os
 import signal
 import subprocess
@@ -13,8 +17,9 @@ import time
 import pytest
 
 from tests.conftest import API_KEY, noise, write_audio
+from tests.fakeserver import Script, sentence
 from tests.helpers import ASRX, run_cli, subprocess_env
-from tests.rawserver import CONTINUATION, PING, TEXT, frame, trickle
+from tests.rawserver import CONTINUATION, PING, TEXT, frame, trickle, tunnel_to
 
 pytestmark = pytest.mark.skipif(not os.path.exists(ASRX), reason=f"asrx is not installed at {ASRX}")
 
@@ -72,10 +77,19 @@ def test_a_handshake_answer_that_trickles_is_bounded_by_connect_timeout(raw_serv
         trickle(conn, endless, 0.2, server.stopping)
 
     server = raw_server(slow_answer)
-    status, out, err, seconds = run_asrx(server.url(), short_wav, "--connect-timeout", "1")
+    status, out, err, seconds = run_asrx(server.url(), short_wav, "--connect-timeout", "0.5")
     assert (status, out) == (5, "")
-    assert err == f"asrx: error: timed out after 1 s connecting to 127.0.0.1:{server.port}\n"
-    assert seconds < 1 + SLACK
+    assert err == f"asrx: error: timed out after 0.5 s connecting to 127.0.0.1:{server.port}\n"
+    assert seconds < 0.5 + SLACK
+
+
+def test_a_tls_handshake_left_unanswered_is_bounded_by_connect_timeout(raw_server, short_wav):
+    server = raw_server(lambda server, conn: server.idle())  # takes the ClientHello, says nothing
+    url = server.url().replace("ws://", "wss://")
+    status, out, err, seconds = run_asrx(url, short_wav, "--connect-timeout", "0.5")
+    assert (status, out) == (5, "")
+    assert err.endswith(f"asrx: error: timed out after 0.5 s connecting to 127.0.0.1:{server.port}\n")
+    assert seconds < 0.5 + SLACK
 
 
 @pytest.mark.parametrize("answer", [
@@ -92,7 +106,7 @@ def test_a_handshake_answer_without_end_is_cut_off(raw_server, short_wav, answer
     server = raw_server(endless)
     status, out, err, _ = run_asrx(server.url(), short_wav, "--connect-timeout", "30")
     assert (status, out) == (5, "")
-    assert err == (f"asrx: error: the handshake answer from 127.0.0.1:{server.port} is longer than 256 KiB: "
+    assert err == (f"asrx: error: the handshake answer from 127.0.0.1:{server.port} is longer than 64 KiB: "
                    "not a WebSocket server\n")
 
 
@@ -104,15 +118,22 @@ def never_reads(server, conn):
     server.idle()
 
 
-def test_a_server_that_stops_reading_fails_the_run_after_send_timeout(raw_server):
-    server = raw_server(never_reads, receive_buffer=4096)
+def never_reads_and_pings(server, conn):
+    server.upgrade(conn)
+    while not server.stopping.wait(0.05):
+        conn.sendall(frame(PING, b"pong, please"))
+
+
+@pytest.mark.parametrize("handle", [never_reads, never_reads_and_pings], ids=["silent", "pinging"])
+def test_a_server_that_stops_reading_fails_the_run_after_send_timeout(raw_server, handle):
+    server = raw_server(handle, receive_buffer=4096)
     with open("/dev/zero", "rb") as endless:  # raw audio without end, sent as fast as it goes
-        status, out, err, seconds = run_asrx(server.url(), "-", "--send-timeout", "1", "--retries", "0",
+        status, out, err, seconds = run_asrx(server.url(), "-", "--send-timeout", "0.5", "--retries", "0",
                                              stdin=endless)
     assert (status, out) == (5, "")
-    assert err == ("asrx: error: the server took nothing from asrx for 1 s (--send-timeout): "
+    assert err == ("asrx: error: the server took nothing from asrx for 0.5 s (--send-timeout): "
                    "it has stopped reading\n")
-    assert seconds < 1 + SLACK
+    assert seconds < 0.5 + SLACK
 
 
 def test_second_ctrl_c_exits_at_once_while_a_send_is_blocked(raw_server):
@@ -123,9 +144,9 @@ def test_second_ctrl_c_exits_at_once_while_a_send_is_blocked(raw_server):
                                    env=subprocess_env())
     try:
         assert server.upgraded.wait(10)
-        time.sleep(1.0)  # the socket's buffers fill in far less: the sender is blocked in a send
+        time.sleep(0.5)  # the socket's buffers fill in far less: the sender is blocked in a send
         process.send_signal(signal.SIGINT)
-        time.sleep(0.5)
+        time.sleep(0.3)
         process.send_signal(signal.SIGINT)
         started = time.monotonic()
         out, err = process.communicate(timeout=SLACK)
@@ -166,10 +187,10 @@ def chatter(server, conn):
 ], ids=["ping", "half a frame", "half a header", "frames that are not the marker"])
 def test_the_end_marker_wait_is_bounded_by_final_timeout(raw_server, short_wav, handle):
     server = raw_server(handle)
-    status, out, err, seconds = run_asrx(server.url(), short_wav, "--speed", "0", "--final-timeout", "1")
+    status, out, err, seconds = run_asrx(server.url(), short_wav, "--speed", "0", "--final-timeout", "0.5")
     assert (status, out) == (5, "")
-    assert err == "asrx: error: no end marker from the server within 1 s of the end of the audio\n"
-    assert seconds < 1 + SLACK
+    assert err == "asrx: error: no end marker from the server within 0.5 s of the end of the audio\n"
+    assert seconds < 0.5 + SLACK
 
 
 def test_a_frame_that_trickles_in_is_read_whole(raw_server, short_wav):
@@ -179,7 +200,7 @@ def test_a_frame_that_trickles_in_is_read_whole(raw_server, short_wav):
     def slow_frames(server, conn):
         server.upgrade(conn)
         server.drain(conn)
-        trickle(conn, message, 0.01, server.stopping)  # 0.7 s: longer than a receive waits, read over several
+        trickle(conn, message, 0.02, server.stopping)  # 1.4 s: longer than a receive waits, read over several
         conn.sendall(marker)
         server.idle()
 
@@ -195,10 +216,10 @@ def test_a_frame_that_trickles_in_too_slowly_is_cut_off_by_final_timeout(raw_ser
         trickle(conn, frame(TEXT, b"x" * 1000), 0.1, server.stopping)  # 100 s for one frame
 
     server = raw_server(slow_frame)
-    status, out, err, seconds = run_asrx(server.url(), short_wav, "--speed", "0", "--final-timeout", "1")
+    status, out, err, seconds = run_asrx(server.url(), short_wav, "--speed", "0", "--final-timeout", "0.5")
     assert (status, out) == (5, "")
-    assert err == "asrx: error: no end marker from the server within 1 s of the end of the audio\n"
-    assert seconds < 1 + SLACK
+    assert err == "asrx: error: no end marker from the server within 0.5 s of the end of the audio\n"
+    assert seconds < 0.5 + SLACK
 
 
 @pytest.mark.parametrize("message", [
@@ -217,3 +238,34 @@ def test_a_message_too_large_to_keep_ends_the_run(raw_server, short_wav, message
     status, out, err, _ = run_asrx(server.url(), short_wav, "--speed", "0")
     assert (status, out) == (5, "")
     assert err == "asrx: error: the server sent a message of more than 4 MiB\n"
+
+
+# --- proxies ---------------------------------------------------------------------------------
+
+
+def test_an_http_proxy_from_the_environment_tunnels_the_connection(make_server, raw_server, short_wav):
+    server = make_server(Script(timed=[(0.2, sentence("through the proxy"))]))
+    proxy = raw_server(tunnel_to(server.port))
+    environment = {"http_proxy": f"http://someone:pr0xy-secret@127.0.0.1:{proxy.port}", "no_proxy": ""}
+    result = run_cli(["transcribe", "--url", "ws://asrx.example/asrx", "--speed", "0", "-v", short_wav],
+                     env=environment)
+    assert (result.exit_code, result.stdout) == (0, "through the proxy\n"), result.stderr
+    request = proxy.requests[0].decode()
+    assert request.startswith("CONNECT asrx.example:80 HTTP/1.1\r\n")
+    assert "Proxy-Authorization: Basic " + base64.b64encode(b"someone:pr0xy-secret").decode() in request
+    assert API_KEY not in request  # the key travels inside the tunnel only
+    assert server.record.headers["apikey"] == API_KEY
+    assert "pr0xy-secret" not in result.stderr and f"through the proxy 127.0.0.1:{proxy.port}" in result.stderr
+
+
+def test_a_proxy_that_refuses_the_tunnel_is_named(raw_server, short_wav):
+    def refuse(server, conn):
+        server.read_request(conn)
+        conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+
+    proxy = raw_server(refuse)
+    environment = {"https_proxy": f"127.0.0.1:{proxy.port}", "no_proxy": ""}
+    result = run_cli(["transcribe", "--url", "wss://asrx.example/asrx", short_wav], env=environment)
+    assert (result.exit_code, result.stdout) == (5, "")
+    assert result.stderr == (f"asrx: error: the proxy 127.0.0.1:{proxy.port} refused a tunnel to "
+                             "asrx.example:443 (HTTP/1.1 403 Forbidden)\n")

@@ -8,13 +8,14 @@ import re
 import shutil
 import subprocess
 import threading
+import time
 
 import pysubs2
 import pytest
 
 from tests.conftest import noise, write_audio
 from tests.fakeserver import Script, new_sentence, sentence
-from tests.helpers import json_lines, transcribe
+from tests.helpers import ASRX, json_lines, subprocess_env, transcribe
 from tests.test_subtitles import ENGLISH, THAI_RUN
 
 SENTENCES = [ENGLISH, THAI_RUN, "fish & chips, 2 < 3"]
@@ -136,3 +137,21 @@ def test_stats_on_stderr_and_as_the_last_json_event(make_server, short_audio):
     assert "asrx: stats" in result.stderr and "real-time factor" in result.stderr
     plain = transcribe(make_server(script), short_audio, "--speed", "0", "--stats")
     assert plain.stdout == "hello\nagain\n" and "sentences       2" in plain.stderr
+
+
+def test_each_cue_is_in_the_file_while_the_audio_still_plays(make_server, tmp_path):
+    """What `tail -f talk.srt` shows: the first sentence's cue long before the run ends."""
+    audio = write_audio(tmp_path / "speech.wav", noise(3.0), 16000, subtype="PCM_16")
+    server = make_server(Script(timed=[(0.3, sentence("first")), (0.6, new_sentence("second"))]))
+    output = tmp_path / "live.srt"
+    process = subprocess.Popen([ASRX, "transcribe", "--url", server.url, str(audio), "-o", str(output)],
+                               env=subprocess_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 10
+        while "first" not in (output.read_text() if output.exists() else "") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert process.poll() is None, "the run ended before the cue was seen"
+        assert output.read_text().startswith("1\n00:00:")
+    finally:
+        assert process.wait(15) == 0, process.stderr.read()
+    assert "2\n" in output.read_text()

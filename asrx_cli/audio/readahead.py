@@ -31,7 +31,7 @@ def cut_frames(blocks: Iterable[bytes], size: int) -> Iterator[List[bytes]]:
             if whole:
                 yield [bytes(buffer[start:start + size]) for start in range(0, whole, size)]
                 del buffer[:whole]
-    except AudioError as exc:  # truncated audio: what was read before still goes out
+    except AudioError as exc:  # truncated audio: what was read before it still goes out
         failure = exc
     if buffer:
         yield [bytes(buffer)]

@@ -1,4 +1,4 @@
-"""`asrx transcribe` against servers that answer what no server should."""
+"""`asrx transcribe` against a server whose frames are valid JSON of a shape no server should send."""
 
 import json
 
