@@ -45,6 +45,15 @@ class Resumed:
     seconds: float
 
 
+def waiting(messages: "queue.SimpleQueue") -> Iterator[object]:
+    """The messages in the queue now, without waiting for more."""
+    while True:
+        try:
+            yield messages.get_nowait()
+        except queue.Empty:
+            return
+
+
 class Feed:
     """The frames of the input for one session after another; `frames(stop, report)` per session."""
 
@@ -99,11 +108,7 @@ class Feed:
             self._sent_bytes -= len(self._sent.popleft()[1])
 
     def _take_commands(self):
-        while True:
-            try:
-                command = self.commands.get_nowait()
-            except queue.Empty:
-                return
+        for command in waiting(self.commands):
             if isinstance(command, Rewind):
                 self._rewind(int(command.seconds * BYTES_PER_SECOND) // SAMPLE_WIDTH * SAMPLE_WIDTH)
 

@@ -7,7 +7,7 @@ from typing import Optional
 
 from asrx_cli.errors import AudioError, ConnectionFailed, ServerStalled
 from asrx_cli.pacer import Ending, Finished
-from asrx_cli.replay import Resumed, Skipped
+from asrx_cli.replay import Resumed, Skipped, waiting
 
 log = logging.getLogger("asrx")
 
@@ -27,11 +27,7 @@ class SenderState:
     def update(self):
         """Take in every message the sender has sent so far."""
         seconds = self.seconds
-        while True:
-            try:
-                message = self.news.get_nowait()
-            except queue.Empty:
-                break
+        for message in waiting(self.news):
             if isinstance(message, Resumed):
                 self.origin = message.seconds
             elif isinstance(message, Skipped):

@@ -11,9 +11,9 @@ from asrx_cli.audio.readahead import ReadAhead
 from asrx_cli.protocol import Final, Partial, Transcript
 from asrx_cli.reconnect import MAX_DELAY, PRE_ROLL, Retries, replay_point, retriable
 from asrx_cli.replay import Feed, Resumed, Rewind
-from asrx_cli.speech import SpeechEnded, SpeechStarted, SpeechTimeline
 from asrx_cli.wire import BYTES_PER_SECOND
 from tests.fakeserver import new_sentence, sentence
+from tests.test_align import timeline
 
 
 def test_backoff_doubles_up_to_the_limit_with_full_jitter():
@@ -36,15 +36,6 @@ def test_a_session_that_ran_well_starts_the_count_again():
 def test_close_codes_that_blame_the_client_are_final():
     assert [code for code in (None, 1000, 1001, 1002, 1003, 1006, 1007, 1008, 1009, 1010, 1011, 1012, 1013)
             if not retriable(code)] == [1002, 1003, 1007, 1009, 1010]
-
-
-def timeline(*spans):
-    result = SpeechTimeline()
-    for start, end in spans:
-        result.apply(SpeechStarted(start))
-        if end is not None:
-            result.apply(SpeechEnded(end))
-    return result
 
 
 def test_replay_starts_before_the_speech_no_final_has_taken():
