@@ -66,6 +66,7 @@ class Feed:
         self._ready: Deque[bytes] = collections.deque()  # frames to send next, replayed or read
         self.position = 0  # bytes: where the next frame starts in the input
         self._report: Callable[[object], None] = lambda message: None
+        self._gone_out = 0  # bytes: how far in the input audio has gone out, in any session
 
     def frames(self, stop: threading.Event, report: Callable[[object], None]) -> Iterator[bytes]:
         self._report = report
@@ -79,6 +80,13 @@ class Feed:
             frame = self._ready.popleft()
             self._remember(frame)
             yield frame
+
+    def new_part(self, frame: bytes) -> bytes:
+        """Of the frame just handed out, once it has gone out: the part no session sent before."""
+        start = self.position - len(frame)
+        part = frame[max(self._gone_out - start, 0):]
+        self._gone_out = max(self._gone_out, self.position)
+        return part
 
     def wait_for_audio(self, stop: threading.Event):
         """Between sessions (no sender is running): return once a frame is ready, the audio ended, or a stop."""

@@ -166,7 +166,9 @@ class Session:
 
     def _stream(self, connection: Connection, feed: Feed, sender: SenderState, speed: float) -> Optional[Lost]:
         """One session: the feed's audio out, the transcript in; a `Lost` if it ended before its time."""
-        send_audio = self.recorder.tap(connection.send_audio) if self.recorder else connection.send_audio
+        send_audio = connection.send_audio
+        if self.recorder:  # the input once, however much of it was sent twice
+            send_audio = self.recorder.tap(connection.send_audio, feed.new_part)
         stop = SessionStop(self.interrupt.stop)
         lost = None
         try:

@@ -13,6 +13,7 @@ import pytest
 from tests.fakeserver import Script, new_sentence, sentence
 from tests.conftest import noise
 from tests.helpers import json_lines, run_cli
+from tests.test_live_input import read_wav
 from tests.proxy import Fault, Proxy
 from tests.speech import BYTES_PER_SECOND, GOFORWARD, NUMBERS, SOMETHING, needs_testdata
 from tests.utterances import layout, recording
@@ -181,3 +182,13 @@ def test_a_live_input_read_while_down_drops_the_oldest_beyond_max_buffer(make_se
     assert rest and pcm.endswith(rest)
     gap = len(pcm) - start - length - len(rest)
     assert gap / BYTES_PER_SECOND == pytest.approx(dropped, abs=0.05) and dropped > 5
+
+
+def test_save_audio_keeps_the_input_once_whatever_was_sent_again(make_server, talk, audio_file, tmp_path):
+    cut = talk.truth[1][0] + 0.8
+    server = make_server(scripts(talk, cut))
+    saved = tmp_path / "sent.wav"
+    with Proxy(server.port, [Fault(cut, "reset")]) as proxy:
+        result = run(proxy, audio_file, "--save-audio", saved, *FAST)
+    assert result.exit_code == 0, result.stderr
+    assert len(server.records) == 2 and read_wav(saved) == talk.pcm
