@@ -143,6 +143,14 @@ class Connection:
                                      "(--send-timeout): it has stopped reading")
         return self.stalled
 
+    def ping(self):
+        """A WebSocket ping: an idle connection stays open through proxies and servers that count frames."""
+        log.info("> ping")
+        try:
+            self.ws.ping()
+        except (websocket.WebSocketException, OSError) as exc:  # a lost connection is the receiver's to tell
+            log.info("ping failed: %s", reason(exc))
+
     def recv(self, timeout: float) -> Union[None, str, bytes, Closed]:
         """A data frame, None when none was complete within `timeout`, or Closed."""
         self.ws.read_deadline = time.monotonic() + timeout

@@ -35,6 +35,7 @@ log = logging.getLogger("asrx")
 FINAL_CLOSE_CODES = frozenset({1002, 1003, 1007, 1009, 1010})
 MAX_DELAY = 30.0
 HEALTHY_SECONDS = 30.0  # a session this long resets the count of attempts
+IDLE_SECONDS = 0.5  # a server's close after this long without audio sent is for idleness
 PRE_ROLL = 0.3  # seconds replayed before a speech onset: the detector hears a word late
 
 
@@ -46,6 +47,12 @@ class Lost:
     seconds: float  # audio sent, in seconds of the input
     code: Optional[int] = None  # the close code, if one came
     idle: bool = False  # closed by the server while no audio went out: no fault, no attempt counted
+
+
+def lost_by_close(closed, seconds: float, idle_for: float) -> Lost:
+    """A session the server closed (`closed`: connection.Closed) after `seconds` of audio, `idle_for` after the last."""
+    return Lost(f"close {closed.code}" if closed.code else "connection lost", seconds, closed.code,
+                idle=closed.code is not None and idle_for >= IDLE_SECONDS)
 
 
 def retriable(code: Optional[int]) -> bool:

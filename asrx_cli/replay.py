@@ -39,6 +39,11 @@ class Skipped:
 
 
 @dataclasses.dataclass(frozen=True)
+class Starved:
+    """Sender to main thread: the input has nothing to send; no send is under way until it has."""
+
+
+@dataclasses.dataclass(frozen=True)
 class Resumed:
     """Sender to main thread: this session's audio starts at `seconds` of the input."""
 
@@ -67,9 +72,11 @@ class Feed:
         self.position = 0  # bytes: where the next frame starts in the input
         self._report: Callable[[object], None] = lambda message: None
         self._gone_out = 0  # bytes: how far in the input audio has gone out, in any session
+        self._starved = False  # said so, and nothing read since
 
     def frames(self, stop: threading.Event, report: Callable[[object], None]) -> Iterator[bytes]:
         self._report = report
+        self._starved = False
         self._take_commands()
         report(Resumed(self.position / BYTES_PER_SECOND))
         while not stop.is_set():
@@ -100,7 +107,11 @@ class Feed:
             self._ready = None  # the end: frames() returns
             return False
         if batch is None:
+            if not self._starved:
+                self._starved = True
+                self._report(Starved())
             return False
+        self._starved = False
         if isinstance(batch, Gap):  # a live input's backlog overflowed: that audio is gone
             self.position += batch.bytes
             self._report(Skipped(batch.seconds))

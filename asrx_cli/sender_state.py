@@ -7,7 +7,7 @@ from typing import Optional
 
 from asrx_cli.errors import AudioError, ConnectionFailed, ServerStalled
 from asrx_cli.pacer import Ending, Finished
-from asrx_cli.replay import Resumed, Skipped, waiting
+from asrx_cli.replay import Resumed, Skipped, Starved, waiting
 
 log = logging.getLogger("asrx")
 
@@ -23,6 +23,7 @@ class SenderState:
         self.ending = False  # the end-of-stream message is going or has gone out
         self.finished: Optional[Finished] = None
         self.last_sent = time.monotonic()  # when audio last went out, as far as the news tell
+        self.starved = False  # the input has nothing to send: the sender is not sending
 
     def update(self):
         """Take in every message the sender has sent so far."""
@@ -34,6 +35,9 @@ class SenderState:
                 self.origin += message.seconds
                 log.warning("the connection was down longer than --max-buffer: %.1f s of audio dropped "
                             "from %.1f s of the input", message.seconds, self.seconds)
+                continue
+            self.starved = isinstance(message, Starved)
+            if self.starved:
                 continue
             self.seconds = message.seconds if isinstance(message, Resumed) else self.origin + message.seconds
             if isinstance(message, Ending):

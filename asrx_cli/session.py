@@ -12,10 +12,9 @@ Three threads take part:
   speech (`align.SpeechAligner`), renders the transcript and draws the
   progress bar.
 
-A connection lost while audio remains is followed by a new one
-(`reconnect.Reconnector`): the decoder and the frames kept to be sent again
-(`replay.Feed`) outlive the connection, each connection gets a sender of its
-own, and the main thread tells the next one where to start (`replay.Rewind`).
+A lost connection is followed by a new one (`reconnect.Reconnector`): the
+decoder and the frames kept to be sent again (`replay.Feed`) outlive it, each
+connection has a sender of its own, told where to start (`replay.Rewind`).
 
 Whatever ends the run (the end marker, an error, Ctrl-C), the sentences
 already received are written out first.
@@ -41,7 +40,7 @@ from asrx_cli.logs import setup_logging
 from asrx_cli.pacer import Pacer, SessionStop
 from asrx_cli.progress import progress_bar
 from asrx_cli.protocol import EndOfProcess, Final, Ignored, Transcript
-from asrx_cli.reconnect import Lost, Reconnector, replay_point, retriable, session_speed
+from asrx_cli.reconnect import Lost, Reconnector, lost_by_close, replay_point, retriable, session_speed
 from asrx_cli.render import Renderer, make_renderer, open_output
 from asrx_cli.replay import Feed, Rewind
 from asrx_cli.sender_state import SenderState
@@ -56,7 +55,7 @@ log = logging.getLogger("asrx")
 POLL_SECONDS = 1.0
 PROGRESS_POLL_SECONDS = 0.25
 NORMAL_CLOSURE = 1000
-IDLE_SECONDS = 0.5  # a server's close after this long without audio sent is for idleness
+PING_SECONDS = 2.0  # while the input pauses
 LAST_WORDS_SECONDS = 0.2  # after a failed send, how long what the server still says is read
 READ_AHEAD_BLOCKS = 4  # blocks of frames the decoder may hold ready for the sender
 
@@ -78,7 +77,7 @@ def run_transcription(config: TranscribeConfig, env: Environment) -> int:
         with open_output(config.output_path, env) as out, recording(config.save_audio) as recorder, \
                 interrupt.installed():
             renderer = make_renderer(
-                config.output_format, out, live=_is_live(config, env),
+                config.output_format, out, live=config.output_path is None and env.stdout_isatty,
                 partials=config.partials, columns=env.columns,
             )
             if meter:
@@ -96,10 +95,6 @@ def _level_meter(config: TranscribeConfig, env: Environment) -> Optional[LevelMe
     return LevelMeter(env.stderr, env.columns)
 
 
-def _is_live(config: TranscribeConfig, env: Environment) -> bool:
-    return config.output_path is None and env.stdout_isatty
-
-
 class Session:
     def __init__(self, config: TranscribeConfig, env: Environment, source: AudioSource,
                  renderer: Renderer, interrupt: InterruptFlag, recorder: Optional[Recording] = None):
@@ -115,6 +110,7 @@ class Session:
         self.stats = RunStats()
         self.tracker = SpeechTracker()
         self.last_final: Optional[Final] = None  # the last sentence printed as final
+        self.pinged = 0.0  # monotonic
 
     def run(self):
         connection = self._connect()
@@ -206,7 +202,15 @@ class Session:
                 return self._closed_by_server(frame, sender)
             if frame is not None and self._handle_frame(frame, sender.seconds):
                 return None
+            self._keep_alive(connection, sender)
             self._check_deadline(sender)  # after every frame too: a stream of other frames is no answer
+
+    def _keep_alive(self, connection: Connection, sender: SenderState):
+        """A ping now and then while a live input pauses (the sender waits for audio, it sends nothing)."""
+        now = time.monotonic()
+        if sender.starved and min(sender.idle_for(), now - self.pinged) >= PING_SECONDS:
+            connection.ping()
+            self.pinged = now
 
     def _may_retry(self) -> bool:
         return self.config.retries > 0 and not self.interrupt.stop.is_set()
@@ -217,15 +221,10 @@ class Session:
         while True:
             frame = connection.recv(max(deadline - time.monotonic(), 0.0))
             if isinstance(frame, Closed) and retriable(frame.code):
-                return self._lost(frame, sender)
+                return lost_by_close(frame, sender.seconds, sender.idle_for())
             if frame is None or isinstance(frame, Closed):
                 return Lost(sender.send_failed.message, sender.seconds)
             self._handle_frame(frame, sender.seconds)
-
-    @staticmethod
-    def _lost(closed: Closed, sender: SenderState) -> Lost:
-        return Lost(f"close {closed.code}" if closed.code else "connection lost", sender.seconds, closed.code,
-                    idle=closed.code is not None and sender.idle_for() >= IDLE_SECONDS)
 
     def _end_marker_due(self, sender: SenderState) -> Optional[float]:
         """When the end marker is overdue (monotonic clock), once the sender has finished."""
@@ -280,8 +279,8 @@ class Session:
         """A close before the end marker: a lost session, unless it is final or the server's normal end."""
         log.info("< closed: %s", closed)
         normal_end = sender.ending and closed.code == NORMAL_CLOSURE
-        if not normal_end and retriable(closed.code) and self._may_retry():
-            return self._lost(closed, sender)  # the audio the server may not have had goes again
+        if not normal_end and retriable(closed.code) and self._may_retry():  # what it may not have had goes again
+            return lost_by_close(closed, sender.seconds, sender.idle_for())
         if not sender.ending:
             raise ConnectionFailed(f"the server closed the connection mid-stream ({closed}) "
                                    f"after {sender.seconds:.1f} s of audio")

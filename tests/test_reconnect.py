@@ -6,13 +6,14 @@ a script of its own (the second starts where asrx replays from).
 """
 
 import re
+import subprocess
 import time
 
 import pytest
 
 from tests.fakeserver import Script, new_sentence, sentence
 from tests.conftest import noise
-from tests.helpers import json_lines, run_cli
+from tests.helpers import ASRX, json_lines, run_cli, subprocess_env
 from tests.test_live_input import read_wav
 from tests.proxy import Fault, Proxy
 from tests.speech import BYTES_PER_SECOND, GOFORWARD, NUMBERS, SOMETHING, needs_testdata
@@ -20,6 +21,7 @@ from tests.utterances import layout, recording
 
 pytestmark = needs_testdata
 
+BINARY, PING = 0x2, 0x9
 FAST = ["--speed", "8", "--retry-delay", "0.05"]
 WARNING = re.compile(r"^asrx: warning: connection lost after (\d+\.\d) s of audio \((.+)\); "
                      r"reconnecting in \d+\.\d s, attempt (\d)/(\d)$")
@@ -192,3 +194,44 @@ def test_save_audio_keeps_the_input_once_whatever_was_sent_again(make_server, ta
         result = run(proxy, audio_file, "--save-audio", saved, *FAST)
     assert result.exit_code == 0, result.stderr
     assert len(server.records) == 2 and read_wav(saved) == talk.pcm
+
+
+def counting_opcodes(opcodes: list):
+    """A raw server that accepts and records the opcode of each frame the client sends."""
+    def handle(server, conn):
+        server.upgrade(conn)
+        buffer = b""
+        while not server.stopping.is_set():
+            data = conn.recv(65536)
+            if not data:
+                return
+            buffer += data
+            while len(buffer) >= 2:
+                length, start = buffer[1] & 0x7F, 2
+                if length >= 126:
+                    size = 2 if length == 126 else 8
+                    length, start = int.from_bytes(buffer[2:2 + size], "big"), 2 + size
+                end = start + 4 + length  # client frames are masked
+                if len(buffer) < end:
+                    break
+                opcodes.append(buffer[0] & 0x0F)
+                buffer = buffer[end:]
+    return handle
+
+
+def test_a_paused_live_input_keeps_the_connection_alive_with_pings(raw_server):
+    opcodes = []
+    server = raw_server(counting_opcodes(opcodes))
+    process = subprocess.Popen([ASRX, "transcribe", "--url", server.url(), "-"], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=subprocess_env())
+    try:
+        process.stdin.write(bytes(BYTES_PER_SECOND))
+        process.stdin.flush()
+        deadline = time.monotonic() + 20
+        while PING not in opcodes and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        process.kill()
+        process.wait()
+    assert BINARY in opcodes and PING in opcodes
+    assert opcodes.index(PING) > opcodes.index(BINARY)  # after the audio, while the pipe pauses
