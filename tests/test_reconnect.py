@@ -235,3 +235,17 @@ def test_a_paused_live_input_keeps_the_connection_alive_with_pings(raw_server):
         process.wait()
     assert BINARY in opcodes and PING in opcodes
     assert opcodes.index(PING) > opcodes.index(BINARY)  # after the audio, while the pipe pauses
+
+
+def test_a_server_that_stops_reading_is_left_for_a_new_session(make_server, tmp_path):
+    pcm = noise(120.0, seed=3).tobytes()  # more than the sockets' buffers hold, sent unpaced
+    path = tmp_path / "long.raw"
+    path.write_bytes(pcm)
+    server = make_server([Script(), Script()])
+    with Proxy(server.port, [Fault(1.0, "stall")]) as proxy:
+        result = run(proxy, path, "--speed", "0", "--send-timeout", "0.5", "--retry-delay", "0.05")
+    assert result.exit_code == 0, result.stderr
+    [warning] = warnings(result.stderr)
+    assert "stopped reading" in warning.group(2)
+    second = bytes(server.records[1].wait_finished().audio)
+    assert pcm.endswith(second) and len(second) >= len(pcm) - len(server.records[0].audio)
