@@ -249,3 +249,17 @@ def test_a_server_that_stops_reading_is_left_for_a_new_session(make_server, tmp_
     assert "stopped reading" in warning.group(2)
     second = bytes(server.records[1].wait_finished().audio)
     assert pcm.endswith(second) and len(second) >= len(pcm) - len(server.records[0].audio)
+
+
+def test_retries_from_the_config_file_and_a_bad_one_refused(make_server, talk, audio_file, tmp_path):
+    cut = talk.truth[1][0] + 0.8
+    server = make_server(scripts(talk, cut))
+    config = tmp_path / "config.toml"
+    config.write_text("retries = 0\n")
+    with Proxy(server.port, [Fault(cut, "code", 1011)]) as proxy:
+        result = run(proxy, audio_file, "--speed", "8", env={"ASRX_CONFIG": str(config)})
+        connections = proxy.connections
+    assert result.exit_code == 5 and connections == 1
+    config.write_text('retries = "many"\n')
+    result = run(proxy, audio_file, env={"ASRX_CONFIG": str(config)})
+    assert result.exit_code == 2 and "retries" in result.stderr
