@@ -53,10 +53,11 @@ def test_three_cuts_lose_no_sentence_and_repeat_none(server, talk, tmp_path):
         calm = asrx(proxy.url(), path, "--json", "--speed", "3")
     assert calm.returncode == 0, calm.stderr
     calm_finals = finals(json_lines(calm.stdout.decode()))
-    # Cuts inside the third utterance, in the pause after the fourth and inside the fifth (each
-    # connection counts its own audio, from where asrx replayed), each in its own way.
-    third, fourth, fifth = (onset for onset, _ in talk.truth[2:5])
-    faults = [Fault(third + 1.5, "code", 1011), Fault(fourth + 3.1 - third, "close"), Fault(fifth + 1.5 - fourth, "reset")]
+    # Cuts inside the fourth utterance, in the pause after the fifth and inside the sixth, each in
+    # its own way. Each connection counts its own audio, from about where asrx replays.
+    (fourth, _), (fifth, fifth_end), (sixth, _) = talk.truth[3:6]
+    faults = [Fault(fourth + 1.5, "code", 1011), Fault(fifth_end + 0.5 - fourth, "close"),
+              Fault(sixth + 1.0 - fifth, "reset")]
     with Proxy(server.port, faults) as proxy:
         cut = asrx(proxy.url(), path, "--json", "--speed", "3", "--retry-delay", "0.05")
     assert cut.returncode == 0, cut.stderr
