@@ -9,7 +9,7 @@ SEED_VENV ?= .venv-seed
 BIN := $(VENV)/bin
 DEBIAN_PACKAGES := pocketsphinx-testdata espeak-ng sox libportaudio2 ffmpeg chromium
 
-.PHONY: demo test bench debian-packages clean
+.PHONY: demo test bench bench-reconnect debian-packages clean
 
 demo: $(VENV)/.installed debian-packages
 	$(BIN)/python scripts/demo.py
@@ -19,6 +19,10 @@ test: $(VENV)/.installed $(SEED_VENV)/.installed debian-packages
 
 bench: $(VENV)/.installed debian-packages
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/reconnect.py
+
+bench-reconnect: $(VENV)/.installed debian-packages
+	$(BIN)/python bench/reconnect.py $(BENCH_ARGS)
 
 $(VENV)/.installed: setup.cfg setup.py
 	$(PYTHON) -m venv $(VENV)

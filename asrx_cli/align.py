@@ -113,6 +113,10 @@ class SpeechAligner:
         self._pending: Optional[int] = None
         self._changed: Dict[int, float] = {}  # sentence -> audio position of its last new text
 
+    def open_segment(self) -> Optional[int]:
+        """The first segment no final has taken: where the open sentence's speech begins at the earliest."""
+        return self._pending if self._pending is not None else self._lowest
+
     def event(self, event: Event) -> Event:
         if isinstance(event, Partial):
             self._changed[event.sentence] = event.offset

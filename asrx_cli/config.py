@@ -37,6 +37,10 @@ TRANSCRIBE_KEYS = {
     "send_timeout": (int, float),
     "device": (str, int),
     "jobs": int,
+    "retries": int,
+    "retry_delay": (int, float),
+    "max_buffer": (int, float),
+    "catch_up": (int, float),
 }
 SERVE_TABLE = "serve"
 # Keys of its [serve] table, applied to `asrx serve`: its options' names.
@@ -94,6 +98,10 @@ class TranscribeConfig:
     jobs: int = 1  # files transcribed at once
     output_dir: Optional[str] = None  # one output per input, in this directory
     overwrite: bool = False  # redo inputs whose output in output_dir is complete
+    retries: int = 5  # new sessions after a lost one, in a row; 0: a lost connection ends the run
+    retry_delay: float = 0.5  # the base of the exponential backoff, in seconds
+    max_buffer: float = 120.0  # seconds of audio kept to send again, or read while down
+    catch_up: float = 2.0  # how much faster than real time a live backlog goes out
 
     @property
     def reads_stdin(self) -> bool:

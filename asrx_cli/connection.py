@@ -72,6 +72,13 @@ class DeadlineWebSocket(websocket.WebSocket):
             self._wait_readable(self.read_deadline - time.monotonic())
         return super()._recv(bufsize)
 
+    def send_close(self, *args, **kwargs):
+        """Answering a close frame is a courtesy: a peer already gone must not hide its close code."""
+        try:
+            super().send_close(*args, **kwargs)
+        except (websocket.WebSocketException, OSError):
+            pass
+
     def _check_message_size(self):
         """Refuse, before reading it, a message longer than MAX_MESSAGE_BYTES."""
         pending = self.cont_frame.cont_data  # fragments of the message so far
@@ -135,6 +142,14 @@ class Connection:
         self.stalled = ServerStalled(f"the server took nothing from asrx for {self.send_timeout:g} s "
                                      "(--send-timeout): it has stopped reading")
         return self.stalled
+
+    def ping(self):
+        """A WebSocket ping: an idle connection stays open through proxies and servers that count frames."""
+        log.info("> ping")
+        try:
+            self.ws.ping()
+        except (websocket.WebSocketException, OSError) as exc:  # a lost connection is the receiver's to tell
+            log.info("ping failed: %s", reason(exc))
 
     def recv(self, timeout: float) -> Union[None, str, bytes, Closed]:
         """A data frame, None when none was complete within `timeout`, or Closed."""

@@ -47,6 +47,20 @@ class Finished:
     error: Optional[BaseException] = None
 
 
+class SessionStop:
+    """Stops one session's sender: when the run is stopped (Ctrl-C), or when the session ends."""
+
+    def __init__(self, run_stop: threading.Event):
+        self._run_stop = run_stop
+        self._own = threading.Event()
+
+    def set(self):
+        self._own.set()
+
+    def is_set(self) -> bool:
+        return self._own.is_set() or self._run_stop.is_set()
+
+
 class Pacer:
     """Runs the sender in a thread; a context manager that re-raises the sender's error.
 

@@ -83,6 +83,16 @@ class Transcript:
         self.count = 0  # sentences given a number so far
         self.text = ""  # latest hypothesis of the open sentence
         self.start: Optional[float] = None  # offset of the open sentence's first words
+        self.resumed = False  # a new session: its first sentence continues the open one
+
+    def resume(self):
+        """A new session begins with the open sentence's audio: its first sentence is that sentence.
+
+        The open sentence stays (its text is kept should nothing more come),
+        and the new session's first message replaces its text instead of
+        closing it, whatever its state says.
+        """
+        self.resumed = True
 
     def feed(self, frame: Union[str, bytes], offset: float) -> List[Event]:
         message = parse_frame(frame)
@@ -96,7 +106,8 @@ class Transcript:
         state = normalise_state(message.get("state"))
         if state is None:
             return [Ignored("unknown message", frame)]
-        events = self.finish(offset) if state == "new" else []
+        events = self.finish(offset) if state == "new" and not self.resumed else []
+        self.resumed = False
         return events + self._hypothesis(printable(text), offset)
 
     def _hypothesis(self, text: str, offset: float) -> List[Event]:

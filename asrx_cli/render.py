@@ -60,6 +60,9 @@ class Renderer:
     def stats(self, record: dict):
         """The run's figures (--stats), after the last event."""
 
+    def note(self, record: dict):
+        """Something that happened to the run (a reconnect), between events."""
+
     def write(self, text: str):
         try:
             self.out.write(text)
@@ -116,8 +119,10 @@ class JsonRenderer(Renderer):
             return
         self.write(json.dumps(record, ensure_ascii=False) + "\n")
 
-    def stats(self, record: dict):
+    def note(self, record: dict):
         self.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    stats = note
 
 
 class RawRenderer(Renderer):

@@ -14,13 +14,16 @@ Three threads take part:
 
 In a batch, a worker thread of `batch.run` takes the main thread's part.
 
-Whatever ends the session (the end marker, an error, Ctrl-C), the sentences
+A lost connection is followed by a new one (`reconnect.Reconnector`): the
+decoder and the frames kept to be sent again (`replay.Feed`) outlive it, each
+connection has a sender of its own, told where to start (`replay.Rewind`).
+
+Whatever ends the run (the end marker, an error, Ctrl-C), the sentences
 already received are written out first.
 """
 
 import dataclasses
 import logging
-import queue
 import time
 from typing import Callable, ContextManager, Optional, TextIO
 
@@ -33,16 +36,20 @@ from asrx_cli.audio.tracked import SpeechTracker
 from asrx_cli.config import TranscribeConfig, is_loopback
 from asrx_cli.connection import Closed, Connection, check_url
 from asrx_cli.environment import Environment
-from asrx_cli.errors import AudioError, ConnectionFailed, ExitStatus, Interrupted, ServerStalled, UsageError
+from asrx_cli.errors import ConnectionFailed, ExitStatus, Interrupted, UsageError
 from asrx_cli.interrupt import InterruptFlag
 from asrx_cli.levelmeter import LevelMeter, MeterUntilWords
 from asrx_cli.logs import setup_logging
-from asrx_cli.pacer import Ending, Finished, Pacer
+from asrx_cli.pacer import Pacer, SessionStop
 from asrx_cli.progress import progress_bar
-from asrx_cli.protocol import EndOfProcess, Ignored, Transcript
+from asrx_cli.protocol import EndOfProcess, Final, Ignored, Transcript
+from asrx_cli.reconnect import Lost, Reconnector, lost_by_close, replay_point, retriable, session_speed
 from asrx_cli.render import Renderer, make_renderer, open_output
+from asrx_cli.replay import Feed, Rewind
+from asrx_cli.sender_state import SenderState
 from asrx_cli.speech import SpeechTimeline
 from asrx_cli.stats import RunStats, stats_block
+from asrx_cli.wire import BYTES_PER_SECOND
 
 log = logging.getLogger("asrx")
 
@@ -51,6 +58,8 @@ log = logging.getLogger("asrx")
 POLL_SECONDS = 1.0
 PROGRESS_POLL_SECONDS = 0.25
 NORMAL_CLOSURE = 1000
+PING_SECONDS = 2.0  # while the input pauses
+LAST_WORDS_SECONDS = 0.2  # after a failed send, how long what the server still says is read
 READ_AHEAD_BLOCKS = 4  # blocks of frames the decoder may hold ready for the sender
 
 
@@ -87,7 +96,7 @@ def transcribe_input(config: TranscribeConfig, env: Environment, interrupt: "Int
     try:
         with output() as out, recording(config.save_audio) as recorder, interrupt.installed():
             renderer = make_renderer(
-                config.output_format, out, live=_is_live(config, env),
+                config.output_format, out, live=config.output_path is None and env.stdout_isatty,
                 partials=config.partials, columns=env.columns,
             )
             if meter:
@@ -104,49 +113,6 @@ def _level_meter(config: TranscribeConfig, env: Environment) -> Optional[LevelMe
     return LevelMeter(env.stderr, env.columns)
 
 
-def _is_live(config: TranscribeConfig, env: Environment) -> bool:
-    return config.output_path is None and env.stdout_isatty
-
-
-class SenderState:
-    """The main thread's view of the sender, built from the messages it sends."""
-
-    def __init__(self, on_progress=None):
-        self.news: "queue.SimpleQueue" = queue.SimpleQueue()
-        self.on_progress = on_progress
-        self.seconds = 0.0  # audio sent
-        self.ending = False  # the end-of-stream message is going or has gone out
-        self.finished: Optional[Finished] = None
-
-    def update(self):
-        """Take in every message the sender has sent so far."""
-        seconds = self.seconds
-        while True:
-            try:
-                message = self.news.get_nowait()
-            except queue.Empty:
-                break
-            self.seconds = message.seconds
-            if isinstance(message, Ending):
-                self.ending = True
-            elif isinstance(message, Finished):
-                self.finished = message
-                self.ending = message.end_sent
-        if self.on_progress is not None and self.seconds != seconds:
-            self.on_progress(self.seconds)
-
-    @property
-    def unexpected_error(self) -> Optional[BaseException]:
-        """A failure of the sender that ends the session now.
-
-        Audio and connection failures are reported later, once the server has
-        said what it still has to say; a server that stopped reading has nothing.
-        """
-        error = self.finished.error if self.finished else None
-        later = isinstance(error, (AudioError, ConnectionFailed)) and not isinstance(error, ServerStalled)
-        return None if later else error
-
-
 class Session:
     def __init__(self, config: TranscribeConfig, env: Environment, source: AudioSource,
                  renderer: Renderer, interrupt: InterruptFlag, recorder: Optional[Recording] = None):
@@ -161,44 +127,90 @@ class Session:
         self.aligner = SpeechAligner(self.timeline, lead_for_speed(config.effective_speed))
         self.stats = RunStats()
         self.tracker = SpeechTracker()
+        self.last_final: Optional[Final] = None  # the last sentence printed as final
+        self.pinged = 0.0  # monotonic
 
     def run(self):
-        connection = Connection.open(self.config.url, self.config.api_key, self.config.ca_file,
-                                     self.config.connect_timeout, self.config.send_timeout)
+        connection = self._connect()
         bar = progress_bar(self.config, self.env, self.source.duration)
-        sender = SenderState(bar.update if bar else None)
         self.poll_seconds = PROGRESS_POLL_SECONDS if bar else POLL_SECONDS
+        sender = SenderState(bar.update if bar else None)
+        reconnector = Reconnector(self.config, self.renderer, self.interrupt.stop, self._connect)
+        # The decoder thread finds the speech as it reads: never the sender's thread.
+        blocks = self.tracker.analyse(self.source.blocks)
         try:
-            send_audio = self.recorder.tap(connection.send_audio) if self.recorder else connection.send_audio
-            # The decoder thread finds the speech as it reads: never the sender's thread.
-            blocks = self.tracker.analyse(self.source.blocks)
-            with ReadAhead(cut_frames(blocks, self.config.chunk_bytes), READ_AHEAD_BLOCKS) as frames, \
-                    Pacer(frames, send_audio, connection.send_end_of_stream,
-                          self.config.effective_speed, self.interrupt.stop, sender.news.put):
-                try:
-                    self._receive(connection, sender)
-                except BaseException:
-                    connection.abort()  # unblocks a sender waiting on the socket
-                    raise
-                finally:
-                    sender.update()
-                    self._flush(sender.seconds)  # however it ends, the open sentence is kept
-                    self.renderer.close()
-        except BaseException:
-            connection.abort()  # a second Ctrl-C while the sender is stopping: no polite close
-            raise
+            backlog = int(self.config.max_buffer * BYTES_PER_SECOND) if self.config.is_live else None
+            with ReadAhead(cut_frames(blocks, self.config.chunk_bytes), READ_AHEAD_BLOCKS, backlog) as reader:
+                feed = Feed(reader, self.config.max_buffer)
+                while True:
+                    started = time.monotonic()
+                    sender = SenderState(bar.update if bar else None, sender.seconds)
+                    lost = self._stream(connection, feed, sender, session_speed(self.config, self.stats.reconnects))
+                    if lost is None:
+                        break
+                    reader.hold(True)  # a live input is read on while no session takes it
+                    connection = self._next_session(lost, feed, reconnector, time.monotonic() - started)
+                    reader.hold(False)
         finally:
+            sender.update()
+            self._flush(sender.seconds)  # however it ends, the open sentence is kept
+            self.renderer.close()
             if bar:
                 bar.close()
-            connection.close()
         if self.config.stats:
             self._report_stats()
         if self.interrupt.pressed:
             raise Interrupted(f"interrupted after {sender.seconds:.1f} s of audio")
 
-    def _receive(self, connection: Connection, sender: SenderState):
+    def _next_session(self, lost: Lost, feed: Feed, reconnector: Reconnector, lasted: float) -> Connection:
+        """A new connection, and the feed rewound to the speech no final has taken."""
+        self.stats.reconnects += 1
+        self._note_progress(lost.seconds)
+        replay = replay_point(self.timeline, self.aligner, self.last_final, lost.seconds)
+        if lost.idle:
+            feed.wait_for_audio(self.interrupt.stop)  # the input stalled: a new session when it goes on
+        connection = reconnector.reconnect(lost, replay, lasted)
+        feed.commands.put(Rewind(replay))
+        self.transcript.resume()
+        return connection
+
+    def _connect(self) -> Connection:
+        return Connection.open(self.config.url, self.config.api_key, self.config.ca_file,
+                               self.config.connect_timeout, self.config.send_timeout)
+
+    def _stream(self, connection: Connection, feed: Feed, sender: SenderState, speed: float) -> Optional[Lost]:
+        """One session: the feed's audio out, the transcript in; a `Lost` if it ended before its time."""
+        send_audio = connection.send_audio
+        if self.recorder:  # the input once, however much of it was sent twice
+            send_audio = self.recorder.tap(connection.send_audio, feed.new_part)
+        stop = SessionStop(self.interrupt.stop)
+        lost = None
+        try:
+            with Pacer(feed.frames(stop, sender.news.put), send_audio, connection.send_end_of_stream,
+                       speed, stop, sender.news.put):
+                try:
+                    lost = self._receive(connection, sender)
+                except BaseException:
+                    connection.abort()  # unblocks a sender waiting on the socket
+                    raise
+                if lost is not None:
+                    connection.abort()
+        except ConnectionFailed:
+            if lost is None:
+                raise
+        except BaseException:
+            connection.abort()  # a second Ctrl-C while the sender is stopping: no polite close
+            raise
+        finally:
+            sender.update()
+            connection.close()
+        return lost
+
+    def _receive(self, connection: Connection, sender: SenderState) -> Optional[Lost]:
         while True:
             sender.update()
+            if sender.send_failed is not None and self._may_retry():
+                return self._lost_sending(connection, sender)
             if sender.unexpected_error is not None:
                 raise sender.unexpected_error
             if self.interrupt.abandon.is_set():
@@ -207,11 +219,32 @@ class Session:
             sender.update()
             self._note_progress(sender.seconds)
             if isinstance(frame, Closed):
-                self._closed_by_server(frame, sender)
-                return
+                return self._closed_by_server(frame, sender)
             if frame is not None and self._handle_frame(frame, sender.seconds):
-                return
+                return None
+            self._keep_alive(connection, sender)
             self._check_deadline(sender)  # after every frame too: a stream of other frames is no answer
+
+    def _keep_alive(self, connection: Connection, sender: SenderState):
+        """A ping now and then while a live input pauses (the sender waits for audio, it sends nothing)."""
+        now = time.monotonic()
+        if sender.starved and min(sender.idle_for(), now - self.pinged) >= PING_SECONDS:
+            connection.ping()
+            self.pinged = now
+
+    def _may_retry(self) -> bool:
+        return self.config.retries > 0 and not self.interrupt.stop.is_set()
+
+    def _lost_sending(self, connection: Connection, sender: SenderState) -> Lost:
+        """Sending failed: what the server said before it went (frames on their way, a close code) is kept."""
+        deadline = time.monotonic() + LAST_WORDS_SECONDS
+        while True:
+            frame = connection.recv(max(deadline - time.monotonic(), 0.0))
+            if isinstance(frame, Closed) and retriable(frame.code):
+                return lost_by_close(frame, sender.seconds, sender.idle_for())
+            if frame is None or isinstance(frame, Closed):
+                return Lost(sender.send_failed.message, sender.seconds)
+            self._handle_frame(frame, sender.seconds)
 
     def _end_marker_due(self, sender: SenderState) -> Optional[float]:
         """When the end marker is overdue (monotonic clock), once the sender has finished."""
@@ -250,6 +283,8 @@ class Session:
 
     def _emit(self, event):
         event = self.aligner.event(event)
+        if isinstance(event, Final):
+            self.last_final = event
         self.stats.event(event)
         self.renderer.event(event)
 
@@ -260,14 +295,19 @@ class Session:
         self.env.stderr.write(stats_block(record))
         self.env.stderr.flush()
 
-    def _closed_by_server(self, closed: Closed, sender: SenderState):
+    def _closed_by_server(self, closed: Closed, sender: SenderState) -> Optional[Lost]:
+        """A close before the end marker: a lost session, unless it is final or the server's normal end."""
         log.info("< closed: %s", closed)
+        normal_end = sender.ending and closed.code == NORMAL_CLOSURE
+        if not normal_end and retriable(closed.code) and self._may_retry():  # what it may not have had goes again
+            return lost_by_close(closed, sender.seconds, sender.idle_for())
         if not sender.ending:
             raise ConnectionFailed(f"the server closed the connection mid-stream ({closed}) "
                                    f"after {sender.seconds:.1f} s of audio")
         if closed.code != NORMAL_CLOSURE:
             raise ConnectionFailed(f"the server closed the connection before the end marker ({closed})")
         log.warning("the server closed the connection without an end marker")
+        return None
 
     def _check_deadline(self, sender: SenderState):
         due = self._end_marker_due(sender)

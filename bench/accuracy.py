@@ -27,7 +27,6 @@ import asyncio
 import json
 import os
 import sys
-import time
 from pathlib import Path
 from typing import List
 

@@ -85,8 +85,13 @@ def is_end_of_stream(text: str) -> bool:
 
 
 class ScriptedServer:
-    def __init__(self, script: Optional[Script] = None, api_key: str = "test-key", ssl_context=None):
-        self.script = script or Script()
+    """`script` may be a list: one script per connection, in order, the last for any further."""
+
+    def __init__(self, script: Union[None, Script, List[Script]] = None, api_key: str = "test-key",
+                 ssl_context=None):
+        self.scripts = script if isinstance(script, list) else [script or Script()]
+        self.handshakes = 0
+        self._chosen = {}  # connection -> its script
         self.api_key = api_key
         self.ssl_context = ssl_context
         self.records: List[Record] = []
@@ -126,9 +131,16 @@ class ScriptedServer:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
 
+    @property
+    def script(self) -> Script:
+        return self.scripts[0]
+
     def _check_request(self, connection, request):
-        if self.script.reject_status:
-            return connection.respond(http.HTTPStatus(self.script.reject_status), "refused\n")
+        script = self.scripts[min(self.handshakes, len(self.scripts) - 1)]
+        self.handshakes += 1
+        self._chosen[connection] = script
+        if script.reject_status:
+            return connection.respond(http.HTTPStatus(script.reject_status), "refused\n")
         if request.headers.get("apikey") != self.api_key:
             return connection.respond(http.HTTPStatus.UNAUTHORIZED, "invalid API key\n")
         return None
@@ -138,13 +150,14 @@ class ScriptedServer:
         self.records.append(record)
         self.open_sessions += 1
         self.most_open_sessions = max(self.most_open_sessions, self.open_sessions)
-        pending = sorted(self.script.timed, key=lambda item: item[0])
+        script = self._chosen.pop(ws)
+        pending = sorted(script.timed, key=lambda item: item[0])
         try:
             async for message in ws:
                 if isinstance(message, bytes):
-                    if await self._on_audio(ws, record, message, pending):
+                    if await self._on_audio(ws, script, record, message, pending):
                         return
-                elif await self._on_text(ws, record, message, pending):
+                elif await self._on_text(ws, script, record, message, pending):
                     return
         finally:
             self.open_sessions -= 1
@@ -153,38 +166,38 @@ class ScriptedServer:
                 record.closed_by_client = True
             record.finished.set()
 
-    async def _on_audio(self, ws, record: Record, data: bytes, pending) -> bool:
+    async def _on_audio(self, ws, script: Script, record: Record, data: bytes, pending) -> bool:
         record.arrivals.append(time.monotonic())
         record.audio += data
         record.frame_sizes.append(len(data))
         while pending and pending[0][0] <= record.seconds:
-            await self._reply(ws, pending.pop(0)[1])
-        limit = self.script.close_after_seconds
+            await self._reply(ws, script, pending.pop(0)[1])
+        limit = script.close_after_seconds
         if limit is not None and record.seconds >= limit:
             record.closed_by_client = False
             await ws.close(1011, "server going away")
             return True
         return False
 
-    async def _on_text(self, ws, record: Record, text: str, pending) -> bool:
+    async def _on_text(self, ws, script: Script, record: Record, text: str, pending) -> bool:
         record.texts.append(text)
         if not is_end_of_stream(text):
             return False
         record.end_of_stream = json.loads(text)
         for _, message in pending:
-            await self._reply(ws, message)
+            await self._reply(ws, script, message)
         pending.clear()
-        for message in self.script.at_end + (self.script.answer(record) if self.script.answer else []):
-            await self._reply(ws, message)
-        if self.script.end_marker is not None:
-            await self._reply(ws, self.script.end_marker)
-        if self.script.close_after_marker:
+        for message in script.at_end + (script.answer(record) if script.answer else []):
+            await self._reply(ws, script, message)
+        if script.end_marker is not None:
+            await self._reply(ws, script, script.end_marker)
+        if script.close_after_marker:
             record.closed_by_client = False
             await ws.close()
             return True
         return False
 
-    async def _reply(self, ws, message: Message):
-        if self.script.delay_replies:
-            await asyncio.sleep(self.script.delay_replies)
+    async def _reply(self, ws, script: Script, message: Message):
+        if script.delay_replies:
+            await asyncio.sleep(script.delay_replies)
         await ws.send(_encode(message))

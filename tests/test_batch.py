@@ -81,7 +81,7 @@ def test_an_incomplete_output_keeps_a_partial_name_and_is_redone(make_server, tm
     cut = make_server(Script(timed=[(0.2, sentence("so far"))], close_after_seconds=0.5))
     path = good(tmp_path, "in/a.wav", 3.0, 1)
     out = tmp_path / "out"
-    failed = transcribe(cut, "--speed", "4", "--output-dir", out, path)
+    failed = transcribe(cut, "--speed", "4", "--retries", "0", "--output-dir", out, path)
     assert failed.exit_code == 5
     assert failed.stderr == (f"asrx: 0 transcribed, 1 failed: {path}: the server closed the connection "
                              "mid-stream (close code 1011, server going away) after 0.5 s of audio\n")

@@ -225,11 +225,11 @@ def test_invalid_url_is_a_usage_error(speech_wav):
     assert result.exit_code == 2 and "invalid URL" in result.stderr
 
 
-def test_server_closing_mid_stream_keeps_the_transcript(make_server, tmp_path):
+def test_server_closing_mid_stream_without_retries_keeps_the_transcript(make_server, tmp_path):
     server = make_server(Script(timed=[(0.2, sentence("first")), (0.4, new_sentence("second"))],
                                 close_after_seconds=0.5))
     path = write_audio(tmp_path / "a.wav", noise(3.0), 16000)
-    result = transcribe(server, path, "--speed", "4")
+    result = transcribe(server, path, "--speed", "4", "--retries", "0")
     assert result.exit_code == 5
     assert result.stdout == "first\nsecond\n"
     assert "the server closed the connection mid-stream (close code 1011, server going away)" in result.stderr

@@ -128,7 +128,8 @@ def never_reads_and_pings(server, conn):
 def test_a_server_that_stops_reading_fails_the_run_after_send_timeout(raw_server, handle):
     server = raw_server(handle, receive_buffer=4096)
     with open("/dev/zero", "rb") as endless:  # raw audio without end, sent as fast as it goes
-        status, out, err, seconds = run_asrx(server.url(), "-", "--send-timeout", "0.5", stdin=endless)
+        status, out, err, seconds = run_asrx(server.url(), "-", "--send-timeout", "0.5", "--retries", "0",
+                                             stdin=endless)
     assert (status, out) == (5, "")
     assert err == ("asrx: error: the server took nothing from asrx for 0.5 s (--send-timeout): "
                    "it has stopped reading\n")

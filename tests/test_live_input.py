@@ -147,7 +147,7 @@ def test_save_audio_survives_a_connection_failure(make_server, tmp_path):
     server = make_server(Script(timed=[(0.2, sentence("first"))], close_after_seconds=0.5))
     path = write_audio(tmp_path / "in.wav", noise(3.0), 16000)
     saved = tmp_path / "sent.wav"
-    result = transcribe(server, path, "--speed", "4", "--save-audio", saved)
+    result = transcribe(server, path, "--speed", "4", "--save-audio", saved, "--retries", "0")
     assert result.exit_code == 5 and result.stdout == "first\n"
     received = bytes(server.record.wait_finished().audio)
     assert read_wav(saved) == received and len(received) >= 16000

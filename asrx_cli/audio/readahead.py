@@ -10,12 +10,14 @@ wakes one, and each wake-up costs more CPU than the frames it carries.
 
 import queue
 import threading
-from typing import Iterable, Iterator, List
+from typing import Iterable, Iterator, List, Optional
 
+from asrx_cli.audio.backlog import Backlog
 from asrx_cli.audio.source import STOP_POLL_SECONDS
 from asrx_cli.errors import AudioError
 
 _END = object()
+END_OF_AUDIO = object()  # what next_batch returns once the audio is all read
 
 
 def cut_frames(blocks: Iterable[bytes], size: int) -> Iterator[List[bytes]]:
@@ -46,11 +48,17 @@ class ReadAhead:
     raised it.
     """
 
-    def __init__(self, batches: Iterable[list], depth: int):
+    def __init__(self, batches: Iterable[list], depth: int, backlog_bytes: Optional[int] = None):
+        """`backlog_bytes`: a live input's, read on while no session takes audio (audio.backlog)."""
         self._batches = batches
-        self._queue: "queue.Queue" = queue.Queue(depth)
+        self._queue = Backlog(depth, backlog_bytes) if backlog_bytes else queue.Queue(depth)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="asrx-decoder", daemon=True)
+
+    def hold(self, holding: bool):
+        """While no session takes audio: a live input is read on into its backlog."""
+        if isinstance(self._queue, Backlog):
+            self._queue.hold(holding)
 
     def __enter__(self) -> "ReadAhead":
         self._thread.start()
@@ -79,16 +87,25 @@ class ReadAhead:
         except Exception as exc:  # handed over in order, raised by the consumer
             self._queue.put((_END, exc))
 
+    def next_batch(self, timeout: float):
+        """The next batch; None if none came within `timeout`; END_OF_AUDIO once all is read.
+
+        Raises what the iterator raised, where it raised it.
+        """
+        try:
+            batch, error = self._queue.get(timeout=timeout)
+        except queue.Empty:
+            if not self._thread.is_alive() and self._queue.empty():
+                return END_OF_AUDIO  # stopped before the end: nothing more will come
+            return None
+        if error is not None:
+            raise error
+        return END_OF_AUDIO if batch is _END else batch
+
     def __iter__(self) -> Iterator:
         while True:
-            try:
-                batch, error = self._queue.get(timeout=STOP_POLL_SECONDS)
-            except queue.Empty:
-                if not self._thread.is_alive() and self._queue.empty():
-                    return  # stopped before the end: nothing more will come
-                continue
-            if error is not None:
-                raise error
-            if batch is _END:
+            batch = self.next_batch(STOP_POLL_SECONDS)
+            if batch is END_OF_AUDIO:
                 return
-            yield from batch
+            if batch is not None:
+                yield from batch

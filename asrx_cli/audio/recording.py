@@ -50,10 +50,14 @@ class Recording:
         if exc_type is None and self.error is not None:
             raise UsageError(f"writing {self.path} failed: {self.error}")
 
-    def tap(self, send: Callable[[bytes], None]) -> Callable[[bytes], None]:
+    def tap(self, send: Callable[[bytes], None],
+            new_part: Callable[[bytes], bytes] = lambda frame: frame) -> Callable[[bytes], None]:
+        """`send`, recording what went out; `new_part(frame)` is the part not recorded before (a replay)."""
         def send_and_record(frame: bytes):
             send(frame)  # raises if the frame did not go out: then it is not recorded either
-            self._frames.put(frame)
+            part = new_part(frame)
+            if part:
+                self._frames.put(part)
 
         return send_and_record
 

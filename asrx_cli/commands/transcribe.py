@@ -62,6 +62,21 @@ SUBTITLE_FORMATS = tuple(SUBTITLE_SUFFIXES.values())
 @click.option("--send-timeout", envvar="ASRX_SEND_TIMEOUT", show_envvar=True, default=10.0,
               show_default=True, type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="How long a send may wait on a server that takes no data before the run fails.")
+@click.option("--retries", envvar="ASRX_RETRIES", show_envvar=True, default=5, show_default=True,
+              type=click.IntRange(min=0), metavar="N",
+              help="When the connection is lost while audio remains, open a new session up to N times "
+                   "in a row, sending again the sentence that was open; 0: a lost connection ends the run.")
+@click.option("--retry-delay", envvar="ASRX_RETRY_DELAY", show_envvar=True, default=0.5, show_default=True,
+              type=click.FloatRange(min=0), metavar="SECONDS",
+              help="Base of the backoff between attempts: attempt n waits a random time up to "
+                   "SECONDS * 2^(n-1) (at most 30 s).")
+@click.option("--max-buffer", envvar="ASRX_MAX_BUFFER", show_envvar=True, default=120.0, show_default=True,
+              type=click.FloatRange(min=1), metavar="SECONDS",
+              help="Audio kept to be sent again after a reconnect, and read from a live input while "
+                   "the connection is down; beyond it the oldest is dropped, with a warning.")
+@click.option("--catch-up", envvar="ASRX_CATCH_UP", show_envvar=True, default=2.0, show_default=True,
+              type=click.FloatRange(min=1), metavar="X",
+              help="After a reconnect, send a live input's backlog at X times real time until live again.")
 @click.option("--stats", is_flag=True,
               help="At the end, print audio sent, wall time, real-time factor, sentences, time to "
                    "the first partial and final-text latency to stderr (with --json, also a "
@@ -140,8 +155,12 @@ def build_transcribe_config(ctx, options) -> TranscribeConfig:
         verbose=options["verbose"],
         final_timeout=options["final_timeout"],
         connect_timeout=options["connect_timeout"],
-        send_timeout=options["send_timeout"],
         stats=options["stats"],
+        send_timeout=options["send_timeout"],
+        retries=options["retries"],
+        retry_delay=options["retry_delay"],
+        max_buffer=options["max_buffer"],
+        catch_up=options["catch_up"],
     )
 
 
