@@ -138,13 +138,12 @@ def open_websocket(ws: websocket.WebSocket, target: Target, api_key: str, ca_fil
             ws.sock = sock  # the handshake is over: frames are read from the socket itself
         if watchdog.fired:
             raise socket.timeout()
-    except Exception as exc:  # every library and OS failure, turned into words
-        if time.monotonic() >= deadline:
-            exc = socket.timeout()
+    except Exception as error:  # every library and OS failure, turned into words
+        late = time.monotonic() >= deadline
         ws.shutdown()
         if sock is not None:
             sock.close()
-        raise _connect_error(exc, ws, target, timeout) from None
+        raise _connect_error(socket.timeout() if late else error, ws, target, timeout) from None
 
 
 def _proxy_connection(proxy: Proxy, deadline: float) -> socket.socket:

@@ -22,29 +22,25 @@ Whatever ends the run (the end marker, an error, Ctrl-C), the sentences
 already received are written out first.
 """
 
-import dataclasses
 import logging
 import time
-from typing import Callable, ContextManager, Optional, TextIO
+from typing import Optional
 
 from asrx_cli.align import SpeechAligner, lead_for_speed
 from asrx_cli.audio import AudioSource
-from asrx_cli.audio.inputs import counted, open_input
 from asrx_cli.audio.readahead import ReadAhead, cut_frames
-from asrx_cli.audio.recording import Recording, recording
+from asrx_cli.audio.recording import Recording
 from asrx_cli.audio.tracked import SpeechTracker
-from asrx_cli.config import TranscribeConfig, is_loopback
-from asrx_cli.connection import Closed, Connection, check_url
+from asrx_cli.config import TranscribeConfig
+from asrx_cli.connection import Closed, Connection
 from asrx_cli.environment import Environment
-from asrx_cli.errors import ConnectionFailed, ExitStatus, Interrupted, UsageError
+from asrx_cli.errors import ConnectionFailed, Interrupted
 from asrx_cli.interrupt import InterruptFlag
-from asrx_cli.levelmeter import LevelMeter, MeterUntilWords
-from asrx_cli.logs import setup_logging
 from asrx_cli.pacer import Pacer, SessionStop
 from asrx_cli.progress import progress_bar
 from asrx_cli.protocol import EndOfProcess, Final, Ignored, Transcript
 from asrx_cli.reconnect import Lost, Reconnector, lost_by_close, replay_point, retriable, session_speed
-from asrx_cli.render import Renderer, make_renderer, open_output
+from asrx_cli.render import Renderer
 from asrx_cli.replay import Feed, Rewind
 from asrx_cli.sender_state import SenderState
 from asrx_cli.speech import SpeechTimeline
@@ -61,56 +57,6 @@ NORMAL_CLOSURE = 1000
 PING_SECONDS = 2.0  # while the input pauses
 LAST_WORDS_SECONDS = 0.2  # after a failed send, how long what the server still says is read
 READ_AHEAD_BLOCKS = 4  # blocks of frames the decoder may hold ready for the sender
-
-
-def run_transcription(config: TranscribeConfig, env: Environment) -> int:
-    prepare(config, env)
-    transcribe_input(config, env, InterruptFlag(), lambda: open_output(config.output_path, env))
-    return ExitStatus.SUCCESS
-
-
-def prepare(config: TranscribeConfig, env: Environment):
-    """Logging, and the checks every run makes before it opens anything."""
-    setup_logging(env.stderr, config.verbose, config.quiet, secrets=[config.api_key])
-    host = check_url(config.url)
-    if not config.api_key:
-        raise UsageError("no API key: set ASRX_API_KEY, pass --api-key, or put api_key in the config file")
-    if config.url.startswith("ws://") and not is_loopback(host):
-        log.warning("the API key travels unencrypted to %s over ws://; use wss://", host)
-    if config.reads_stdin and env.stdin_isatty:
-        raise UsageError("stdin is a terminal: pipe audio into `asrx transcribe -`, or give a file")
-
-
-def transcribe_input(config: TranscribeConfig, env: Environment, interrupt: "InterruptFlag",
-                     output: Callable[[], ContextManager[TextIO]],
-                     on_audio: Optional[Callable[[int], None]] = None):
-    """Transcribe the input `config` names into the stream `output()` opens once the input is open.
-
-    `on_audio(n)` hears of every n bytes of 16 kHz audio read, from the decoder thread.
-    """
-    meter = _level_meter(config, env)
-    source = open_input(config, env.stdin, interrupt.stop, meter.show if meter else None)
-    log.info("audio: %s", source.description)
-    if on_audio is not None:
-        source = dataclasses.replace(source, blocks=counted(source.blocks, on_audio))
-    try:
-        with output() as out, recording(config.save_audio) as recorder, interrupt.installed():
-            renderer = make_renderer(
-                config.output_format, out, live=config.output_path is None and env.stdout_isatty,
-                partials=config.partials, columns=env.columns,
-            )
-            if meter:
-                renderer = MeterUntilWords(renderer, meter)
-            Session(config, env, source, renderer, interrupt, recorder).run()
-    finally:
-        source.close()
-
-
-def _level_meter(config: TranscribeConfig, env: Environment) -> Optional[LevelMeter]:
-    """The microphone's status line, for a user who watches stderr on a terminal."""
-    if not config.mic or config.quiet or not env.stderr_isatty:
-        return None
-    return LevelMeter(env.stderr, env.columns)
 
 
 class Session:

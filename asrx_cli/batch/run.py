@@ -25,7 +25,7 @@ from asrx_cli.config import TranscribeConfig
 from asrx_cli.environment import Environment
 from asrx_cli.errors import AsrxError, ExitStatus, Interrupted, OutputClosed, UsageError
 from asrx_cli.interrupt import InterruptFlag
-from asrx_cli.session import prepare, transcribe_input
+from asrx_cli.transcription import prepare, transcribe_input
 from asrx_cli.wire import BYTES_PER_SECOND
 
 log = logging.getLogger("asrx")

@@ -113,7 +113,7 @@ def transcribe(ctx, **options):
         from asrx_cli.batch.run import run_batch
 
         return run_batch(config, env)
-    from asrx_cli.session import run_transcription  # numpy, soundfile, websocket-client: not for --help
+    from asrx_cli.transcription import run_transcription  # numpy, soundfile, websocket-client: not for --help
 
     return run_transcription(config, env)
 

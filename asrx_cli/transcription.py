@@ -1,0 +1,73 @@
+"""A transcription of one input into one output: the checks, the input, the output, a Session.
+
+`run_transcription` is what `asrx transcribe` runs for a single input; a batch
+calls `prepare` once and `transcribe_input` for each file.
+"""
+
+import dataclasses
+import logging
+from typing import Callable, ContextManager, Optional, TextIO
+
+from asrx_cli.audio.inputs import counted, open_input
+from asrx_cli.audio.recording import recording
+from asrx_cli.config import TranscribeConfig, is_loopback
+from asrx_cli.connection import check_url
+from asrx_cli.environment import Environment
+from asrx_cli.errors import ExitStatus, UsageError
+from asrx_cli.interrupt import InterruptFlag
+from asrx_cli.levelmeter import LevelMeter, MeterUntilWords
+from asrx_cli.logs import setup_logging
+from asrx_cli.render import make_renderer, open_output
+from asrx_cli.session import Session
+
+log = logging.getLogger("asrx")
+
+
+def run_transcription(config: TranscribeConfig, env: Environment) -> int:
+    prepare(config, env)
+    transcribe_input(config, env, InterruptFlag(), lambda: open_output(config.output_path, env))
+    return ExitStatus.SUCCESS
+
+
+def prepare(config: TranscribeConfig, env: Environment):
+    """Logging, and the checks every run makes before it opens anything."""
+    setup_logging(env.stderr, config.verbose, config.quiet, secrets=[config.api_key])
+    host = check_url(config.url)
+    if not config.api_key:
+        raise UsageError("no API key: set ASRX_API_KEY, pass --api-key, or put api_key in the config file")
+    if config.url.startswith("ws://") and not is_loopback(host):
+        log.warning("the API key travels unencrypted to %s over ws://; use wss://", host)
+    if config.reads_stdin and env.stdin_isatty:
+        raise UsageError("stdin is a terminal: pipe audio into `asrx transcribe -`, or give a file")
+
+
+def transcribe_input(config: TranscribeConfig, env: Environment, interrupt: "InterruptFlag",
+                     output: Callable[[], ContextManager[TextIO]],
+                     on_audio: Optional[Callable[[int], None]] = None):
+    """Transcribe the input `config` names into the stream `output()` opens once the input is open.
+
+    `on_audio(n)` hears of every n bytes of 16 kHz audio read, from the decoder thread.
+    """
+    meter = _level_meter(config, env)
+    source = open_input(config, env.stdin, interrupt.stop, meter.show if meter else None)
+    log.info("audio: %s", source.description)
+    if on_audio is not None:
+        source = dataclasses.replace(source, blocks=counted(source.blocks, on_audio))
+    try:
+        with output() as out, recording(config.save_audio) as recorder, interrupt.installed():
+            renderer = make_renderer(
+                config.output_format, out, live=config.output_path is None and env.stdout_isatty,
+                partials=config.partials, columns=env.columns,
+            )
+            if meter:
+                renderer = MeterUntilWords(renderer, meter)
+            Session(config, env, source, renderer, interrupt, recorder).run()
+    finally:
+        source.close()
+
+
+def _level_meter(config: TranscribeConfig, env: Environment) -> Optional[LevelMeter]:
+    """The microphone's status line, for a user who watches stderr on a terminal."""
+    if not config.mic or config.quiet or not env.stderr_isatty:
+        return None
+    return LevelMeter(env.stderr, env.columns)
