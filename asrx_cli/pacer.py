@@ -10,41 +10,17 @@ ready-cut from the decoder thread; what the main thread needs to know goes
 to it as messages (`Sent`, `Ending`, `Finished`) through `report`.
 """
 
-import dataclasses
 import logging
 import threading
 import time
 from typing import Callable, Iterable, Optional
 
+from asrx_cli.messages import Ending, Finished, Sent
 from asrx_cli.wire import BYTES_PER_SECOND
 
 log = logging.getLogger("asrx")
 
 STOP_CHECK_SECONDS = 0.05  # the longest sleep before the sender looks at the stop flag again
-
-
-@dataclasses.dataclass(frozen=True)
-class Sent:
-    """Audio sent so far, after each frame."""
-
-    seconds: float
-
-
-@dataclasses.dataclass(frozen=True)
-class Ending:
-    """The end-of-stream message is about to go: the server may answer before the send returns."""
-
-    seconds: float
-
-
-@dataclasses.dataclass(frozen=True)
-class Finished:
-    """The sender is done; `error` is what stopped the audio early, if anything did."""
-
-    seconds: float
-    end_sent: bool
-    at: float  # monotonic clock
-    error: Optional[BaseException] = None
 
 
 class SessionStop:

@@ -13,7 +13,6 @@ Only one session's sender iterates the feed at a time.
 """
 
 import collections
-import dataclasses
 import queue
 import threading
 from typing import Callable, Deque, Iterator, Tuple
@@ -21,33 +20,8 @@ from typing import Callable, Deque, Iterator, Tuple
 from asrx_cli.audio.backlog import Gap
 from asrx_cli.audio.readahead import END_OF_AUDIO
 from asrx_cli.audio.source import STOP_POLL_SECONDS
+from asrx_cli.messages import Resumed, Rewind, Skipped, Starved
 from asrx_cli.wire import BYTES_PER_SECOND, SAMPLE_WIDTH
-
-
-@dataclasses.dataclass(frozen=True)
-class Rewind:
-    """Main thread to sender: the next session starts at `seconds` of the input."""
-
-    seconds: float
-
-
-@dataclasses.dataclass(frozen=True)
-class Skipped:
-    """Sender to main thread: audio of a live input dropped unsent, `seconds` of it, where the next frame starts."""
-
-    seconds: float
-
-
-@dataclasses.dataclass(frozen=True)
-class Starved:
-    """Sender to main thread: the input has nothing to send; no send is under way until it has."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Resumed:
-    """Sender to main thread: this session's audio starts at `seconds` of the input."""
-
-    seconds: float
 
 
 def waiting(messages: "queue.SimpleQueue") -> Iterator[object]:

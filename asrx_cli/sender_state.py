@@ -6,8 +6,9 @@ import time
 from typing import Optional
 
 from asrx_cli.errors import AudioError, ConnectionFailed, ServerStalled
-from asrx_cli.pacer import Ending, Finished
-from asrx_cli.replay import Resumed, Skipped, Starved, waiting
+from asrx_cli.messages import Ending, Finished
+from asrx_cli.messages import Resumed, Skipped, Starved
+from asrx_cli.replay import waiting
 
 log = logging.getLogger("asrx")
 

@@ -41,7 +41,8 @@ from asrx_cli.progress import progress_bar
 from asrx_cli.protocol import EndOfProcess, Final, Ignored, Transcript
 from asrx_cli.reconnect import Lost, Reconnector, lost_by_close, replay_point, retriable, session_speed
 from asrx_cli.render import Renderer
-from asrx_cli.replay import Feed, Rewind
+from asrx_cli.messages import Rewind
+from asrx_cli.replay import Feed
 from asrx_cli.sender_state import SenderState
 from asrx_cli.speech import SpeechTimeline
 from asrx_cli.stats import RunStats, stats_block

@@ -6,7 +6,8 @@ import pytest
 
 from asrx_cli.audio.readahead import ReadAhead, cut_frames
 from asrx_cli.errors import AudioError
-from asrx_cli.pacer import Ending, Finished, Pacer, Sent
+from asrx_cli.messages import Ending, Finished, Sent
+from asrx_cli.pacer import Pacer
 
 
 class SimulatedTime:

@@ -10,7 +10,8 @@ from asrx_cli.audio.backlog import Backlog, Gap
 from asrx_cli.audio.readahead import ReadAhead
 from asrx_cli.protocol import Final, Partial, Transcript
 from asrx_cli.reconnect import MAX_DELAY, PRE_ROLL, Retries, replay_point, retriable
-from asrx_cli.replay import Feed, Resumed, Rewind
+from asrx_cli.messages import Resumed, Rewind
+from asrx_cli.replay import Feed
 from asrx_cli.wire import BYTES_PER_SECOND
 from tests.fakeserver import new_sentence, sentence
 from tests.test_align import timeline

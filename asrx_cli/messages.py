@@ -1,0 +1,60 @@
+"""The messages the threads of a session send each other, all in one place.
+
+The sender tells the main thread what it did (`Sent`, `Ending`, `Finished`,
+and across reconnects `Resumed`, `Skipped`, `Starved`); the main thread tells
+the next session's sender where to start (`Rewind`). Positions are seconds
+of audio.
+"""
+
+import dataclasses
+from typing import Optional
+
+
+@dataclasses.dataclass(frozen=True)
+class Sent:
+    """Audio sent so far, after each frame."""
+
+    seconds: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Ending:
+    """The end-of-stream message is about to go: the server may answer before the send returns."""
+
+    seconds: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Finished:
+    """The sender is done; `error` is what stopped the audio early, if anything did."""
+
+    seconds: float
+    end_sent: bool
+    at: float  # monotonic clock
+    error: Optional[BaseException] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Rewind:
+    """Main thread to sender: the next session starts at `seconds` of the input."""
+
+    seconds: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Skipped:
+    """Sender to main thread: audio of a live input dropped unsent, `seconds` of it, where the next frame starts."""
+
+    seconds: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Starved:
+    """Sender to main thread: the input has nothing to send; no send is under way until it has."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Resumed:
+    """Sender to main thread: this session's audio starts at `seconds` of the input."""
+
+    seconds: float
