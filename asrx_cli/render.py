@@ -176,7 +176,7 @@ def make_renderer(output_format: str, out: TextIO, live: bool, partials: bool, c
     if output_format == "raw":
         return RawRenderer(out)
     if output_format in ("srt", "vtt"):
-        from asrx_cli.subtitles import SubtitleRenderer
+        from asrx_cli.subtitles import SubtitleRenderer  # regex and its tables: only for subtitles
 
         return SubtitleRenderer(out, output_format)
     if live:

@@ -16,6 +16,8 @@ import dataclasses
 import queue
 from typing import List, Optional, Union
 
+import webrtcvad
+
 from asrx_cli.wire import BYTES_PER_SECOND, SAMPLE_RATE, SAMPLE_WIDTH
 
 FRAME_SECONDS = 0.03  # WebRTC's VAD judges 10, 20 or 30 ms frames
@@ -58,8 +60,6 @@ class SpeechDetector:
     """
 
     def __init__(self, aggressiveness: int = AGGRESSIVENESS):
-        import webrtcvad
-
         self._vad = webrtcvad.Vad(aggressiveness)
         self._pending = b""
         self._frames = 0  # frames judged so far

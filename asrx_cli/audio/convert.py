@@ -39,7 +39,7 @@ class Converter:
     def __init__(self, rate: int):
         self.resampler = None
         if rate != SAMPLE_RATE:
-            import soxr
+            import soxr  # only when resampling: 16 kHz input never needs it
 
             self.resampler = soxr.ResampleStream(rate, SAMPLE_RATE, 1, dtype="float32", quality="HQ")
 

@@ -18,7 +18,7 @@ FILE_BLOCK_SECONDS = 1.0
 
 
 def open_sound_file(path: str) -> AudioSource:
-    import soundfile
+    import soundfile  # loads libsndfile: not for raw input, stdin or the microphone
 
     stream = open_binary(path)
     stream.close()  # only to report a missing or unreadable file in plain words
@@ -36,7 +36,7 @@ def open_sound_file(path: str) -> AudioSource:
 
 
 def _sound_file_blocks(sound, path: str, declared: int) -> Iterator[bytes]:
-    import soundfile
+    import soundfile  # loaded already by open_sound_file; named here for its errors
 
     # 16 kHz mono 16-bit files go out bit-exact; everything else through float.
     exact = sound.samplerate == SAMPLE_RATE and sound.channels == 1 and sound.subtype == "PCM_16"

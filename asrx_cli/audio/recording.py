@@ -32,7 +32,7 @@ class Recording:
         self._file = None
 
     def __enter__(self) -> "Recording":
-        import soundfile
+        import soundfile  # loads libsndfile: only when a recording is asked for
 
         try:
             self._file = soundfile.SoundFile(self.path, "w", samplerate=SAMPLE_RATE, channels=CHANNELS,

@@ -90,7 +90,7 @@ def directory_audio(root: str) -> Iterator[Tuple[str, str, float]]:
 
 def readable_duration(path: str) -> Optional[float]:
     """The length of a file libsndfile reads, or None."""
-    import soundfile
+    import soundfile  # loads libsndfile: only once a batch looks into its files
 
     try:
         return soundfile.info(path).duration

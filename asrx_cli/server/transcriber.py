@@ -9,6 +9,7 @@ which is after the onset of the first word: the audio just before that is
 given to the engine too, or it hears "it was" for "he was".
 """
 
+from asrx_cli.server.endpointer import Endpointer
 from asrx_cli.server.engines import Recognizer
 from asrx_cli.wire import BYTES_PER_SECOND, SAMPLE_RATE
 from asrx_cli.server.protocol import Hypothesis
@@ -22,8 +23,6 @@ PARTIAL_EVERY_BYTES = BYTES_PER_SECOND // 5
 
 
 def _new_endpointer():
-    from asrx_cli.server.endpointer import Endpointer
-
     return Endpointer(sample_rate=SAMPLE_RATE)
 
 
