@@ -1,6 +1,6 @@
 """The baseline: a client written the way the service's sample code is.
 
-websocket-client, read 1024 bytes of the file, send them, time.sleep(0.032),
+websocket-client, read 1024 bytes of the file, send them, sleep 32 ms,
 repeat; a thread prints each sentence once the next one starts. No decoding
 (the file must already be 16 kHz mono s16le), no schedule, no error handling.
 It is what the benchmarks compare asrx with, measured in the same run.
@@ -19,8 +19,7 @@ import time
 
 import websocket
 
-FRAME_BYTES = 1024
-END_MARKERS = ("end_of_process", "Confirm Close Connection")
+from asrx_cli.wire import BYTES_PER_SECOND, END_MARKERS, END_OF_STREAM, FRAME_BYTES, NEW_SENTENCE
 
 
 def receive(ws):
@@ -31,7 +30,7 @@ def receive(ws):
             if text:
                 print(text, flush=True)
             return
-        if message.get("state") == "NewSentence" and text:
+        if message.get("state") == NEW_SENTENCE and text:
             print(text, flush=True)
         text = message.get("text")
 
@@ -53,8 +52,8 @@ def main():
                 break
             ws.send_binary(data)
             if not options.no_sleep:
-                time.sleep(0.032)
-    ws.send(json.dumps({"data": {"status": "CloseConnection"}}))
+                time.sleep(FRAME_BYTES / BYTES_PER_SECOND)
+    ws.send(json.dumps(END_OF_STREAM))
     receiver.join()
     ws.close()
 

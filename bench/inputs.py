@@ -8,6 +8,9 @@ compressed formats (FLAC) cost about what speech costs.
 from pathlib import Path
 
 import numpy as np
+import soundfile
+
+from asrx_cli.wire import SAMPLE_RATE
 
 BLOCK_SECONDS = 10
 CYCLE_SECONDS = 60  # long inputs repeat a one-minute cycle: writing them costs disk time only
@@ -38,17 +41,14 @@ def _blocks(seconds: float, rate: int):
 def write_raw(path: Path, seconds: float) -> Path:
     """Headerless 16 kHz mono s16le, the one format both clients read."""
     with open(path, "wb") as out:
-        for block in _blocks(seconds, 16000):
+        for block in _blocks(seconds, SAMPLE_RATE):
             out.write(np.rint(block * 32767).astype("<i2").tobytes())
     return path
 
 
-def write_sound_file(path: Path, seconds: float, rate: int = 16000, channels: int = 1,
-                     subtype: str = "PCM_16") -> Path:
+def write_sound_file(path: Path, seconds: float, rate: int = SAMPLE_RATE, channels: int = 1) -> Path:
     """A WAV, FLAC... file (format from the suffix); extra channels are delayed copies."""
-    import soundfile
-
-    with soundfile.SoundFile(str(path), "w", samplerate=rate, channels=channels, subtype=subtype) as out:
+    with soundfile.SoundFile(str(path), "w", samplerate=rate, channels=channels) as out:
         for block in _blocks(seconds, rate):
             frames = np.stack([np.roll(block, 7 * c) for c in range(channels)], axis=1)
             out.write(frames)

@@ -1,0 +1,199 @@
+"""The processes under measurement: the sink, and clients watched from threads that stamp their events.
+
+Every stamp is time.monotonic() (CLOCK_MONOTONIC, system-wide on Linux), so
+stamps of the bench, the sink and `asrx serve` compare directly.
+"""
+
+import json
+import os
+import queue
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+BENCH_DIR = Path(__file__).resolve().parent
+API_KEY = "bench-key"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+# A source tree whose asrx_cli the clients import instead of the installed one
+# (run.py --client-source): measures a change before it is applied.
+client_source: Optional[str] = None
+
+
+def asrx_executable() -> str:
+    """The `asrx` console script installed beside the running Python."""
+    script = Path(sys.executable).with_name("asrx")
+    if not script.exists():
+        raise SystemExit(f"bench: {script} not found; run `make bench` (it installs asrx into .venv)")
+    return str(script)
+
+
+def client_environment() -> Dict[str, str]:
+    """The user's environment without asrx settings or config file, plus the bench's key."""
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("ASRX_")}
+    environment.update(ASRX_API_KEY=API_KEY, XDG_CONFIG_HOME=tempfile.gettempdir() + "/asrx-bench-no-config")
+    if client_source:
+        environment["PYTHONPATH"] = os.pathsep.join(filter(None, [client_source, environment.get("PYTHONPATH")]))
+    return environment
+
+
+def asrx_command(audio: str, url: str, speed: float) -> List[str]:
+    return [asrx_executable(), "transcribe", audio, "--url", url, "--speed", f"{speed:g}", "-q"]
+
+
+def baseline_command(audio: str, url: str, sleep: bool = True) -> List[str]:
+    return [sys.executable, str(BENCH_DIR / "baseline.py"), audio, "--url", url] + ([] if sleep else ["--no-sleep"])
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system seconds of a live process (/proc/PID/stat); 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+class SinkProcess:
+    """bench/sink.py in a subprocess; the record of each connection arrives as a JSON line, by tag."""
+
+    def __init__(self, *options: str):
+        self.process = subprocess.Popen([sys.executable, str(BENCH_DIR / "sink.py"), *options],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        first = self.process.stdout.readline().split()
+        if first[:1] != ["listening"]:
+            self.stop()
+            raise RuntimeError(f"the sink did not start: {first}")
+        self.port = int(first[1])
+        self.records: "queue.Queue[dict]" = queue.Queue()
+        self.held: Dict[str, dict] = {}
+        threading.Thread(target=lambda: [self.records.put(json.loads(line)) for line in self.process.stdout],
+                         daemon=True).start()
+
+    def url(self, tag: str) -> str:
+        return f"ws://127.0.0.1:{self.port}/asrx?tag={tag}"
+
+    def record(self, tag: str, timeout: float = 30.0) -> dict:
+        """The record of the connection tagged `tag`, once it has ended."""
+        deadline = time.monotonic() + timeout
+        while tag not in self.held:
+            try:
+                record = self.records.get(timeout=max(deadline - time.monotonic(), 0.001))
+            except queue.Empty:
+                raise RuntimeError(f"the sink reported no connection tagged {tag!r} in {timeout:g} s") from None
+            self.held[record["tag"]] = record
+        return self.held.pop(tag)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.stdin.close()
+            self.process.terminate()
+            self.process.wait(10)
+
+    def __enter__(self) -> "SinkProcess":
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+
+@dataclass
+class ClientRun:
+    """One client process: when it started and ended, what it printed when, what it cost."""
+
+    command: List[str]
+    started: float = 0.0
+    exited: float = 0.0
+    cpu_seconds: float = 0.0  # user + system, from wait4
+    lines: List[Tuple[float, str]] = field(default_factory=list)  # (arrival stamp, line)
+    # (stamp, CPU seconds of the client, CPU seconds of the other watched processes)
+    cpu_samples: List[Tuple[float, float, float]] = field(default_factory=list)
+
+
+class Client:
+    """Starts a client; threads stamp its stdout lines and its exit, and sample its CPU if asked."""
+
+    def __init__(self, command: List[str], sample_cpu_every: float = 0.0, also_watch: Tuple[int, ...] = ()):
+        self.run, self.also_watch = ClientRun(command), also_watch
+        self.stderr = tempfile.TemporaryFile()
+        self.run.started = time.monotonic()
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self.stderr,
+                                        stdin=subprocess.DEVNULL, env=client_environment())
+        self.done = threading.Event()
+        self.threads = [threading.Thread(target=self.read_stdout), threading.Thread(target=self.wait)]
+        if sample_cpu_every:
+            self.threads.append(threading.Thread(target=self.sample_cpu, args=(sample_cpu_every,)))
+        for thread in self.threads:
+            thread.daemon = True
+            thread.start()
+
+    def read_stdout(self):
+        fd, partial = self.process.stdout.fileno(), b""
+        while True:
+            data = os.read(fd, 65536)
+            now = time.monotonic()
+            if not data:
+                return
+            *complete, partial = (partial + data).split(b"\n")
+            self.run.lines.extend((now, line.decode("utf-8", "replace")) for line in complete)
+
+    def wait(self):
+        # wait4 reaps the child and gives its own rusage in one call.
+        _, status, usage = os.wait4(self.process.pid, 0)
+        self.run.exited = time.monotonic()
+        self.process.returncode = os.waitstatus_to_exitcode(status)  # tells Popen it is reaped
+        self.run.cpu_seconds = usage.ru_utime + usage.ru_stime
+        self.done.set()
+
+    def sample_cpu(self, every: float):
+        last = (0.0, 0.0)
+        while not self.done.wait(every):
+            # A process that has just ended reads as zero: CPU time only grows.
+            last = (max(process_cpu_seconds(self.process.pid), last[0]),
+                    max(sum(map(process_cpu_seconds, self.also_watch)), last[1]))
+            self.run.cpu_samples.append((time.monotonic(), *last))
+
+    def finish(self, timeout: float) -> ClientRun:
+        if not self.done.wait(timeout):
+            self.process.kill()
+            self.done.wait(10)
+            raise RuntimeError(f"client did not finish in {timeout:.0f} s: {' '.join(self.run.command)}")
+        for thread in self.threads:
+            thread.join(10)
+        self.process.stdout.close()
+        self.stderr.seek(0)
+        stderr = self.stderr.read().decode("utf-8", "replace")
+        self.stderr.close()
+        if self.process.returncode != 0:
+            raise RuntimeError(f"client failed with status {self.process.returncode}: "
+                               f"{' '.join(self.run.command)}\n{stderr}")
+        return self.run
+
+
+def cpu_between(samples: List[Tuple[float, float, float]], start: float, end: float) -> Tuple[float, float]:
+    """CPU seconds (client, watched others) spent between two stamps, interpolated from samples."""
+    def at(stamp: float, index: int) -> float:
+        before = [s for s in samples if s[0] <= stamp] or samples[:1]
+        after = [s for s in samples if s[0] >= stamp] or samples[-1:]
+        (t0, *v0), (t1, *v1) = before[-1], after[0]
+        return v0[index] if t1 == t0 else v0[index] + (v1[index] - v0[index]) * (stamp - t0) / (t1 - t0)
+
+    return at(end, 0) - at(start, 0), at(end, 1) - at(start, 1)
+
+
+def peak_rss_mb(command: List[str], timeout: float) -> float:
+    """The peak RSS of `command` itself, through GNU time.
+
+    Linux carries a process's RSS high-water mark across exec, and Python
+    forks its children with vfork, so a client started straight from the bench
+    would report at least the bench's own size: the small `time` program
+    starts it instead and reports the child's ru_maxrss.
+    """
+    with tempfile.NamedTemporaryFile("r", suffix=".txt") as out:
+        Client(["/usr/bin/time", "-f", "%M", "-o", out.name] + command).finish(timeout)
+        return int(out.read().split()[-1]) / 1024  # KiB

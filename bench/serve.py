@@ -1,0 +1,203 @@
+"""Figure 8: `asrx serve` with PocketSphinx: CPU per stream, and how many real-time streams it sustains.
+
+The server runs with its default workers (one per core). One asyncio process
+keeps N streams of real speech going (Debian's pocketsphinx-testdata
+recordings with 1.5 s of silence appended, one session per recording, sent
+at real time with staggered starts), so that the cores go to the server. The
+latency of a session runs from the sending of the frame that holds the end of
+speech (the end of the last 10 ms frame 12 dB over the recording's noise
+floor and within 40 dB of its peak) to its last text message. N is
+sustained when every session ends cleanly, the generator keeps its schedule
+and that latency is within 1 s at p95; N is searched by doubling then
+bisection from the cores ÷ one stream's CPU. Server CPU: user + system time
+of the server and its workers, from /proc.
+"""
+
+import asyncio
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import numpy as np
+import soundfile
+from websockets.asyncio.client import connect
+
+import clients
+import report
+from asrx_cli.server.process import ServeProcess
+from asrx_cli.wire import BYTES_PER_SECOND, END_MARKERS, END_OF_STREAM, FRAME_BYTES, SAMPLE_RATE
+from report import FigureResult, Row
+
+TESTDATA = Path(os.environ.get("POCKETSPHINX_TESTDATA", "/usr/share/pocketsphinx/test/data"))
+TRAILING_SILENCE = 1.5
+LATENCY_GOAL, GENERATOR_SLACK, SESSION_TIMEOUT = 1.0, 0.1, 60.0
+MOST_STREAMS, MOST_TRIALS = 64, 6
+
+
+@dataclass
+class Utterance:
+    name: str
+    pcm: bytes  # 16 kHz mono s16le: the recording, then the appended silence
+    speech_end: float  # seconds into pcm where the last word ends
+
+
+def speech_end(samples: np.ndarray) -> float:
+    frames = len(samples) // 160  # 10 ms
+    power = (samples[:frames * 160].astype(np.float64).reshape(frames, 160) ** 2).mean(axis=1)
+    level = 10 * np.log10(power + 1.0)
+    loud = np.nonzero(level > max(np.percentile(level, 10) + 12, level.max() - 40))[0]
+    return (loud[-1] + 1) * 160 / SAMPLE_RATE
+
+
+def utterances() -> List[Utterance]:
+    paths = sorted((TESTDATA / "librivox").glob("*.wav")) + [
+        path for path in (TESTDATA / name for name in ("goforward.raw", "something.raw", "numbers.raw"))
+        if path.exists()]
+    found = []
+    for path in paths:
+        samples = np.fromfile(path, "<i2") if path.suffix == ".raw" else soundfile.read(path, dtype="int16")[0]
+        silence = np.zeros(int(TRAILING_SILENCE * SAMPLE_RATE), "<i2")
+        found.append(Utterance(path.name, np.concatenate([samples, silence]).tobytes(), speech_end(samples)))
+    return found
+
+
+@dataclass
+class Session:
+    utterance: str
+    audio_seconds: float = 0.0
+    latency: Optional[float] = None  # seconds; None when no text came
+    send_lateness: float = 0.0  # the generator's own worst lateness against its schedule
+    error: Optional[str] = None
+
+
+async def stream_once(url: str, utterance: Utterance) -> Session:
+    session, texts = Session(utterance.name, len(utterance.pcm) / BYTES_PER_SECOND), []
+
+    async def receive(ws):
+        async for message in ws:
+            data = json.loads(message)
+            if data.get("text") in END_MARKERS:
+                return
+            if "state" in data:
+                texts.append(time.monotonic())
+
+    try:
+        async with connect(url, additional_headers={"apikey": clients.API_KEY}, compression=None,
+                           ping_interval=None, open_timeout=SESSION_TIMEOUT) as ws:
+            receiver = asyncio.create_task(receive(ws))
+            started, end_byte, speech_sent = time.monotonic(), utterance.speech_end * BYTES_PER_SECOND, None
+            for offset in range(0, len(utterance.pcm), FRAME_BYTES):
+                due = started + offset / BYTES_PER_SECOND
+                await asyncio.sleep(max(0.0, due - time.monotonic()))
+                session.send_lateness = max(session.send_lateness, time.monotonic() - due)
+                await ws.send(utterance.pcm[offset:offset + FRAME_BYTES])
+                if speech_sent is None and offset + FRAME_BYTES >= end_byte:
+                    speech_sent = time.monotonic()
+            await ws.send(json.dumps(END_OF_STREAM))
+            await asyncio.wait_for(receiver, SESSION_TIMEOUT)
+    except Exception as exc:  # any failure fails the trial; keep its words
+        session.error = f"{type(exc).__name__}: {exc}"
+        return session
+    if not texts:
+        session.error = "no text"
+    else:
+        session.latency = texts[-1] - speech_sent
+    return session
+
+
+async def run_streams(url: str, spoken: List[Utterance], streams: int, seconds: float) -> List[Session]:
+    """Keep `streams` sessions going for `seconds` (each finishes its utterance), starts spread over one."""
+    mean = sum(len(u.pcm) for u in spoken) / len(spoken) / BYTES_PER_SECOND
+    deadline = time.monotonic() + seconds
+
+    async def loop(first: int) -> List[Session]:
+        await asyncio.sleep(first * mean / streams)
+        sessions = []
+        while time.monotonic() < deadline:
+            sessions.append(await stream_once(url, spoken[(first + len(sessions)) % len(spoken)]))
+        return sessions
+
+    return [session for sessions in await asyncio.gather(*map(loop, range(streams))) for session in sessions]
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """User + system seconds of a process and all its descendants alive now."""
+    children: Dict[int, List[int]] = {}
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            parent = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError):
+            continue
+        children.setdefault(parent, []).append(int(entry))
+    tree, pending = [], [root]
+    while pending:
+        tree.append(pending.pop())
+        pending.extend(children.get(tree[-1], []))
+    return sum(map(clients.process_cpu_seconds, tree))
+
+
+def trial(server: ServeProcess, spoken: List[Utterance], streams: int, seconds: float) -> dict:
+    cpu_before = tree_cpu_seconds(server.pid)
+    sessions = asyncio.run(run_streams(server.url, spoken, streams, seconds))
+    cpu = tree_cpu_seconds(server.pid) - cpu_before
+    latencies = [s.latency for s in sessions if s.latency is not None]
+    errors = [f"{s.utterance}: {s.error}" for s in sessions if s.error]
+    audio = sum(s.audio_seconds for s in sessions)
+    result = {"streams": streams, "sessions": len(sessions), "cpu_per_audio_second": cpu / audio,
+              "latency": report.summary(latencies), "errors": errors[:5], "error_count": len(errors),
+              "generator_lateness": max(s.send_lateness for s in sessions)}
+    result["sustained"] = (not errors and result["generator_lateness"] <= GENERATOR_SLACK
+                           and len(latencies) >= streams and result["latency"]["p95"] <= LATENCY_GOAL)
+    return result
+
+
+def search(sustained, first_guess: int) -> int:
+    """The largest N that `sustained(N)` holds for, by doubling then bisection."""
+    best, failure, n = 0, None, max(1, min(first_guess, MOST_STREAMS))
+    for _ in range(MOST_TRIALS):
+        if sustained(n):
+            best = max(best, n)
+        else:
+            failure = n if failure is None else min(failure, n)
+        if failure is None:
+            if n >= MOST_STREAMS:
+                break
+            n = min(MOST_STREAMS, n * 2)
+        elif failure - best <= 1:
+            break
+        else:
+            n = (best + failure) // 2 if best else max(1, failure // 2)
+    return best
+
+
+def run(trial_seconds: float) -> FigureResult:
+    spoken = utterances()
+    if not spoken:
+        return report.failed("8. `asrx serve`", f"no speech recordings in {TESTDATA} (pocketsphinx-testdata)")
+    trials: Dict[int, dict] = {}
+
+    def sustained(streams: int) -> bool:
+        if streams not in trials:
+            trials[streams] = trial(server, spoken, streams, trial_seconds)
+        return trials[streams]["sustained"]
+
+    with ServeProcess("--api-key", clients.API_KEY, "--max-sessions", "1000", "--quiet",
+                      env=clients.client_environment()) as server:
+        sustained(1)
+        guess = max(1, int(len(os.sched_getaffinity(0)) / max(trials[1]["cpu_per_audio_second"], 0.001)))
+        capacity = search(sustained, guess) if trials[1]["sustained"] else 0
+    best = trials.get(capacity)
+    rows = [Row("8. `asrx serve` (PocketSphinx): server CPU s per audio s, one stream",
+                f"{trials[1]['cpu_per_audio_second']:.3f}"),
+            Row("8. `asrx serve`: real-time streams sustained, end of speech → final text p95 ≤ 1 s",
+                f"{capacity}" + (f" (p95 {report.ms(best['latency']['p95'], 0)})" if best else ""),
+                goal="p95 ≤ 1 s", met=capacity >= 1)]
+    lines = [f"{n}: {'sustained' if t['sustained'] else 'not sustained'}, {t['sessions']} sessions, latency p50 "
+             f"{report.ms(t['latency']['p50'], 0)} / p95 {report.ms(t['latency']['p95'], 0)}, CPU "
+             f"{t['cpu_per_audio_second']:.3f} s per audio s, {t['error_count']} errors, generator at most "
+             f"{report.ms(t['generator_lateness'], 0)} behind" for n, t in sorted(trials.items())]
+    note = (f"`asrx serve`: trials of {trial_seconds:g} s with N streams, first guess {guess}. " + "; ".join(lines))
+    return FigureResult("serve", rows, [note], {"trials": trials, "capacity": capacity})
