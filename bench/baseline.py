@@ -1,14 +1,8 @@
-"""The baseline: a client written the way the service's sample code is.
+"""The baseline: a client written the way the service's sample code is (see bench/README.md).
 
-websocket-client, read 1024 bytes of the file, send them, sleep 32 ms,
-repeat; a thread prints each sentence once the next one starts. No decoding
-(the file must already be 16 kHz mono s16le), no schedule, no error handling.
-It is what the benchmarks compare asrx with, measured in the same run.
+    ASRX_API_KEY=KEY python bench/baseline.py AUDIO.raw --url ws://HOST:PORT/asrx [--no-sleep]
 
-    python bench/baseline.py AUDIO.raw --url ws://HOST:PORT/asrx [--no-sleep]
-
-The API key comes from ASRX_API_KEY. --no-sleep drops the sleep, as someone
-would to send a file as fast as possible.
+--no-sleep drops the sleep after each send, as someone would to send a file as fast as possible.
 """
 
 import argparse

@@ -1,7 +1,6 @@
 """The processes under measurement: the sink, and clients watched from threads that stamp their events.
 
-Every stamp is time.monotonic() (CLOCK_MONOTONIC, system-wide on Linux), so
-stamps of the bench, the sink and `asrx serve` compare directly.
+Every stamp is time.monotonic(), CLOCK_MONOTONIC, which all processes share.
 """
 
 import json
@@ -12,9 +11,12 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+
+from asrx_cli.server.process import asrx_command as asrx_executable
 
 BENCH_DIR = Path(__file__).resolve().parent
 API_KEY = "bench-key"
@@ -22,14 +24,6 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # A source tree whose asrx_cli the clients import instead of the installed one
 # (run.py --client-source): measures a change before it is applied.
 client_source: Optional[str] = None
-
-
-def asrx_executable() -> str:
-    """The `asrx` console script installed beside the running Python."""
-    script = Path(sys.executable).with_name("asrx")
-    if not script.exists():
-        raise SystemExit(f"bench: {script} not found; run `make bench` (it installs asrx into .venv)")
-    return str(script)
 
 
 def client_environment() -> Dict[str, str]:
@@ -41,12 +35,11 @@ def client_environment() -> Dict[str, str]:
     return environment
 
 
-def asrx_command(audio: str, url: str, speed: float) -> List[str]:
-    return [asrx_executable(), "transcribe", audio, "--url", url, "--speed", f"{speed:g}", "-q"]
-
-
-def baseline_command(audio: str, url: str, sleep: bool = True) -> List[str]:
-    return [sys.executable, str(BENCH_DIR / "baseline.py"), audio, "--url", url] + ([] if sleep else ["--no-sleep"])
+def command(client: str, audio: str, url: str, speed: float = 1) -> List[str]:
+    """asrx, or the baseline, streaming `audio` at real time (speed 1) or unpaced (speed 0)."""
+    if client.startswith("asrx"):
+        return [*asrx_executable(), "transcribe", audio, "--url", url, "--speed", f"{speed:g}", "-q"]
+    return [sys.executable, str(BENCH_DIR / "baseline.py"), audio, "--url", url] + ([] if speed else ["--no-sleep"])
 
 
 def process_cpu_seconds(pid: int) -> float:
@@ -102,26 +95,15 @@ class SinkProcess:
         self.stop()
 
 
-@dataclass
-class ClientRun:
-    """One client process: when it started and ended, what it printed when, what it cost."""
-
-    command: List[str]
-    started: float = 0.0
-    exited: float = 0.0
-    cpu_seconds: float = 0.0  # user + system, from wait4
-    lines: List[Tuple[float, str]] = field(default_factory=list)  # (arrival stamp, line)
-    # (stamp, CPU seconds of the client, CPU seconds of the other watched processes)
-    cpu_samples: List[Tuple[float, float, float]] = field(default_factory=list)
-
-
 class Client:
     """Starts a client; threads stamp its stdout lines and its exit, and sample its CPU if asked."""
 
     def __init__(self, command: List[str], sample_cpu_every: float = 0.0, also_watch: Tuple[int, ...] = ()):
-        self.run, self.also_watch = ClientRun(command), also_watch
-        self.stderr = tempfile.TemporaryFile()
-        self.run.started = time.monotonic()
+        self.command, self.also_watch, self.stderr = command, also_watch, tempfile.TemporaryFile()
+        self.lines: List[Tuple[float, str]] = []  # (arrival stamp, line)
+        # (stamp, CPU seconds of the client, CPU seconds of the other watched processes)
+        self.cpu_samples: List[Tuple[float, float, float]] = []
+        self.started = time.monotonic()
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self.stderr,
                                         stdin=subprocess.DEVNULL, env=client_environment())
         self.done = threading.Event()
@@ -133,21 +115,15 @@ class Client:
             thread.start()
 
     def read_stdout(self):
-        fd, partial = self.process.stdout.fileno(), b""
-        while True:
-            data = os.read(fd, 65536)
-            now = time.monotonic()
-            if not data:
-                return
-            *complete, partial = (partial + data).split(b"\n")
-            self.run.lines.extend((now, line.decode("utf-8", "replace")) for line in complete)
+        for line in self.process.stdout:  # each line as soon as it is whole
+            self.lines.append((time.monotonic(), line.decode("utf-8", "replace").rstrip("\n")))
 
     def wait(self):
         # wait4 reaps the child and gives its own rusage in one call.
         _, status, usage = os.wait4(self.process.pid, 0)
-        self.run.exited = time.monotonic()
+        self.exited = time.monotonic()
         self.process.returncode = os.waitstatus_to_exitcode(status)  # tells Popen it is reaped
-        self.run.cpu_seconds = usage.ru_utime + usage.ru_stime
+        self.cpu_seconds = usage.ru_utime + usage.ru_stime
         self.done.set()
 
     def sample_cpu(self, every: float):
@@ -156,13 +132,13 @@ class Client:
             # A process that has just ended reads as zero: CPU time only grows.
             last = (max(process_cpu_seconds(self.process.pid), last[0]),
                     max(sum(map(process_cpu_seconds, self.also_watch)), last[1]))
-            self.run.cpu_samples.append((time.monotonic(), *last))
+            self.cpu_samples.append((time.monotonic(), *last))
 
-    def finish(self, timeout: float) -> ClientRun:
+    def finish(self, timeout: float) -> "Client":
         if not self.done.wait(timeout):
             self.process.kill()
             self.done.wait(10)
-            raise RuntimeError(f"client did not finish in {timeout:.0f} s: {' '.join(self.run.command)}")
+            raise RuntimeError(f"client did not finish in {timeout:.0f} s: {' '.join(self.command)}")
         for thread in self.threads:
             thread.join(10)
         self.process.stdout.close()
@@ -171,29 +147,19 @@ class Client:
         self.stderr.close()
         if self.process.returncode != 0:
             raise RuntimeError(f"client failed with status {self.process.returncode}: "
-                               f"{' '.join(self.run.command)}\n{stderr}")
-        return self.run
+                               f"{' '.join(self.command)}\n{stderr}")
+        return self
 
 
 def cpu_between(samples: List[Tuple[float, float, float]], start: float, end: float) -> Tuple[float, float]:
     """CPU seconds (client, watched others) spent between two stamps, interpolated from samples."""
-    def at(stamp: float, index: int) -> float:
-        before = [s for s in samples if s[0] <= stamp] or samples[:1]
-        after = [s for s in samples if s[0] >= stamp] or samples[-1:]
-        (t0, *v0), (t1, *v1) = before[-1], after[0]
-        return v0[index] if t1 == t0 else v0[index] + (v1[index] - v0[index]) * (stamp - t0) / (t1 - t0)
-
-    return at(end, 0) - at(start, 0), at(end, 1) - at(start, 1)
+    stamps, *cpu = zip(*samples)
+    return tuple(float(np.interp(end, stamps, values) - np.interp(start, stamps, values)) for values in cpu)
 
 
 def peak_rss_mb(command: List[str], timeout: float) -> float:
-    """The peak RSS of `command` itself, through GNU time.
-
-    Linux carries a process's RSS high-water mark across exec, and Python
-    forks its children with vfork, so a client started straight from the bench
-    would report at least the bench's own size: the small `time` program
-    starts it instead and reports the child's ru_maxrss.
-    """
+    """The peak RSS of `command` itself, from GNU time: Linux carries the high-water mark across exec,
+    so a client started straight from the bench would report at least the bench's own size."""
     with tempfile.NamedTemporaryFile("r", suffix=".txt") as out:
         Client(["/usr/bin/time", "-f", "%M", "-o", out.name] + command).finish(timeout)
         return int(out.read().split()[-1]) / 1024  # KiB

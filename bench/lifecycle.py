@@ -1,12 +1,4 @@
-"""Figures 4, 6 and 7: memory, shutdown and start-up of whole client processes.
-
-Memory (4): peak RSS streaming a short and a very long generated 16 kHz WAV
-unpaced. Shutdown (6) and start-up to the first audio byte (7): short runs,
-alternating clients; the bench stamps the moment before it starts a process
-and the moment wait4 returns, the sink the first frame's arrival and the
-moment it sends the end marker. `--help` (7): hyperfine's median against a
-bare `python -c pass`; `-X importtime` names the costliest imports.
-"""
+"""Figures 4, 6 and 7: memory, shutdown and start-up of whole client processes."""
 
 import json
 import re
@@ -32,19 +24,16 @@ def memory(workdir: Path, short_minutes: float, long_hours: float) -> FigureResu
     peaks, sent = {}, 0.0
     with clients.SinkProcess() as sink:
         for length, seconds in (("short", short_minutes * 60), ("long", long_hours * 3600)):
-            audio = str(inputs.write_sound_file(workdir / f"memory-{length}.wav", seconds))
+            audio = inputs.write(workdir / f"memory-{length}.wav", seconds)
             for name in ("asrx", "baseline"):
-                url = sink.url(f"{name}-{length}")
-                command = (clients.asrx_command(audio, url, 0) if name == "asrx"
-                           else clients.baseline_command(audio, url, sleep=False))
+                command = clients.command(name, audio, sink.url(f"{name}-{length}"), speed=0)
                 peaks[f"{name}-{length}"] = clients.peak_rss_mb(command, 120 + seconds / 20)
                 sent = sink.record(f"{name}-{length}")["bytes"] / BYTES_PER_SECOND / 3600
             Path(audio).unlink()
     growth = {name: peaks[f"{name}-long"] / peaks[f"{name}-short"] for name in ("asrx", "baseline")}
-    rows = [Row(f"4. Peak RSS streaming {lengths[length]} (speed 0)", f"{peaks['asrx-' + length]:.1f} MB",
-                f"{peaks['baseline-' + length]:.1f} MB", report.ratio(peaks["asrx-" + length],
-                                                                     peaks["baseline-" + length]),
-                "< 100 MB", peaks["asrx-" + length] < RSS_GOAL_MB) for length in lengths]
+    rows = [Row(f"4. Peak RSS streaming {lengths[key]} (speed 0)", f"{peaks['asrx-' + key]:.1f} MB",
+                f"{peaks['baseline-' + key]:.1f} MB", report.ratio(peaks["asrx-" + key], peaks["baseline-" + key]),
+                "< 100 MB", peaks["asrx-" + key] < RSS_GOAL_MB) for key in lengths]
     rows.append(Row(f"4. Peak RSS, {lengths['long']} ÷ {lengths['short']}", f"{growth['asrx']:.3f}",
                     f"{growth['baseline']:.3f}", report.ratio(growth["asrx"], growth["baseline"]), "≤ 1.1",
                     growth["asrx"] <= GROWTH_GOAL))
@@ -53,14 +42,12 @@ def memory(workdir: Path, short_minutes: float, long_hours: float) -> FigureResu
 
 
 def lifecycle(workdir: Path, runs: int) -> FigureResult:
-    audio = str(inputs.write_raw(workdir / "lifecycle.raw", LIFECYCLE_AUDIO_SECONDS))
+    audio = inputs.write(workdir / "lifecycle.raw", LIFECYCLE_AUDIO_SECONDS)
     first_byte, shutdown = {"asrx": [], "baseline": []}, {"asrx": [], "baseline": []}
     with clients.SinkProcess() as sink:
         for index in range(runs):
             for name in ("asrx", "baseline"):
-                url = sink.url(f"{name}-{index}")
-                command = clients.asrx_command(audio, url, 1) if name == "asrx" else clients.baseline_command(audio, url)
-                run = clients.Client(command).finish(60)
+                run = clients.Client(clients.command(name, audio, sink.url(f"{name}-{index}"))).finish(60)
                 record = sink.record(f"{name}-{index}")
                 first_byte[name].append(record["first_frame"] - run.started)
                 shutdown[name].append(run.exited - record["end_marker_sent"])
@@ -90,7 +77,7 @@ def costliest_imports(count: int = 4) -> List[str]:
 
 
 def startup(runs: int) -> FigureResult:
-    commands = {"python": f"{sys.executable} -c pass", "asrx": f"{clients.asrx_executable()} --help",
+    commands = {"python": f"{sys.executable} -c pass", "asrx": " ".join(clients.asrx_executable() + ["--help"]),
                 "baseline": f"{sys.executable} {clients.BENCH_DIR / 'baseline.py'} --help"}
     with tempfile.NamedTemporaryFile(suffix=".json") as export:
         subprocess.run(["hyperfine", "--style", "none", "--shell", "none", "--warmup", "3", "--runs", str(runs),

@@ -1,23 +1,10 @@
-"""Figures 1, 2 and 5: the clients streaming at real time.
-
-Pacing and CPU (1, 2): asrx and the baseline stream the same 16 kHz file side
-by side, each to a quiet sink (it only answers the end of stream) and to a
-chatty one (a partial every 167 ms, as `asrx serve` and the service send), and
-asrx streams a 44.1 kHz stereo FLAC of the same length beside them. The sinks
-stamp every frame: frame n is due (audio before it) ÷ BYTES_PER_SECOND after
-frame 0, and its lateness is its arrival minus that. CPU: the client's own
-rusage over the whole run, and the slope of its /proc CPU time while frames
-flow, start-up left out.
-
-Result latency (5): the sink sends a sentence every 50 ms, each growing
-through 2 partials and made final by the next NewSentence; from the sink's
-stamp before that NewSentence to the bench reading the sentence's line on the
-client's stdout pipe.
-"""
+"""Figures 1, 2 and 5: the clients streaming at real time (bench/README.md says how each is measured)."""
 
 import math
 from pathlib import Path
 from typing import Dict, List
+
+import numpy as np
 
 import clients
 import inputs
@@ -33,39 +20,33 @@ DRIFT_GOAL, LATENESS_GOAL, LATENCY_GOAL = 0.010, 0.005, 0.002
 QUIET_CPU_GOAL, CHATTY_STREAMING_GOAL, CHATTY_WHOLE_GOAL = 0.01, 0.006, 0.01
 
 
-def lateness(record: dict) -> List[float]:
-    """Seconds each frame arrived after its place on the schedule of the first frame."""
-    first, due, late = record["arrivals"][0], 0.0, []
-    for arrival, size in zip(record["arrivals"], record["sizes"]):
-        late.append(arrival - first - due)
-        due += size / BYTES_PER_SECOND
-    return late
-
-
-def measure(run: clients.ClientRun, record: dict) -> dict:
-    late, audio_seconds = lateness(record), record["bytes"] / BYTES_PER_SECOND
-    start, end = record["first_frame"] + SETTLE_SECONDS, record["last_frame"]
-    return {"audio_seconds": audio_seconds, "frames": record["frames"], "drift": late[-1],
+def measure(run: clients.Client, record: dict) -> dict:
+    sizes, arrivals = np.array(record["sizes"]), np.array(record["arrivals"])
+    # Each frame's arrival after its place on the schedule of the first frame.
+    late = arrivals - arrivals[0] - np.concatenate([[0], np.cumsum(sizes[:-1])]) / BYTES_PER_SECOND
+    audio_seconds = record["bytes"] / BYTES_PER_SECOND
+    streaming = np.array([(t, cpu) for t, cpu, _ in run.cpu_samples
+                          if record["first_frame"] + SETTLE_SECONDS <= t <= record["last_frame"]])
+    return {"audio_seconds": audio_seconds, "frames": record["frames"], "drift": float(late[-1]),
             "lateness": report.summary(late), "cpu_total": run.cpu_seconds,
             "cpu_whole": run.cpu_seconds / audio_seconds, "messages": len(record["sent"]),
-            "cpu_streaming": report.slope([(t, cpu) for t, cpu, _ in run.cpu_samples if start <= t <= end])}
+            "cpu_streaming": float(np.polyfit(streaming[:, 0], streaming[:, 1], 1)[0])}
 
 
 def pacing(workdir: Path, seconds: float) -> FigureResult:
-    audio = str(inputs.write_raw(workdir / "pacing.raw", seconds))
-    flac = str(inputs.write_sound_file(workdir / "pacing.flac", seconds, 44100, 2))
+    audio = inputs.write(workdir / "pacing.raw", seconds)
+    flac = inputs.write(workdir / "pacing.flac", seconds, 44100, 2)
     chatty = ("--sentences", str(math.ceil(seconds / CHATTY_SENTENCE_SECONDS)), "--every",
               str(CHATTY_SENTENCE_SECONDS), "--partials", str(CHATTY_PARTIALS))
     with clients.SinkProcess("--frame-times") as quiet, clients.SinkProcess("--frame-times", *chatty) as talker:
-        commands = {"asrx": clients.asrx_command(audio, quiet.url("asrx"), 1),
-                    "baseline": clients.baseline_command(audio, quiet.url("baseline")),
-                    "asrx-chatty": clients.asrx_command(audio, talker.url("asrx-chatty"), 1),
-                    "baseline-chatty": clients.baseline_command(audio, talker.url("baseline-chatty")),
-                    "asrx-flac": clients.asrx_command(flac, talker.url("asrx-flac"), 1)}
-        running = {name: clients.Client(command, CPU_SAMPLE_SECONDS) for name, command in commands.items()}
+        sinks = {"asrx": quiet, "baseline": quiet, "asrx-chatty": talker, "baseline-chatty": talker,
+                 "asrx-flac": talker}
+        running = {name: clients.Client(clients.command(name, flac if name == "asrx-flac" else audio,
+                                                        sink.url(name)), CPU_SAMPLE_SECONDS)
+                   for name, sink in sinks.items()}
         # The baseline drifts late by design: give it room to finish.
         runs = {name: client.finish(seconds * 1.5 + 60) for name, client in running.items()}
-        results = {name: measure(runs[name], (talker if "-" in name else quiet).record(name)) for name in runs}
+        results = {name: measure(runs[name], sinks[name].record(name)) for name in runs}
     return FigureResult("pacing", pacing_rows(results, seconds), pacing_notes(results), results)
 
 
@@ -99,43 +80,34 @@ def pacing_rows(results: Dict[str, dict], seconds: float) -> List[Row]:
 
 
 def pacing_notes(results: Dict[str, dict]) -> List[str]:
-    a, b, c = results["asrx"], results["baseline"], results["asrx-chatty"]
-    return [f"Pacing: {a['frames']} frames each ({a['audio_seconds']:.1f} s of audio), five clients side by "
-            f"side. The baseline sleeps 32 ms after each send, so every send and oversleep adds up: it ended "
-            f"{report.ms(b['drift'], 0)} late; asrx sends frame n at t0 + n × 32 ms on the monotonic clock.",
-            f"Client CPU, whole run: asrx {a['cpu_total']:.3f} s (quiet), {c['cpu_total']:.3f} s (chatty, "
-            f"{c['messages']} messages received); the baseline {b['cpu_total']:.3f} s and "
-            f"{results['baseline-chatty']['cpu_total']:.3f} s. Streaming: the slope of /proc CPU time sampled "
-            f"every {CPU_SAMPLE_SECONDS:g} s, from {SETTLE_SECONDS:g} s after the first frame to the last."]
+    cpu = ", ".join(f"{name} {result['cpu_total']:.3f} s" for name, result in results.items())
+    return [f"Pacing: {results['asrx']['frames']} frames ({results['asrx']['audio_seconds']:.1f} s of audio) for "
+            f"each of five clients side by side; the chatty sink sent {results['asrx-chatty']['messages']} "
+            f"messages per connection. Client CPU over the whole run: {cpu}."]
 
 
 def line_latencies(record: dict, lines) -> List[float]:
-    """For each sentence made final by a NewSentence: its line's arrival minus that message's sending."""
-    last_text: Dict[int, str] = {}
-    opened: Dict[int, float] = {}
+    """For each sentence made final by the next one's NewSentence: its line's arrival minus that message's sending."""
+    last, opened = {}, {}
     for index, text, sent in record["sent"]:
-        last_text[index] = text
+        last[index] = text
         opened.setdefault(index, sent)
-    arrivals = {text: stamp for stamp, text in lines}
-    latencies = []
-    for index, text in last_text.items():
-        if index + 1 in opened:  # the last sentence is closed by the end marker instead
-            if text not in arrivals:
-                raise RuntimeError(f"the client never printed sentence {index}: {text!r}")
-            latencies.append(arrivals[text] - opened[index + 1])
-    return latencies
+    printed = {text: stamp for stamp, text in lines}
+    final = [(index, text) for index, text in last.items() if index + 1 in opened]  # the last ends otherwise
+    missing = [text for _, text in final if text not in printed]
+    if missing:
+        raise RuntimeError(f"the client never printed {missing[0]!r}")
+    return [printed[text] - opened[index + 1] for index, text in final]
 
 
 def latency(workdir: Path, sentences: int, every: float) -> FigureResult:
     seconds = (sentences + 1) * every + 1.0
-    audio = str(inputs.write_raw(workdir / "latency.raw", seconds))
+    audio = inputs.write(workdir / "latency.raw", seconds)
     results = {}
     script = ("--sentences", str(sentences), "--every", str(every), "--partials", str(LATENCY_PARTIALS))
     with clients.SinkProcess(*script) as sink:
-        commands = {"asrx": clients.asrx_command(audio, sink.url("asrx"), 1),
-                    "baseline": clients.baseline_command(audio, sink.url("baseline"))}
-        for name, command in commands.items():  # one at a time: each has the machine to itself
-            run = clients.Client(command).finish(seconds * 1.5 + 60)
+        for name in ("asrx", "baseline"):  # one at a time: each has the machine to itself
+            run = clients.Client(clients.command(name, audio, sink.url(name))).finish(seconds * 1.5 + 60)
             results[name] = report.summary(line_latencies(sink.record(name), run.lines))
     a, b = results["asrx"], results["baseline"]
     row = Row("5. Result latency, server send → line on the pipe, p50 / p99", report.ms_list(a, "p50", "p99"),

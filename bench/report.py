@@ -2,7 +2,9 @@
 
 import math
 from dataclasses import dataclass, field
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence
+
+import numpy as np
 
 
 @dataclass
@@ -42,27 +44,10 @@ def markdown_table(rows: List[Row]) -> str:
 # --- statistics -------------------------------------------------------------------------
 
 
-def percentile(values: Sequence[float], fraction: float) -> float:
-    """Nearest rank: the smallest value with at least `fraction` of the values at or below it."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[max(1, math.ceil(fraction * len(ordered))) - 1]
-
-
 def summary(values: Sequence[float]) -> dict:
-    return {"p50": percentile(values, 0.5), "p95": percentile(values, 0.95), "p99": percentile(values, 0.99),
-            "max": max(values, default=math.nan), "n": len(values)}
-
-
-def slope(points: List[Tuple[float, float]]) -> float:
-    """Least-squares slope of y over x."""
-    if len(points) < 2:
-        return math.nan
-    mean_x = sum(x for x, _ in points) / len(points)
-    mean_y = sum(y for _, y in points) / len(points)
-    spread = sum((x - mean_x) ** 2 for x, _ in points)
-    return sum((x - mean_x) * (y - mean_y) for x, y in points) / spread if spread else math.nan
+    """Nearest-rank percentiles: the smallest value with at least that share of the values at or below it."""
+    found = np.percentile(values, [50, 95, 99, 100], method="inverted_cdf") if len(values) else [math.nan] * 4
+    return {**dict(zip(("p50", "p95", "p99", "max"), map(float, found))), "n": len(values)}
 
 
 # --- numbers ------------------------------------------------------------------------------

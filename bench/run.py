@@ -2,14 +2,9 @@
 
     .venv/bin/python bench/run.py [--only FIGURE ...] [--skip-serve] [--quick] [--pacing-seconds 600] ...
 
-A run of every figure writes its table into bench/README.md between the
-table markers; every run writes its raw measurements and notes to
-bench/results/latest.json.
-
 The machine is shared: before each figure the bench waits (a bounded time)
-for other processes to go quiet, and measures how many cores they kept busy
-meanwhile (all busy CPU time in /proc/stat less the bench's own and its
-children's).
+for other processes to go quiet, and measures the cores they kept busy
+meanwhile: busy CPU time in /proc/stat less the bench's own and its children's.
 """
 
 import argparse
@@ -23,15 +18,27 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, List
+from typing import List
 
 import clients
+import lifecycle
+import paced
 import report
+import serve
+import throughput
 
 README = clients.BENCH_DIR / "README.md"
 TABLE_START, TABLE_END = "<!-- bench:table -->", "<!-- /bench:table -->"
-FIGURES = {"pacing": "1-2", "throughput": "3", "memory": "4", "latency": "5", "lifecycle": "6-7", "startup": "7",
-           "serve": "8"}
+FIGURES = {  # name: (figure numbers, how to measure them with the options and a folder for inputs)
+    "pacing": ("1-2", lambda options, folder: paced.pacing(folder, options.pacing_seconds)),
+    "throughput": ("3", lambda options, folder: throughput.run(folder, options.pcm_minutes, options.flac_minutes,
+                                                                options.repeats)),
+    "memory": ("4", lambda options, folder: lifecycle.memory(folder, 1, options.memory_hours)),
+    "latency": ("5", lambda options, folder: paced.latency(folder, options.sentences, options.sentence_every)),
+    "lifecycle": ("6-7", lambda options, folder: lifecycle.lifecycle(folder, options.runs)),
+    "startup": ("7", lambda options, folder: lifecycle.startup(options.runs)),
+    "serve": ("8", lambda options, folder: serve.run(options.serve_trial_seconds)),
+}
 QUIET_CORES = 0.15  # other load below this many cores counts as quiet
 
 # (option, type, default, quick default, metavar, what it sets)
@@ -70,58 +77,36 @@ def parse_options(argv=None) -> argparse.Namespace:
 def selected(options) -> List[str]:
     chosen = set()
     for name in options.only or FIGURES:
-        found = [figure for figure, numbers in FIGURES.items() if name == figure or name in numbers.split("-")]
+        found = [figure for figure, (numbers, _) in FIGURES.items() if name in (figure, *numbers.split("-"))]
         if not found:
             raise SystemExit(f"bench: unknown figure {name!r} (known: {', '.join(FIGURES)}, 1-8)")
         chosen.update(found)
     return [figure for figure in FIGURES if figure in chosen and not (options.skip_serve and figure == "serve")]
 
 
-def runner(figure: str, options, workdir: Path) -> Callable[[], report.FigureResult]:
-    # Imported here so that --help and a partial run load only what they need.
-    if figure in ("pacing", "latency"):
-        import paced
-        if figure == "pacing":
-            return lambda: paced.pacing(workdir, options.pacing_seconds)
-        return lambda: paced.latency(workdir, options.sentences, options.sentence_every)
-    if figure == "throughput":
-        import throughput
-        return lambda: throughput.run(workdir, options.pcm_minutes, options.flac_minutes, options.repeats)
-    if figure == "serve":
-        import serve
-        return lambda: serve.run(options.serve_trial_seconds)
-    import lifecycle
-    return {"memory": lambda: lifecycle.memory(workdir, 1, options.memory_hours),
-            "lifecycle": lambda: lifecycle.lifecycle(workdir, options.runs),
-            "startup": lambda: lifecycle.startup(options.runs)}[figure]
-
-
 # --- the machine ----------------------------------------------------------------------------
 
 
-def busy_seconds() -> float:
-    """CPU seconds the whole machine has spent busy since boot (steal and idle left out)."""
+def load_probe() -> tuple:
+    """(now, CPU seconds the machine has been busy since boot, those of the bench and its ended children)."""
     with open("/proc/stat") as stat:
         user, nice, system, _idle, _iowait, irq, softirq = map(int, stat.readline().split()[1:8])
-    return (user + nice + system + irq + softirq) / clients.CLOCK_TICKS
-
-
-def own_seconds() -> float:
     usages = (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN))
-    return sum(usage.ru_utime + usage.ru_stime for usage in usages)
+    return (time.monotonic(), (user + nice + system + irq + softirq) / clients.CLOCK_TICKS,
+            sum(usage.ru_utime + usage.ru_stime for usage in usages))
 
 
 def other_load(since: tuple) -> float:
-    """Cores kept busy by other processes since `since` = (time.monotonic(), busy_seconds(), own_seconds())."""
-    wall, busy, own = since
-    return max(0.0, (busy_seconds() - busy) - (own_seconds() - own)) / max(time.monotonic() - wall, 1e-9)
+    """Cores kept busy by other processes since the load_probe() `since`."""
+    (wall, busy, own), (now_wall, now_busy, now_own) = since, load_probe()
+    return max(0.0, (now_busy - busy) - (now_own - own)) / max(now_wall - wall, 1e-9)
 
 
 def wait_for_quiet(limit: float) -> float:
     """Wait up to `limit` seconds for other load to drop below QUIET_CORES; the last reading."""
     started = time.monotonic()
     while True:
-        since = (time.monotonic(), busy_seconds(), own_seconds())
+        since = load_probe()
         time.sleep(1.0)
         load = other_load(since)
         if load < QUIET_CORES or time.monotonic() - started >= limit:
@@ -139,14 +124,14 @@ def machine() -> str:
 # --- running --------------------------------------------------------------------------------
 
 
-def run_figure(figure: str, measure: Callable[[], report.FigureResult], settle: float) -> report.FigureResult:
-    before = wait_for_quiet(settle)
+def run_figure(figure: str, options, folder: Path) -> report.FigureResult:
+    before = wait_for_quiet(options.settle_seconds)
     print(f"bench: {figure}...", file=sys.stderr, flush=True)
-    since = (time.monotonic(), busy_seconds(), own_seconds())
+    since = load_probe()
     try:
-        result = measure()
+        result = FIGURES[figure][1](options, folder)
     except Exception as exc:  # one figure's failure must not cost the others
-        result = report.failed(f"{FIGURES[figure]}. {figure}", f"{type(exc).__name__}: {exc}".splitlines()[0])
+        result = report.failed(f"{FIGURES[figure][0]}. {figure}", f"{type(exc).__name__}: {exc}".splitlines()[0])
     load, took = other_load(since), time.monotonic() - since[0]
     result.notes.append(f"Machine during {figure} ({took:.0f} s): other processes kept {load:.2f} cores busy "
                         f"({before:.2f} just before).")
@@ -171,8 +156,7 @@ def main(argv=None):
         clients.client_source = str(Path(options.client_source).resolve())
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="asrx-bench-") as workdir:
-        results = [run_figure(figure, runner(figure, options, Path(workdir)), options.settle_seconds)
-                   for figure in figures]
+        results = [run_figure(figure, options, Path(workdir)) for figure in figures]
     rows = sorted((row for result in results for row in result.rows), key=lambda row: int(row.figure[0]))
     notes = [note for result in results for note in result.notes]
     table = report.markdown_table(rows)

@@ -1,16 +1,6 @@
 """Figure 8: `asrx serve` with PocketSphinx: CPU per stream, and how many real-time streams it sustains.
 
-The server runs with its default workers (one per core). One asyncio process
-keeps N streams of real speech going (Debian's pocketsphinx-testdata
-recordings with 1.5 s of silence appended, one session per recording, sent
-at real time with staggered starts), so that the cores go to the server. The
-latency of a session runs from the sending of the frame that holds the end of
-speech (the end of the last 10 ms frame 12 dB over the recording's noise
-floor and within 40 dB of its peak) to its last text message. N is
-sustained when every session ends cleanly, the generator keeps its schedule
-and that latency is within 1 s at p95; N is searched by doubling then
-bisection from the cores ÷ one stream's CPU. Server CPU: user + system time
-of the server and its workers, from /proc.
+One asyncio process drives every stream, so that the cores go to the server.
 """
 
 import asyncio
@@ -19,7 +9,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 import numpy as np
 import soundfile
@@ -40,11 +30,12 @@ MOST_STREAMS, MOST_TRIALS = 64, 6
 @dataclass
 class Utterance:
     name: str
-    pcm: bytes  # 16 kHz mono s16le: the recording, then the appended silence
-    speech_end: float  # seconds into pcm where the last word ends
+    pcm: bytes  # 16 kHz mono s16le: the recording, then TRAILING_SILENCE
+    speech_end: float  # seconds
 
 
 def speech_end(samples: np.ndarray) -> float:
+    """The end of the last 10 ms 12 dB over the noise floor (10th percentile) and within 40 dB of the peak."""
     frames = len(samples) // 160  # 10 ms
     power = (samples[:frames * 160].astype(np.float64).reshape(frames, 160) ** 2).mean(axis=1)
     level = 10 * np.log10(power + 1.0)
@@ -53,6 +44,7 @@ def speech_end(samples: np.ndarray) -> float:
 
 
 def utterances() -> List[Utterance]:
+    """Debian's pocketsphinx-testdata recordings, silence appended as a speaker leaves the microphone open."""
     paths = sorted((TESTDATA / "librivox").glob("*.wav")) + [
         path for path in (TESTDATA / name for name in ("goforward.raw", "something.raw", "numbers.raw"))
         if path.exists()]
@@ -64,17 +56,11 @@ def utterances() -> List[Utterance]:
     return found
 
 
-@dataclass
-class Session:
-    utterance: str
-    audio_seconds: float = 0.0
-    latency: Optional[float] = None  # seconds; None when no text came
-    send_lateness: float = 0.0  # the generator's own worst lateness against its schedule
-    error: Optional[str] = None
-
-
-async def stream_once(url: str, utterance: Utterance) -> Session:
-    session, texts = Session(utterance.name, len(utterance.pcm) / BYTES_PER_SECOND), []
+async def stream_once(url: str, utterance: Utterance) -> dict:
+    """One session: its audio seconds, latency (None without text), error, and the generator's own lateness."""
+    session = {"audio_seconds": len(utterance.pcm) / BYTES_PER_SECOND, "latency": None, "error": None,
+               "send_lateness": 0.0}
+    texts = []
 
     async def receive(ws):
         async for message in ws:
@@ -92,28 +78,25 @@ async def stream_once(url: str, utterance: Utterance) -> Session:
             for offset in range(0, len(utterance.pcm), FRAME_BYTES):
                 due = started + offset / BYTES_PER_SECOND
                 await asyncio.sleep(max(0.0, due - time.monotonic()))
-                session.send_lateness = max(session.send_lateness, time.monotonic() - due)
+                session["send_lateness"] = max(session["send_lateness"], time.monotonic() - due)
                 await ws.send(utterance.pcm[offset:offset + FRAME_BYTES])
                 if speech_sent is None and offset + FRAME_BYTES >= end_byte:
                     speech_sent = time.monotonic()
             await ws.send(json.dumps(END_OF_STREAM))
             await asyncio.wait_for(receiver, SESSION_TIMEOUT)
+        session["latency"] = texts[-1] - speech_sent if texts else None
+        session["error"] = None if texts else f"{utterance.name}: no text"
     except Exception as exc:  # any failure fails the trial; keep its words
-        session.error = f"{type(exc).__name__}: {exc}"
-        return session
-    if not texts:
-        session.error = "no text"
-    else:
-        session.latency = texts[-1] - speech_sent
+        session["error"] = f"{utterance.name}: {type(exc).__name__}: {exc}"
     return session
 
 
-async def run_streams(url: str, spoken: List[Utterance], streams: int, seconds: float) -> List[Session]:
+async def run_streams(url: str, spoken: List[Utterance], streams: int, seconds: float) -> List[dict]:
     """Keep `streams` sessions going for `seconds` (each finishes its utterance), starts spread over one."""
     mean = sum(len(u.pcm) for u in spoken) / len(spoken) / BYTES_PER_SECOND
     deadline = time.monotonic() + seconds
 
-    async def loop(first: int) -> List[Session]:
+    async def loop(first: int) -> List[dict]:
         await asyncio.sleep(first * mean / streams)
         sessions = []
         while time.monotonic() < deadline:
@@ -143,33 +126,28 @@ def trial(server: ServeProcess, spoken: List[Utterance], streams: int, seconds: 
     cpu_before = tree_cpu_seconds(server.pid)
     sessions = asyncio.run(run_streams(server.url, spoken, streams, seconds))
     cpu = tree_cpu_seconds(server.pid) - cpu_before
-    latencies = [s.latency for s in sessions if s.latency is not None]
-    errors = [f"{s.utterance}: {s.error}" for s in sessions if s.error]
-    audio = sum(s.audio_seconds for s in sessions)
+    latencies = [s["latency"] for s in sessions if s["latency"] is not None]
+    errors = [s["error"] for s in sessions if s["error"]]
+    audio = sum(s["audio_seconds"] for s in sessions)
     result = {"streams": streams, "sessions": len(sessions), "cpu_per_audio_second": cpu / audio,
               "latency": report.summary(latencies), "errors": errors[:5], "error_count": len(errors),
-              "generator_lateness": max(s.send_lateness for s in sessions)}
+              "generator_lateness": max(s["send_lateness"] for s in sessions)}
     result["sustained"] = (not errors and result["generator_lateness"] <= GENERATOR_SLACK
                            and len(latencies) >= streams and result["latency"]["p95"] <= LATENCY_GOAL)
     return result
 
 
-def search(sustained, first_guess: int) -> int:
-    """The largest N that `sustained(N)` holds for, by doubling then bisection."""
-    best, failure, n = 0, None, max(1, min(first_guess, MOST_STREAMS))
+def search(sustained, guess: int) -> int:
+    """The largest N that `sustained(N)` holds for, by doubling from `guess`, then bisection."""
+    best, failure, n = 0, MOST_STREAMS + 1, max(1, min(guess, MOST_STREAMS))
     for _ in range(MOST_TRIALS):
         if sustained(n):
-            best = max(best, n)
+            best = n
         else:
-            failure = n if failure is None else min(failure, n)
-        if failure is None:
-            if n >= MOST_STREAMS:
-                break
-            n = min(MOST_STREAMS, n * 2)
-        elif failure - best <= 1:
+            failure = n
+        if failure - best <= 1:
             break
-        else:
-            n = (best + failure) // 2 if best else max(1, failure // 2)
+        n = min(n * 2, MOST_STREAMS) if failure > MOST_STREAMS else (best + failure) // 2
     return best
 
 

@@ -1,23 +1,11 @@
-"""A receiving ASRX server for the benchmarks, in a process of its own.
-
-Its CPU never counts against the client under test, and it stamps every
-arrival itself with time.monotonic() (CLOCK_MONOTONIC is system-wide, so the
-bench compares stamps across processes). It takes any API key, answers the
-end-of-stream message with the end marker, and can play a script of sentences
-timed from the first audio frame: one every `--every` seconds, each growing
-through `--partials` Sentence messages, each made final by the next one's
-NewSentence.
-
-Why not the `websockets` library that `asrx serve` uses: its per-frame work in
-Python (unmasking, UTF-8 checks, queues between coroutines) made the sink, not
-the client, the slower side of an unpaced stream on two cores. Here a binary
-frame costs a header parse: its payload is never unmasked, since only its size
-and arrival matter.
+"""A receiving ASRX server for the benchmarks, in a process of its own so that its CPU never counts.
 
     python bench/sink.py [--frame-times] [--sentences N --every SECONDS --partials K]
 
-stdout: "listening PORT", then one JSON line per finished connection. It
-stops when its stdin closes (the bench went away).
+stdout: "listening PORT", then one JSON line per finished connection; it
+stops when its stdin closes. Not the `websockets` library: its per-frame work
+in Python made the sink, not the client, the slower side of an unpaced
+stream. Here a binary frame costs a header parse; its payload is never unmasked.
 """
 
 import argparse
@@ -40,31 +28,28 @@ TEXT, BINARY, CLOSE, PING, PONG = 1, 2, 8, 9, 10
 WORDS = ["สวัสดีครับ", "ผมเสียงผู้ใหญ่", "ผู้ชายครับ", "วันนี้อากาศดี"]
 
 
-def sentence_text(index: int, words: int) -> str:
-    """Sentence `index` after `words` words, unique per sentence so that printed lines match messages."""
-    return f"{index:05d} " + " ".join(WORDS[(index + w) % len(WORDS)] for w in range(words))
-
-
 def build_script(sentences: int, every: float, partials: int):
-    """(seconds after the first audio frame, sentence, message), in time order."""
+    """(seconds after the first audio frame, sentence, message), in time order.
+
+    A sentence opens with NewSentence (the first with Sentence) and grows by a
+    word in each partial; its number keeps its text unique, so printed lines
+    match messages.
+    """
     script = []
     for index in range(sentences):
-        start = (index + 1) * every
-        script.append((start, index, realtime(NEW_SENTENCE if index else SENTENCE, sentence_text(index, 1))))
-        for step in range(1, partials + 1):
-            script.append((start + every * step / (partials + 1), index,
-                           realtime(SENTENCE, sentence_text(index, step + 1))))
+        for step in range(partials + 1):
+            text = f"{index:05d} " + " ".join(WORDS[(index + word) % len(WORDS)] for word in range(step + 1))
+            state = NEW_SENTENCE if index and not step else SENTENCE
+            script.append(((index + 1 + step / (partials + 1)) * every, index, realtime(state, text)))
     return script
 
 
 def server_frame(opcode: int, payload: bytes) -> bytes:
     """An unmasked final frame, as servers send them."""
     size = len(payload)
-    if size < 126:
-        return struct.pack("!BB", 0x80 | opcode, size) + payload
-    if size < 65536:
-        return struct.pack("!BBH", 0x80 | opcode, 126, size) + payload
-    return struct.pack("!BBQ", 0x80 | opcode, 127, size) + payload
+    length = (struct.pack("!B", size) if size < 126 else struct.pack("!BH", 126, size) if size < 65536
+              else struct.pack("!BQ", 127, size))
+    return struct.pack("!B", 0x80 | opcode) + length + payload
 
 
 def unmask(payload: bytes, key: bytes) -> bytes:
@@ -125,7 +110,8 @@ class Connection(asyncio.Protocol):
                     break
                 length = int.from_bytes(buffer[start:start + width], "big")
                 start += width
-            mask, start = bytes(buffer[start:start + 4]) if second & 0x80 else b"", start + (4 if second & 0x80 else 0)
+            mask = bytes(buffer[start:start + 4]) if second & 0x80 else b""
+            start += len(mask)
             if start + length > size:
                 break
             if first & 0x0F in (BINARY, 0):

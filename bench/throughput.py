@@ -1,12 +1,7 @@
 """Figure 3: unpaced throughput, against the slowest stage of the pipeline measured alone.
 
-Throughput is audio seconds per wall second between the first and the last
-frame's arrival at the sink. Each stage is measured alone with the libraries
-and settings asrx uses, its input already in memory: reading the file,
-decoding (libsndfile to float32, 1 s blocks), resampling (soxr "HQ") and
-sending (websocket-client, prebuilt frames, to the same sink). Every
-measurement runs several times, alternating, and the best run counts, so that
-a burst of load from elsewhere does not decide the figure.
+Every measurement runs several times, alternating, and the best run counts,
+so that a burst of load from elsewhere does not decide the figure.
 """
 
 import json
@@ -72,9 +67,10 @@ def sink_throughput(record: dict) -> float:
     return (record["bytes"] - record["bytes"] / record["frames"]) / BYTES_PER_SECOND / span
 
 
-def client_run(sink: clients.SinkProcess, command: Callable[[str], List[str]], tag: str, timeout: float) -> dict:
+def client_run(sink: clients.SinkProcess, client: str, audio: str, tag: str, timeout: float) -> dict:
     """One unpaced run: throughput, and the cores that client and sink kept busy while frames flowed."""
-    run = clients.Client(command(sink.url(tag)), CPU_SAMPLE_SECONDS, also_watch=(sink.process.pid,)).finish(timeout)
+    command = clients.command(client, audio, sink.url(tag), speed=0)
+    run = clients.Client(command, CPU_SAMPLE_SECONDS, also_watch=(sink.process.pid,)).finish(timeout)
     record = sink.record(tag)
     client_cpu, sink_cpu = clients.cpu_between(run.cpu_samples, record["first_frame"], record["last_frame"])
     span = record["last_frame"] - record["first_frame"]
@@ -82,8 +78,8 @@ def client_run(sink: clients.SinkProcess, command: Callable[[str], List[str]], t
 
 
 def run(workdir: Path, pcm_minutes: float, flac_minutes: float, repeats: int) -> FigureResult:
-    pcm = str(inputs.write_raw(workdir / "throughput.raw", pcm_minutes * 60))
-    flac = str(inputs.write_sound_file(workdir / "throughput.flac", flac_minutes * 60, FLAC_RATE, 2))
+    pcm = inputs.write(workdir / "throughput.raw", pcm_minutes * 60)
+    flac = inputs.write(workdir / "throughput.flac", flac_minutes * 60, FLAC_RATE, 2)
     timeout = 60 + max(pcm_minutes, flac_minutes) * 3  # at least 20× real time
     runs: Dict[str, List[dict]] = {"asrx": [], "baseline": [], "asrx-flac": []}
     stages: Dict[str, List[float]] = {name: [] for name in STAGE_NAMES}
@@ -93,11 +89,8 @@ def run(workdir: Path, pcm_minutes: float, flac_minutes: float, repeats: int) ->
         mono = [block.mean(axis=1, dtype=np.float32) for block in sound.blocks(FLAC_RATE, dtype="float32")]
     with clients.SinkProcess() as sink:
         for index in range(repeats):  # alternating, so that all meet the same moments of the machine
-            runs["asrx"].append(client_run(sink, lambda url: clients.asrx_command(pcm, url, 0), f"a{index}", timeout))
-            runs["baseline"].append(client_run(sink, lambda url: clients.baseline_command(pcm, url, sleep=False),
-                                               f"b{index}", timeout))
-            runs["asrx-flac"].append(client_run(sink, lambda url: clients.asrx_command(flac, url, 0), f"f{index}",
-                                                timeout))
+            for name, tries in runs.items():
+                tries.append(client_run(sink, name, flac if name == "asrx-flac" else pcm, f"{name}-{index}", timeout))
             send(frames, sink.url(f"s{index}"))
             stages["send"].append(sink_throughput(sink.record(f"s{index}")))
             stages["read"].append(timed(lambda: read_frames(pcm)))
