@@ -107,11 +107,9 @@ class Client:
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self.stderr,
                                         stdin=subprocess.DEVNULL, env=client_environment())
         self.done = threading.Event()
-        self.threads = [threading.Thread(target=self.read_stdout), threading.Thread(target=self.wait)]
-        if sample_cpu_every:
-            self.threads.append(threading.Thread(target=self.sample_cpu, args=(sample_cpu_every,)))
+        targets = [self.read_stdout, self.wait] + ([lambda: self.sample_cpu(sample_cpu_every)] if sample_cpu_every else [])
+        self.threads = [threading.Thread(target=target, daemon=True) for target in targets]
         for thread in self.threads:
-            thread.daemon = True
             thread.start()
 
     def read_stdout(self):

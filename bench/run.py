@@ -116,9 +116,8 @@ def wait_for_quiet(limit: float) -> float:
 def machine() -> str:
     with open("/proc/cpuinfo") as info:
         model = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), "")
-    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
-    return (f"{model or platform.machine()}, {len(os.sched_getaffinity(0))} cores usable, {platform.system()} "
-            f"{platform.release()}, Python {platform.python_version()}; load average {load} at the end")
+    return (f"{model}, {len(os.sched_getaffinity(0))} cores usable, {platform.platform()}, Python "
+            f"{platform.python_version()}; load average {' '.join(f'{v:.2f}' for v in os.getloadavg())} at the end")
 
 
 # --- running --------------------------------------------------------------------------------
