@@ -107,7 +107,9 @@ class Client:
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self.stderr,
                                         stdin=subprocess.DEVNULL, env=client_environment())
         self.done = threading.Event()
-        targets = [self.read_stdout, self.wait] + ([lambda: self.sample_cpu(sample_cpu_every)] if sample_cpu_every else [])
+        targets = [self.read_stdout, self.wait]
+        if sample_cpu_every:
+            targets.append(lambda: self.sample_cpu(sample_cpu_every))
         self.threads = [threading.Thread(target=target, daemon=True) for target in targets]
         for thread in self.threads:
             thread.start()

@@ -28,7 +28,7 @@ def _blocks(seconds: float, rate: int):
 
 
 def write(path: Path, seconds: float, rate: int = SAMPLE_RATE, channels: int = 1) -> str:
-    """A WAV, FLAC or headerless .raw (the one format both clients read) 16-bit file; extra channels are delayed copies."""
+    """A 16-bit WAV, FLAC or headerless .raw (the one format both clients read); extra channels are delayed copies."""
     endian = "LITTLE" if Path(path).suffix == ".raw" else "FILE"
     with soundfile.SoundFile(path, "w", rate, channels, "PCM_16", endian=endian) as out:
         for block in _blocks(seconds, rate):

@@ -29,6 +29,7 @@ class FigureResult:
     rows: List[Row]
     notes: List[str] = field(default_factory=list)
     raw: dict = field(default_factory=dict)
+    other_load: float = 0.0  # cores that other processes kept busy meanwhile
 
 
 def failed(name: str, why: str) -> FigureResult:

@@ -131,10 +131,10 @@ def run_figure(figure: str, options, folder: Path) -> report.FigureResult:
         result = FIGURES[figure][1](options, folder)
     except Exception as exc:  # one figure's failure must not cost the others
         result = report.failed(f"{FIGURES[figure][0]}. {figure}", f"{type(exc).__name__}: {exc}".splitlines()[0])
-    load, took = other_load(since), time.monotonic() - since[0]
-    result.notes.append(f"Machine during {figure} ({took:.0f} s): other processes kept {load:.2f} cores busy "
-                        f"({before:.2f} just before).")
-    print(f"bench: {figure} took {took:.0f} s; other load {load:.2f} cores", file=sys.stderr, flush=True)
+    result.other_load, took = other_load(since), time.monotonic() - since[0]
+    result.notes.append(f"Machine during {figure} ({took:.0f} s): other processes kept {result.other_load:.2f} "
+                        f"cores busy ({before:.2f} just before).")
+    print(f"bench: {figure} took {took:.0f} s; other load {result.other_load:.2f} cores", file=sys.stderr, flush=True)
     return result
 
 
@@ -159,8 +159,10 @@ def main(argv=None):
     rows = sorted((row for result in results for row in result.rows), key=lambda row: int(row.figure[0]))
     notes = [note for result in results for note in result.notes]
     table = report.markdown_table(rows)
+    busiest = max(result.other_load for result in results)
     caption = (f"`make bench`{' --quick' if options.quick else ''}, {(time.monotonic() - started) / 60:.1f} min, "
-               f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, on {machine()}.")
+               f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, on {machine()}; other "
+               f"processes kept {busiest:.2f} cores busy during the busiest figure.")
     print(f"{table}\n\n{caption}\n\n" + "\n".join(f"- {note}" for note in notes))
     (clients.BENCH_DIR / "results").mkdir(exist_ok=True)
     raw = {"caption": caption, "notes": notes, "figures": {result.name: result.raw for result in results}}
