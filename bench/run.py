@@ -102,17 +102,6 @@ def other_load(since: tuple) -> float:
     return max(0.0, (now_busy - busy) - (now_own - own)) / max(now_wall - wall, 1e-9)
 
 
-def wait_for_quiet(limit: float) -> float:
-    """Wait up to `limit` seconds for other load to drop below QUIET_CORES; the last reading."""
-    started = time.monotonic()
-    while True:
-        since = load_probe()
-        time.sleep(1.0)
-        load = other_load(since)
-        if load < QUIET_CORES or time.monotonic() - started >= limit:
-            return load
-
-
 def machine() -> str:
     with open("/proc/cpuinfo") as info:
         model = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), "")
@@ -124,7 +113,13 @@ def machine() -> str:
 
 
 def run_figure(figure: str, options, folder: Path) -> report.FigureResult:
-    before = wait_for_quiet(options.settle_seconds)
+    waiting = time.monotonic()
+    while True:  # for other processes to calm down, a bounded time
+        since = load_probe()
+        time.sleep(1.0)
+        before = other_load(since)
+        if before < QUIET_CORES or time.monotonic() - waiting >= options.settle_seconds:
+            break
     print(f"bench: {figure}...", file=sys.stderr, flush=True)
     since = load_probe()
     try:

@@ -110,10 +110,10 @@ class Connection(asyncio.Protocol):
                     break
                 length = int.from_bytes(buffer[start:start + width], "big")
                 start += width
-            mask = bytes(buffer[start:start + 4]) if second & 0x80 else b""
-            start += len(mask)
-            if start + length > size:
+            masked = 4 if second & 0x80 else 0
+            if start + masked + length > size:
                 break
+            mask, start = bytes(buffer[start:start + masked]), start + masked
             if first & 0x0F in (BINARY, 0):
                 self.on_audio(length, stamp)
             else:
