@@ -1,12 +1,13 @@
 # asrx: `make demo` runs the main job on a local server, `make test` runs the tests.
 # Every target builds what it needs: the virtualenvs below and, where the
-# machine allows it, the Debian packages that hold real speech recordings.
+# machine allows it, the Debian packages that hold real speech recordings
+# and the PortAudio library the microphone needs.
 
 PYTHON ?= python3
 VENV ?= .venv
 SEED_VENV ?= .venv-seed
 BIN := $(VENV)/bin
-DEBIAN_PACKAGES := pocketsphinx-testdata espeak-ng sox
+DEBIAN_PACKAGES := pocketsphinx-testdata espeak-ng sox libportaudio2 ffmpeg chromium
 # The bench times start-up with hyperfine and peak memory with GNU time.
 BENCH_PACKAGES := hyperfine time
 

@@ -18,6 +18,13 @@ DEFAULT_URL = "wss://api.iapp.co.th/asrx"
 
 CONFIG_ENV = "ASRX_CONFIG"
 
+# Sample formats of headerless input (stdin, .pcm/.raw files).
+RAW_SAMPLE_FORMATS = ("s16le", "s16be", "s24le", "s32le", "f32le", "f64le", "u8", "s8")
+# What a stream may claim (headerless input's options, a WAV header on stdin): beyond
+# these a block of a quarter second would take more memory than any real audio needs.
+MAX_SAMPLE_RATE = 768000
+MAX_CHANNELS = 64
+
 # Top-level keys of the config file, applied to `asrx transcribe`.
 TRANSCRIBE_KEYS = {
     "url": str,
@@ -27,6 +34,8 @@ TRANSCRIBE_KEYS = {
     "chunk_ms": int,
     "final_timeout": (int, float),
     "connect_timeout": (int, float),
+    "send_timeout": (int, float),
+    "device": (str, int),
 }
 SERVE_TABLE = "serve"
 
@@ -42,7 +51,7 @@ class RawFormat:
 
 @dataclasses.dataclass(frozen=True)
 class TranscribeConfig:
-    audio: str  # a path, or "-" for stdin
+    audio: Optional[str]  # a path, or "-" for stdin; None with mic
     url: str = DEFAULT_URL
     api_key: Optional[str] = None
     ca_file: Optional[str] = None
@@ -50,23 +59,34 @@ class TranscribeConfig:
     chunk_ms: int = 32
     raw_format: RawFormat = RawFormat()
     raw_format_given: bool = False
-    output_format: str = "text"  # text | json | raw
+    output_format: str = "text"  # text | json | raw | srt | vtt
     partials: bool = True
     output_path: Optional[str] = None
     quiet: bool = False
     verbose: bool = False
     final_timeout: float = 10.0
     connect_timeout: float = 10.0
+    send_timeout: float = 10.0
+    mic: bool = False  # capture from an input device instead of AUDIO
+    device: Optional[str] = None  # input device: index or part of its name; None for the default
+    duration: Optional[float] = None  # stop after this many seconds of audio
+    save_audio: Optional[str] = None  # WAV file that receives the audio sent
+    stats: bool = False  # a summary of the run at its end
 
     @property
     def reads_stdin(self) -> bool:
         return self.audio == "-"
 
     @property
+    def is_live(self) -> bool:
+        """Audio that arrives in real time by itself: asrx does not pace it."""
+        return self.reads_stdin or self.mic
+
+    @property
     def effective_speed(self) -> float:
         if self.speed is not None:
             return self.speed
-        return 0.0 if self.reads_stdin else 1.0
+        return 0.0 if self.is_live else 1.0
 
     @property
     def chunk_bytes(self) -> int:

@@ -1,27 +1,34 @@
 """A WebSocket connection to an ASRX server, with failures in the user's words.
 
 websocket-client sends from the pacer thread while the main thread receives;
-the library keeps separate locks for the two directions. The socket stays in
-blocking mode (a send may wait on a slow server as long as it needs) and
-receiving polls with select, so the main thread can keep time.
+the library keeps separate locks for the two directions. No wait is without
+bound: the handshake gets --connect-timeout as a whole (asrx_cli/handshake.py);
+a send that the server takes no byte of for --send-timeout fails (the socket's
+timeout); a receive returns at its deadline however the server trickles a frame
+(reads stop there, and the frame is finished on the next call); closing gets
+CLOSE_TIMEOUT. `abort()` shuts the socket down, which wakes every thread
+blocked on it.
 """
 
 import json
 import logging
 import select
-import socket
 import ssl
 import time
 from typing import Optional, Union
-from urllib.parse import urlsplit
 
 import websocket
 
-from asrx_cli.errors import AuthError, ConnectionFailed, UsageError
+from asrx_cli.errors import ConnectionFailed, ServerStalled
+from asrx_cli.handshake import Target, open_websocket, reason, shut_down
+from asrx_cli.wire import END_OF_STREAM
 
 log = logging.getLogger("asrx")
 
 CLOSE_TIMEOUT = 1.0
+# A transcript message is a sentence of JSON; a server's message larger than this
+# (one frame, or the fragments of one) ends the run instead of filling memory.
+MAX_MESSAGE_BYTES = 4 << 20
 
 
 class Closed:
@@ -32,37 +39,76 @@ class Closed:
 
     def __str__(self):
         if self.code is None:
-            return "the connection was lost"
+            return "the connection was lost" + (f" ({self.reason})" if self.reason else "")
         return f"close code {self.code}" + (f", {self.reason}" if self.reason else "")
 
 
 def check_url(url: str) -> str:
     """The host of a usable ws:// or wss:// URL."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("ws", "wss") or not parts.hostname:
-        raise UsageError(f"invalid URL {url!r}: expected ws://HOST/PATH or wss://HOST/PATH")
-    return parts.hostname
+    return Target(url).host
+
+
+class ReadPause(websocket.WebSocketTimeoutException):
+    """A receive reached its deadline; the frame being read is finished on the next call."""
+
+
+class MessageTooLarge(websocket.WebSocketPayloadException):
+    """A server's message over MAX_MESSAGE_BYTES."""
+
+
+class DeadlineWebSocket(websocket.WebSocket):
+    """websocket-client's WebSocket, whose reads give up at `read_deadline`.
+
+    The library reads through `_recv`, and keeps a partly read frame across an
+    exception there, so a read that stops at the deadline loses nothing. The
+    size of the message being read is checked there too.
+    """
+
+    read_deadline: Optional[float] = None  # monotonic; None: reads wait as the socket does
+
+    def _recv(self, bufsize):
+        self._check_message_size()
+        if self.read_deadline is not None and self.sock is not None:
+            self._wait_readable(self.read_deadline - time.monotonic())
+        return super()._recv(bufsize)
+
+    def _check_message_size(self):
+        """Refuse, before reading it, a message longer than MAX_MESSAGE_BYTES."""
+        pending = self.cont_frame.cont_data  # fragments of the message so far
+        size = (self.frame_buffer.length or 0) + (len(pending[1]) if pending else 0)
+        if size > MAX_MESSAGE_BYTES:
+            raise MessageTooLarge(f"the server sent a message of more than {MAX_MESSAGE_BYTES >> 20} MiB")
+
+    def _wait_readable(self, timeout: float):
+        if isinstance(self.sock, ssl.SSLSocket) and self.sock.pending():
+            return
+        if timeout <= 0:
+            raise ReadPause("deadline")  # even with data waiting: a flood must not hold the caller
+        try:
+            ready, _, _ = select.select([self.sock], [], [], timeout)
+        except (OSError, ValueError):
+            return  # closed under us: the read itself reports it
+        if not ready:
+            raise ReadPause("deadline")
 
 
 class Connection:
-    def __init__(self, ws: websocket.WebSocket, url: str):
+    def __init__(self, ws: DeadlineWebSocket, url: str, send_timeout: float):
         self.ws = ws
         self.url = url
+        self.send_timeout = send_timeout
+        self.stalled: Optional[ServerStalled] = None  # set once a send has timed out
 
     @classmethod
-    def open(cls, url: str, api_key: str, ca_file: Optional[str], timeout: float) -> "Connection":
+    def open(cls, url: str, api_key: str, ca_file: Optional[str], timeout: float,
+             send_timeout: float) -> "Connection":
         started = time.monotonic()
         log.info("connecting to %s (apikey: ****)", url)
-        try:
-            ws = websocket.create_connection(
-                url, timeout=timeout, header={"apikey": api_key}, sslopt=_ssl_options(ca_file),
-                enable_multithread=True, skip_utf8_validation=False,
-            )
-        except Exception as exc:  # every library and OS failure, turned into words
-            raise _connect_error(exc, url, timeout) from None
-        ws.settimeout(None)
+        ws = DeadlineWebSocket(enable_multithread=True, skip_utf8_validation=False)
+        open_websocket(ws, Target(url), api_key, ca_file, timeout)
+        ws.sock.settimeout(send_timeout)  # a send waits this long for the server to take a byte
         log.info("connected: HTTP %s in %.0f ms", ws.getstatus(), (time.monotonic() - started) * 1000)
-        return cls(ws, url)
+        return cls(ws, url, send_timeout)
 
     def send_audio(self, chunk: bytes):
         self._send(chunk, websocket.ABNF.OPCODE_BINARY)
@@ -72,60 +118,67 @@ class Connection:
         log.info("> %s", text)
         self._send(text, websocket.ABNF.OPCODE_TEXT)
 
+    def send_end_of_stream(self):
+        self.send_json(END_OF_STREAM)
+
     def _send(self, payload, opcode):
+        if self.stalled is not None:  # a frame was left half sent: nothing more can follow it
+            raise self.stalled
         try:
             self.ws.send(payload, opcode)
+        except websocket.WebSocketTimeoutException:
+            raise self._stall() from None
         except (websocket.WebSocketException, OSError) as exc:
-            raise ConnectionFailed(f"sending to the server failed: {_reason(exc)}") from None
+            raise ConnectionFailed(f"sending to the server failed: {reason(exc)}") from None
+
+    def _stall(self) -> ServerStalled:
+        self.stalled = ServerStalled(f"the server took nothing from asrx for {self.send_timeout:g} s "
+                                     "(--send-timeout): it has stopped reading")
+        return self.stalled
 
     def recv(self, timeout: float) -> Union[None, str, bytes, Closed]:
-        """A data frame, None when nothing came within `timeout`, or Closed."""
-        if not self._readable(timeout):
-            return None
+        """A data frame, None when none was complete within `timeout`, or Closed."""
+        self.ws.read_deadline = time.monotonic() + timeout
         try:
             opcode, data = self.ws.recv_data(control_frame=False)
+        except ReadPause:
+            return None
+        except MessageTooLarge as exc:
+            raise ConnectionFailed(str(exc)) from None
+        except websocket.WebSocketTimeoutException:  # the pong a ping is owed could not be sent
+            raise self._stall() from None
         except websocket.WebSocketConnectionClosedException:
             return Closed()
         except (websocket.WebSocketException, OSError) as exc:
-            log.info("receive failed: %s", _reason(exc))
-            return Closed()
+            log.info("receive failed: %s", reason(exc))
+            return Closed(reason=reason(exc))
+        finally:
+            self.ws.read_deadline = None
         if opcode == websocket.ABNF.OPCODE_CLOSE:
             return _close_frame(data)
         if opcode == websocket.ABNF.OPCODE_TEXT:
             return data.decode("utf-8", errors="replace")
         return data
 
-    def _readable(self, timeout: float) -> bool:
-        sock = self.ws.sock
-        if sock is None:
-            return True  # closed: recv_data reports it at once
-        if isinstance(sock, ssl.SSLSocket) and sock.pending():
-            return True
-        try:
-            ready, _, _ = select.select([sock], [], [], max(timeout, 0))
-        except (OSError, ValueError):
-            return True
-        return bool(ready)
-
     def close(self):
-        try:
-            self.ws.close(timeout=CLOSE_TIMEOUT)
-        except Exception:  # the peer may be gone already; nothing left to save
-            pass
+        """Close politely within CLOSE_TIMEOUT (a close frame, the server's answer), then release."""
+        ws = self.ws
+        if ws.sock is not None:
+            ws.read_deadline = time.monotonic() + CLOSE_TIMEOUT
+            try:
+                ws.sock.settimeout(CLOSE_TIMEOUT)
+                ws.close(timeout=CLOSE_TIMEOUT)
+            except Exception:  # the peer may be gone already; nothing left to save
+                pass
         # close() skips the socket when the server closed first; release it always.
-        self.ws.shutdown()
+        self.abort()
 
     def abort(self):
+        """Wake every thread blocked on the socket, and release it."""
+        sock = self.ws.sock
+        if sock is not None:
+            shut_down(sock)
         self.ws.shutdown()
-
-
-def _ssl_options(ca_file: Optional[str]) -> dict:
-    options = {"cert_reqs": ssl.CERT_REQUIRED, "check_hostname": True}
-    if ca_file:
-        context = ssl.create_default_context()
-        context.load_verify_locations(cafile=ca_file)
-        options["context"] = context
-    return options
 
 
 def _close_frame(data: bytes) -> Closed:
@@ -134,43 +187,3 @@ def _close_frame(data: bytes) -> Closed:
         return Closed(code, data[2:].decode("utf-8", errors="replace"))
     return Closed(1005)
 
-
-def _connect_error(exc: Exception, url: str, timeout: float) -> Exception:
-    parts = urlsplit(url)
-    host = parts.hostname
-    where = f"{host}:{parts.port or (443 if parts.scheme == 'wss' else 80)}"
-    if isinstance(exc, websocket.WebSocketBadStatusException):
-        status = f"HTTP {exc.status_code} {_status_reason(exc)}".strip()
-        if exc.status_code in (401, 403):
-            return AuthError(f"the server refused the API key ({status}): check --api-key, "
-                             "ASRX_API_KEY or api_key in the config file")
-        return ConnectionFailed(f"the server refused the WebSocket handshake ({status})")
-    if isinstance(exc, websocket.WebSocketAddressException) and exc.args:
-        exc = exc.args[0]  # the resolver's error, wrapped
-    if isinstance(exc, socket.gaierror):
-        return ConnectionFailed(f"cannot resolve host {host!r}: {exc.strerror or exc}")
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return ConnectionFailed(f"TLS certificate verification failed for {host}: "
-                                f"{exc.verify_message or exc.reason}; use --ca-file to trust a private CA")
-    if isinstance(exc, ssl.SSLError):
-        return ConnectionFailed(f"TLS failure with {where}: {exc.reason or exc}")
-    if isinstance(exc, (socket.timeout, websocket.WebSocketTimeoutException)):
-        return ConnectionFailed(f"timed out after {timeout:g} s connecting to {where}")
-    if isinstance(exc, ConnectionRefusedError):
-        return ConnectionFailed(f"cannot connect to {where}: connection refused")
-    if isinstance(exc, ValueError):
-        return UsageError(f"invalid URL {url!r}: {exc}")
-    return ConnectionFailed(f"cannot connect to {where}: {_reason(exc)}")
-
-
-def _status_reason(exc) -> str:
-    # The library's message is "Handshake status 401 Unauthorized -+-+- headers -+-+- body".
-    first = str(exc).split(" -+-+- ")[0]
-    words = first.split(" ", 3)
-    return words[3] if len(words) == 4 else ""
-
-
-def _reason(exc: Exception) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror.lower()
-    return str(exc) or type(exc).__name__

@@ -1,4 +1,8 @@
-"""The streams a run talks to, and what they are, decided once at start-up."""
+"""The streams a run talks to, and what they are, decided once at start-up.
+
+The entry point builds one from the system and passes it down; tests build
+their own (a terminal on stdout, a given width) without a pseudo-terminal.
+"""
 
 import dataclasses
 import shutil
@@ -11,25 +15,22 @@ class Environment:
     stdin: BinaryIO
     stdout: TextIO
     stderr: TextIO
-    stdout_isatty: bool
-    stderr_isatty: bool
+    stdout_isatty: bool = False
+    stderr_isatty: bool = False
     stdin_isatty: bool = False
+    columns: int = 80  # width of the terminal, where there is one
 
     @classmethod
     def from_system(cls) -> "Environment":
-        stdin = getattr(sys.stdin, "buffer", sys.stdin)
         return cls(
-            stdin=stdin,
+            stdin=getattr(sys.stdin, "buffer", sys.stdin),
             stdout=sys.stdout,
             stderr=sys.stderr,
             stdout_isatty=_isatty(sys.stdout),
             stderr_isatty=_isatty(sys.stderr),
             stdin_isatty=_isatty(sys.stdin),
+            columns=shutil.get_terminal_size((80, 24)).columns,
         )
-
-    @property
-    def columns(self) -> int:
-        return shutil.get_terminal_size((80, 24)).columns
 
 
 def _isatty(stream) -> bool:

@@ -1,11 +1,23 @@
 """Exit statuses and the exceptions that carry them.
 
 Every failure a user can meet is an `AsrxError` subclass holding its exit
-status and a one-line message; `cli.run` is the one place that turns them into
+status and a one-line message; `cli.run_guarded` is the one place that turns them into
 an exit status and a line on stderr.
 """
 
 import enum
+
+EXIT_STATUS_HELP = """\b
+Exit status:
+  0    success
+  1    internal error
+  2    usage or configuration error
+  3    unreadable, invalid, empty or truncated audio
+  4    the server refused the API key
+  5    connection, TLS or protocol failure (incl. no end marker in time)
+  130  interrupted (Ctrl-C)
+  141  stdout was closed by its reader (as with SIGPIPE)
+"""
 
 
 class ExitStatus(enum.IntEnum):
@@ -36,6 +48,13 @@ class UsageError(AsrxError):
     exit_status = ExitStatus.USAGE
 
 
+class OutputFailed(UsageError):
+    """The transcript cannot be written (a full disk, an I/O error)."""
+
+    def __init__(self, reason: str):
+        super().__init__(f"cannot write the transcript: {reason}")
+
+
 class AudioError(AsrxError):
     """The audio cannot be read, or is not audio, or is empty or truncated."""
 
@@ -52,6 +71,10 @@ class ConnectionFailed(AsrxError):
     """Connection, TLS or protocol failure, including a missing end marker."""
 
     exit_status = ExitStatus.CONNECTION
+
+
+class ServerStalled(ConnectionFailed):
+    """The server stopped taking data: nothing more will come of this connection."""
 
 
 class OutputClosed(AsrxError):

@@ -2,72 +2,73 @@
 
 Frame n leaves at t0 + (audio before n) / speed on the monotonic clock, so
 sleeping late once never accumulates into drift. After the last frame (or a
-stop request) the end-of-stream message follows, whatever went wrong with the
+stop request) the end-of-stream step follows, whatever went wrong with the
 audio, so that the server still returns what it has.
+
+This is the timing-critical thread: it only sends and sleeps. Frames come
+ready-cut from the decoder thread; what the main thread needs to know goes
+to it as messages (`Sent`, `Ending`, `Finished`) through `report`.
 """
 
+import dataclasses
 import logging
 import threading
 import time
-from typing import Callable, Iterable, Iterator, Optional
+from typing import Callable, Iterable, Optional
 
-from asrx_cli.wire import BYTES_PER_SECOND, END_OF_STREAM
+from asrx_cli.wire import BYTES_PER_SECOND
 
 log = logging.getLogger("asrx")
 
 STOP_CHECK_SECONDS = 0.05  # the longest sleep before the sender looks at the stop flag again
 
 
-def rechunk(blocks: Iterable[bytes], size: int) -> Iterator[bytes]:
-    """Cut blocks of any length into frames of `size` bytes; the last may be shorter."""
-    buffer = bytearray()
-    for block in blocks:
-        if not buffer and len(block) == size:
-            yield bytes(block)
-            continue
-        buffer += block
-        whole = len(buffer) - len(buffer) % size
-        for start in range(0, whole, size):
-            yield bytes(buffer[start:start + size])
-        del buffer[:whole]
-    if buffer:
-        yield bytes(buffer)
+@dataclasses.dataclass(frozen=True)
+class Sent:
+    """Audio sent so far, after each frame."""
+
+    seconds: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Ending:
+    """The end-of-stream message is about to go: the server may answer before the send returns."""
+
+    seconds: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Finished:
+    """The sender is done; `error` is what stopped the audio early, if anything did."""
+
+    seconds: float
+    end_sent: bool
+    at: float  # monotonic clock
+    error: Optional[BaseException] = None
 
 
 class Pacer:
     """Runs the sender in a thread; a context manager that re-raises the sender's error.
 
-    `send_audio(frame)` and `send_end(message)` go to the connection;
-    `on_progress(seconds)` reports audio seconds sent so far.
+    `send_audio(frame)` and `end_stream()` go to the connection; `report(message)`
+    hands a `Sent`, `Ending` or `Finished` message to the main thread.
     """
 
-    def __init__(self, blocks: Iterable[bytes], send_audio: Callable[[bytes], None],
-                 send_end: Callable[[dict], None], chunk_bytes: int, speed: float,
-                 stop: threading.Event, on_progress: Optional[Callable[[float], None]] = None,
+    def __init__(self, frames: Iterable[bytes], send_audio: Callable[[bytes], None],
+                 end_stream: Callable[[], None], speed: float, stop: threading.Event,
+                 report: Callable[[object], None],
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
-        self.blocks = blocks
+        self.frames = frames
         self.send_audio = send_audio
-        self.send_end = send_end
-        self.chunk_bytes = chunk_bytes
+        self.end_stream = end_stream
         self.speed = speed
         self.stop = stop
-        self.on_progress = on_progress
+        self.report = report
         self.clock = clock
         self.sleep = sleep
         self.bytes_sent = 0
-        self.frames_sent = 0
-        self.end_sent = False  # the end-of-stream message went out
-        self.finished_at: Optional[float] = None  # clock time when the sender stopped
         self.error: Optional[BaseException] = None
-        self.thread = threading.Thread(target=self._run, name="asrx-pacer", daemon=True)
-
-    @property
-    def seconds_sent(self) -> float:
-        return self.bytes_sent / BYTES_PER_SECOND
-
-    @property
-    def finished(self) -> bool:
-        return self.finished_at is not None
+        self.thread = threading.Thread(target=self._run, name="asrx-sender", daemon=True)
 
     def __enter__(self) -> "Pacer":
         self.thread.start()
@@ -82,25 +83,23 @@ class Pacer:
     def _run(self):
         try:
             self._send_all()
-        except BaseException as exc:  # handed to the main thread by __exit__
+        except BaseException as exc:  # handed to the main thread, and raised by __exit__
             self.error = exc
         finally:
             self._finish()
 
     def _send_all(self):
         started = None
-        for frame in rechunk(self.blocks, self.chunk_bytes):
+        for frame in self.frames:
             if started is None:  # the schedule starts with the first frame, not before its decoding
                 started = self.clock()
-            if self.speed > 0 and self._wait_until(started + self.seconds_sent / self.speed):
+            if self.speed > 0 and self._wait_until(started + self.bytes_sent / BYTES_PER_SECOND / self.speed):
                 break
             if self.stop.is_set():
                 break
             self.send_audio(frame)
             self.bytes_sent += len(frame)
-            self.frames_sent += 1
-            if self.on_progress is not None:
-                self.on_progress(self.seconds_sent)
+            self.report(Sent(self.bytes_sent / BYTES_PER_SECOND))
 
     def _wait_until(self, deadline: float) -> bool:
         """Sleep until `deadline`; True if a stop was requested meanwhile.
@@ -117,12 +116,14 @@ class Pacer:
         return True
 
     def _finish(self):
-        log.info("> audio: %d frames, %.2f s", self.frames_sent, self.seconds_sent)
-        self.end_sent = True  # before sending: the server may answer before send() returns
+        seconds = self.bytes_sent / BYTES_PER_SECOND
+        log.info("> audio: %.2f s", seconds)
+        self.report(Ending(seconds))
+        end_sent = True
         try:
-            self.send_end(END_OF_STREAM)
+            self.end_stream()
         except Exception as exc:  # the connection is gone; the receiver reports that
-            self.end_sent = False
+            end_sent = False
             if self.error is None:
                 self.error = exc
-        self.finished_at = self.clock()
+        self.report(Finished(seconds, end_sent, self.clock(), self.error))

@@ -25,6 +25,7 @@ class Final:
     text: str
     start: float
     end: float
+    timing: str = "arrival"  # "speech" once placed on the speech it came from (asrx_cli/align.py)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,7 +48,7 @@ def parse_frame(frame: Union[str, bytes]) -> Union[dict, Ignored]:
         return Ignored("binary frame", f"<{len(frame)} bytes>")
     try:
         message = json.loads(frame)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: arrays nested thousands deep
         return Ignored("not JSON", frame)
     if not isinstance(message, dict):
         return Ignored("not a JSON object", frame)
@@ -65,6 +66,11 @@ def normalise_state(state) -> Optional[str]:
     return None
 
 
+def printable(text: str) -> str:
+    """The text trimmed, with what UTF-8 cannot encode (lone surrogates from JSON escapes) replaced."""
+    return text.strip().encode("utf-8", errors="replace").decode("utf-8")
+
+
 class Transcript:
     """Tracks sentences across server messages.
 
@@ -77,22 +83,21 @@ class Transcript:
         self.count = 0  # sentences given a number so far
         self.text = ""  # latest hypothesis of the open sentence
         self.start: Optional[float] = None  # offset of the open sentence's first words
-        self.ended = False
 
     def feed(self, frame: Union[str, bytes], offset: float) -> List[Event]:
         message = parse_frame(frame)
         if isinstance(message, Ignored):
             return [message]
         text = message.get("text")
+        if not isinstance(text, str):  # a list or an object where text goes is not ours to read
+            return [Ignored("unknown message", frame)]
         if text in END_MARKERS:
-            events = self.finish(offset)
-            self.ended = True
-            return events + [EndOfProcess(text)]
+            return self.finish(offset) + [EndOfProcess(text)]
         state = normalise_state(message.get("state"))
-        if state is None or not isinstance(text, str):
+        if state is None:
             return [Ignored("unknown message", frame)]
         events = self.finish(offset) if state == "new" else []
-        return events + self._hypothesis(text.strip(), offset)
+        return events + self._hypothesis(printable(text), offset)
 
     def _hypothesis(self, text: str, offset: float) -> List[Event]:
         if text == self.text:

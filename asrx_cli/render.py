@@ -1,17 +1,47 @@
-"""Writing transcripts: plain lines, a live terminal line, JSON Lines, raw frames.
+"""Writing transcripts: plain lines, a live terminal line, JSON Lines, raw frames, subtitles.
 
 Every line is flushed as soon as it is complete so that a pipe sees it in real
-time. A reader that goes away ends the run quietly (`OutputClosed`).
+time. A reader that goes away ends the run quietly (`OutputClosed`); an output
+that cannot take more (a full disk) ends it with a usage error (`OutputFailed`).
 """
 
+import contextlib
+import errno
 import json
 import unicodedata
-from typing import TextIO, Union
+from typing import Optional, TextIO, Union
 
-from asrx_cli.errors import OutputClosed
+from asrx_cli.environment import Environment
+from asrx_cli.errors import OutputClosed, OutputFailed, UsageError
 from asrx_cli.protocol import Event, Final, Partial
 
 CLEAR_LINE = "\r\x1b[K"
+
+
+@contextlib.contextmanager
+def open_output(path: Optional[str], env: Environment):
+    """stdout, or the file `path` (closed at the end, a failure to write it said plainly)."""
+    if path is None or path == "-":
+        yield env.stdout
+        return
+    try:
+        out = open(path, "w", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+    try:
+        yield out
+    except BaseException:
+        with contextlib.suppress(OSError):  # the error on its way says what went wrong
+            out.close()
+        raise
+    try:
+        out.close()
+    except OSError as exc:
+        raise OutputFailed(_reason(exc)) from None
+
+
+def _reason(exc: OSError) -> str:
+    return (exc.strerror or str(exc)).lower()
 
 
 class Renderer:
@@ -27,6 +57,9 @@ class Renderer:
     def close(self):
         """The transcript is complete (or abandoned): leave the output tidy."""
 
+    def stats(self, record: dict):
+        """The run's figures (--stats), after the last event."""
+
     def write(self, text: str):
         try:
             self.out.write(text)
@@ -34,9 +67,9 @@ class Renderer:
         except BrokenPipeError:
             raise OutputClosed() from None
         except OSError as exc:
-            if exc.errno == 32:  # EPIPE through another layer
+            if exc.errno == errno.EPIPE:  # through another layer
                 raise OutputClosed() from None
-            raise
+            raise OutputFailed(_reason(exc)) from None
 
 
 class LineRenderer(Renderer):
@@ -83,6 +116,9 @@ class JsonRenderer(Renderer):
             return
         self.write(json.dumps(record, ensure_ascii=False) + "\n")
 
+    def stats(self, record: dict):
+        self.write(json.dumps(record, ensure_ascii=False) + "\n")
+
 
 class RawRenderer(Renderer):
     """The server's text frames, one per line, untouched but for embedded newlines."""
@@ -98,7 +134,7 @@ def event_record(event: Event):
                 "offset": round(event.offset, 3)}
     if isinstance(event, Final):
         return {"type": "final", "sentence": event.sentence, "text": event.text,
-                "start": round(event.start, 3), "end": round(event.end, 3)}
+                "start": round(event.start, 3), "end": round(event.end, 3), "timing": event.timing}
     return None
 
 
@@ -134,6 +170,10 @@ def make_renderer(output_format: str, out: TextIO, live: bool, partials: bool, c
         return JsonRenderer(out, partials)
     if output_format == "raw":
         return RawRenderer(out)
+    if output_format in ("srt", "vtt"):
+        from asrx_cli.subtitles import SubtitleRenderer
+
+        return SubtitleRenderer(out, output_format)
     if live:
         return LiveRenderer(out, columns, partials)
     return LineRenderer(out)

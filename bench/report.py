@@ -58,9 +58,9 @@ def ms(seconds: float, digits: int = 1) -> str:
     return "n/a" if seconds is None or math.isnan(seconds) else f"{seconds * 1000:.{digits}f} ms"
 
 
-def ms_list(summary_: dict, *keys: str) -> str:
+def ms_list(summary_: dict, *keys: str, digits: int = 2) -> str:
     """Some of a summary's values in ms: "0.39 / 0.57 ms"."""
-    return " / ".join(f"{summary_[key] * 1000:.2f}" for key in keys) + " ms"
+    return " / ".join(f"{summary_[key] * 1000:.{digits}f}" for key in keys) + " ms"
 
 
 def times(value: float) -> str:

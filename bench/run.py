@@ -25,6 +25,7 @@ import lifecycle
 import paced
 import report
 import serve
+import subtitles
 import throughput
 
 README = clients.BENCH_DIR / "README.md"
@@ -38,6 +39,7 @@ FIGURES = {  # name: (figure numbers, how to measure them with the options and a
     "lifecycle": ("6-7", lambda options, folder: lifecycle.lifecycle(folder, options.runs)),
     "startup": ("7", lambda options, folder: lifecycle.startup(options.runs)),
     "serve": ("8", lambda options, folder: serve.run(options.serve_trial_seconds)),
+    "subtitles": ("9", lambda options, folder: subtitles.run(folder)),
 }
 QUIET_CORES = 0.15  # other load below this many cores counts as quiet
 
@@ -59,7 +61,7 @@ SIZES = [
 def parse_options(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Benchmarks of asrx against the sample-code client.")
     parser.add_argument("--only", action="append", metavar="FIGURE",
-                        help=f"run only this figure group ({', '.join(FIGURES)}, or 1-8); repeatable")
+                        help=f"run only this figure group ({', '.join(FIGURES)}, or 1-9); repeatable")
     parser.add_argument("--skip-serve", action="store_true", help="leave out figure 8 (asrx serve)")
     parser.add_argument("--quick", action="store_true", help="small sizes, for trying the bench itself")
     for option, kind, default, quick, metavar, what in SIZES:
@@ -79,7 +81,7 @@ def selected(options) -> List[str]:
     for name in options.only or FIGURES:
         found = [figure for figure, (numbers, _) in FIGURES.items() if name in (figure, *numbers.split("-"))]
         if not found:
-            raise SystemExit(f"bench: unknown figure {name!r} (known: {', '.join(FIGURES)}, 1-8)")
+            raise SystemExit(f"bench: unknown figure {name!r} (known: {', '.join(FIGURES)}, 1-9)")
         chosen.update(found)
     return [figure for figure in FIGURES if figure in chosen and not (options.skip_serve and figure == "serve")]
 

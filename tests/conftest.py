@@ -5,23 +5,38 @@ import pytest
 import soundfile
 
 from tests.fakeserver import Script, ScriptedServer
+from tests.rawserver import RawServer
 
 API_KEY = "test-key-5f3a9c"
 
 
-@pytest.fixture
-def make_server():
+def stopped_at_teardown(make):
+    """A fixture's body: hands out `make` and stops whatever it made when the test ends."""
     servers = []
 
-    def start(script=None, **options):
-        options.setdefault("api_key", API_KEY)
-        server = ScriptedServer(script or Script(), **options).start()
+    def start(*args, **options):
+        server = make(*args, **options)
         servers.append(server)
         return server
 
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def make_server():
+    def make(script=None, **options):
+        options.setdefault("api_key", API_KEY)
+        return ScriptedServer(script or Script(), **options).start()
+
+    yield from stopped_at_teardown(make)
+
+
+@pytest.fixture
+def raw_server():
+    """Hostile servers on raw sockets (tests/rawserver.py): `raw_server(handle, receive_buffer=...)`."""
+    yield from stopped_at_teardown(RawServer)
 
 
 @pytest.fixture

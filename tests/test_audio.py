@@ -9,11 +9,11 @@ import pytest
 import soundfile
 import soxr
 
+from asrx_cli.audio.readahead import cut_frames
 from asrx_cli.audio import (ByteReader, decode_raw, float_to_s16, open_source, raw_blocks,
                             read_wav_header)
 from asrx_cli.config import RawFormat
 from asrx_cli.errors import AudioError
-from asrx_cli.pacer import rechunk
 from tests.conftest import noise, tones, write_audio
 
 S16 = RawFormat()
@@ -38,11 +38,11 @@ def test_float_to_s16_clips_instead_of_wrapping():
     assert out.tolist() == [32767, 32767, 32767, -32768, -32768, 16384]
 
 
-def test_rechunk_cuts_exact_frames_and_keeps_every_byte():
+def test_frames_are_cut_exact_a_batch_per_block_and_keep_every_byte():
     blocks = [b"a" * 700, b"b" * 100, b"c" * 1500, b"d" * 1]
-    frames = list(rechunk(blocks, 1024))
-    assert [len(f) for f in frames] == [1024, 1024, 253]
-    assert b"".join(frames) == b"".join(blocks)
+    batches = list(cut_frames(blocks, 1024))
+    assert [[len(f) for f in batch] for batch in batches] == [[1024, 1024], [253]]
+    assert b"".join(b"".join(batch) for batch in batches) == b"".join(blocks)
 
 
 @pytest.mark.parametrize("sample_format,dtype,scale", [

@@ -61,8 +61,9 @@ def test_json_lines_schema(make_server, speech_wav):
     assert [e["text"] for e in partials] == [
         "สวัสดีครับ", "สวัสดีครับ ผมเสียงผู้ใหญ่", "ผู้ชาย", "ผู้ชายครับ"]
     for final in finals:
-        assert set(final) == {"type", "sentence", "text", "start", "end"}
+        assert set(final) == {"type", "sentence", "text", "start", "end", "timing"}
         assert 0 <= final["start"] <= final["end"] <= 1.0
+        assert final["timing"] in ("speech", "arrival")
     assert all(set(p) == {"type", "sentence", "text", "offset"} for p in partials)
 
 

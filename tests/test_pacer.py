@@ -4,9 +4,9 @@ import threading
 
 import pytest
 
+from asrx_cli.audio.readahead import ReadAhead, cut_frames
 from asrx_cli.errors import AudioError
-from asrx_cli.pacer import Pacer
-from asrx_cli.wire import END_OF_STREAM
+from asrx_cli.pacer import Ending, Finished, Pacer, Sent
 
 
 class SimulatedTime:
@@ -22,33 +22,62 @@ class SimulatedTime:
         self.now += seconds
 
 
+def flat(batches):
+    for batch in batches:
+        yield from batch
+
+
+class Recorder:
+    """The connection's and the main thread's side of a pacer: what was sent, what was reported."""
+
+    def __init__(self):
+        self.sent, self.ends, self.news = [], [], []
+
+    def pacer(self, blocks, speed=0.0, stop=None, chunk_bytes=1024, send=None, **timing):
+        return Pacer(flat(cut_frames(blocks, chunk_bytes)), send or self.sent.append, lambda: self.ends.append("end"),
+                     speed, stop or threading.Event(), self.news.append, **timing)
+
+    @property
+    def finished(self) -> Finished:
+        assert isinstance(self.news[-1], Finished)
+        return self.news[-1]
+
+
 def paced_run(blocks, speed=1.0, slow_send_at=None, chunk_bytes=1024):
     time = SimulatedTime()
-    sent, ends = [], []
+    recorder = Recorder()
+    sent = []
 
     def send(frame):
         sent.append((time.now, len(frame)))
         if len(sent) == slow_send_at:
             time.now += 0.1  # one send stalls for 100 ms
 
-    pacer = Pacer(blocks, send, ends.append, chunk_bytes, speed, threading.Event(), clock=time.clock,
-                  sleep=time.sleep)
+    pacer = recorder.pacer(blocks, speed, chunk_bytes=chunk_bytes, send=send, clock=time.clock, sleep=time.sleep)
     start = time.now
     pacer._run()
-    return [(t - start, n) for t, n in sent], ends, pacer
+    return [(t - start, n) for t, n in sent], recorder
 
 
 def test_frames_leave_on_an_absolute_schedule():
-    sent, ends, pacer = paced_run([b"\0" * 32000] * 3)  # 3 s of audio
+    sent, recorder = paced_run([b"\0" * 32000] * 3)  # 3 s of audio
     assert len(sent) == 94 and sent[-1][1] == 32000 * 3 - 93 * 1024
     for n, (at, _) in enumerate(sent):
         assert at == pytest.approx(n * 0.032, abs=1e-9)
-    assert ends == [END_OF_STREAM] and pacer.end_sent
-    assert pacer.seconds_sent == pytest.approx(3.0)
+    assert recorder.ends == ["end"] and recorder.finished.end_sent
+    assert recorder.finished.seconds == pytest.approx(3.0) and recorder.finished.error is None
+
+
+def test_the_main_thread_hears_of_every_frame_then_the_end():
+    _, recorder = paced_run([b"\0" * 3200])  # 0.1 s: 3 whole frames and a short one
+    *progress, ending, finished = recorder.news
+    assert [type(m) for m in progress] == [Sent] * 4 and isinstance(ending, Ending)
+    assert [m.seconds for m in progress] == pytest.approx([0.032, 0.064, 0.096, 0.1])
+    assert ending.seconds == finished.seconds == pytest.approx(0.1)
 
 
 def test_a_late_frame_does_not_shift_the_rest():
-    sent, _, _ = paced_run([b"\0" * 32000] * 2, slow_send_at=10)
+    sent, _ = paced_run([b"\0" * 32000] * 2, slow_send_at=10)
     times = [at for at, _ in sent]
     # The 10th send (frame 9) stalls; frames 10..12 go out at once to catch up, and from
     # frame 13 on the original schedule holds: no drift.
@@ -58,9 +87,9 @@ def test_a_late_frame_does_not_shift_the_rest():
 
 
 def test_speed_scales_the_schedule_and_zero_means_unpaced():
-    sent, _, _ = paced_run([b"\0" * 32000], speed=4)
+    sent, _ = paced_run([b"\0" * 32000], speed=4)
     assert sent[-1][0] == pytest.approx(31 * 0.032 / 4)  # frame 31 of 32
-    sent, _, _ = paced_run([b"\0" * 32000], speed=0)
+    sent, _ = paced_run([b"\0" * 32000], speed=0)
     assert {at for at, _ in sent} == {0.0}
 
 
@@ -69,24 +98,48 @@ def test_audio_error_still_ends_the_stream_and_is_raised_by_the_context_manager(
         yield b"\0" * 2048
         raise AudioError("x.flac: decoding failed after 0.06 s")
 
-    sent, ends = [], []
-    pacer = Pacer(blocks(), sent.append, ends.append, 1024, 0, threading.Event())
+    recorder = Recorder()
+    pacer = recorder.pacer(blocks())
     with pytest.raises(AudioError, match="decoding failed"):
         with pacer:
             pacer.thread.join(5)
-    assert len(sent) == 2 and ends == [END_OF_STREAM]
+    assert len(recorder.sent) == 2 and recorder.ends == ["end"]
+    assert isinstance(recorder.finished.error, AudioError) and recorder.finished.end_sent
 
 
 def test_stop_request_ends_the_stream_early():
     stop = threading.Event()
-    sent, ends = [], []
+    recorder = Recorder()
 
     def send(frame):
-        sent.append(frame)
-        if len(sent) == 3:
+        recorder.sent.append(frame)
+        if len(recorder.sent) == 3:
             stop.set()  # what the first Ctrl-C does
 
-    pacer = Pacer([b"\0" * 32000], send, ends.append, 1024, 0, stop)
+    pacer = recorder.pacer([b"\0" * 32000], stop=stop, send=send)
     with pacer:
         pacer.thread.join(5)
-    assert len(sent) == 3 and ends == [END_OF_STREAM]
+    assert len(recorder.sent) == 3 and recorder.ends == ["end"]
+
+
+def test_the_decoder_thread_hands_frames_over_in_order_then_the_error_where_it_came():
+    def blocks():
+        yield from ([bytes([n]) * 1024] for n in range(10))
+        raise AudioError("x.flac: decoding failed after 0.32 s")
+
+    got = []
+    with pytest.raises(AudioError, match="decoding failed"):
+        with ReadAhead(blocks(), depth=2) as frames:
+            for frame in frames:
+                got.append(frame[0])
+    assert got == list(range(10))
+
+
+def test_the_decoder_thread_stops_while_its_consumer_has_gone():
+    def endless():
+        while True:
+            yield [b"\0" * 1024]
+
+    with ReadAhead(endless(), depth=2) as frames:
+        next(iter(frames))
+    assert not frames._thread.is_alive()  # stopped though its queue was full and its source endless

@@ -71,3 +71,23 @@ def test_extra_fields_do_not_matter():
     t = Transcript()
     message = dict(sentence("hello"), confidence=0.9, extra={"a": 1})
     assert feed(t, message, 0.4) == [Partial(0, "hello", 0.4)]
+
+
+def test_valid_json_of_an_unexpected_shape_is_ignored_without_losing_text():
+    t = Transcript()
+    feed(t, sentence("kept"), 0.1)
+    frames = [{"type": "realtime", "state": "Sentence", "text": []},
+              {"type": "realtime", "state": "NewSentence", "text": {}},
+              {"type": "realtime", "text": ["end_of_process"]},
+              {"type": "realtime", "state": ["Sentence"], "text": "x"},
+              "[" * 100000 + "]" * 100000]
+    for frame in frames:
+        events = feed(t, frame, 0.2)
+        assert len(events) == 1 and isinstance(events[0], Ignored), frame
+    assert t.finish(0.3) == [Final(0, "kept", 0.1, 0.3)]
+
+
+def test_text_that_utf8_cannot_encode_is_replaced():
+    t = Transcript()
+    events = feed(t, '{"type": "realtime", "state": "Sentence", "text": "a\\ud800b"}')
+    assert events == [Partial(0, "a?b", 0.0)]

@@ -37,7 +37,7 @@ def test_json_renderer_one_object_per_line_utf8_unescaped():
     assert "สวัสดี" in lines[0]
     assert json.loads(lines[0]) == {"type": "partial", "sentence": 0, "text": "สวัสดี", "offset": 0.123}
     assert json.loads(lines[1]) == {"type": "final", "sentence": 0, "text": "สวัสดีครับ",
-                                    "start": 0.1, "end": 1.235}
+                                    "start": 0.1, "end": 1.235, "timing": "arrival"}
 
 
 def test_live_renderer_redraws_then_keeps_the_final_line():

@@ -1,0 +1,81 @@
+"""Files libsndfile reads: WAV, FLAC, Ogg, Opus, MP3, AIFF..."""
+
+from typing import Iterator
+
+import numpy as np
+
+from asrx_cli.audio.convert import RAW_WIDTHS, Converter
+from asrx_cli.audio.raw import ByteReader
+from asrx_cli.audio.source import AudioSource, open_binary, truncated
+from asrx_cli.audio.wav import read_wav_header
+from asrx_cli.errors import AudioError
+from asrx_cli.wire import SAMPLE_RATE
+
+# soundfile asks libsndfile where it is and seeks there again around every
+# read, which costs a FLAC or Ogg decoder a good part of a block's decoding:
+# files are read a second at a time.
+FILE_BLOCK_SECONDS = 1.0
+
+
+def open_sound_file(path: str) -> AudioSource:
+    import soundfile
+
+    stream = open_binary(path)
+    stream.close()  # only to report a missing or unreadable file in plain words
+    try:
+        sound = soundfile.SoundFile(path)
+    except (soundfile.SoundFileError, RuntimeError) as exc:
+        raise AudioError(f"{path}: not a readable audio file ({_libsndfile_reason(exc)})") from None
+    if sound.frames == 0:
+        sound.close()
+        raise AudioError(f"{path}: no audio (zero samples)")
+    declared = _declared_frames(path, sound)
+    description = f"{path} ({sound.format_info}, {sound.samplerate} Hz, {sound.channels} ch)"
+    return AudioSource(description, declared / sound.samplerate,
+                       _sound_file_blocks(sound, path, declared), sound.close)
+
+
+def _sound_file_blocks(sound, path: str, declared: int) -> Iterator[bytes]:
+    import soundfile
+
+    # 16 kHz mono 16-bit files go out bit-exact; everything else through float.
+    exact = sound.samplerate == SAMPLE_RATE and sound.channels == 1 and sound.subtype == "PCM_16"
+    converter = None if exact else Converter(sound.samplerate)
+    block = max(1, int(sound.samplerate * FILE_BLOCK_SECONDS))
+    dtype = "int16" if exact else "float32"
+    got = 0
+    try:
+        while True:
+            frames = sound.read(block, dtype=dtype, always_2d=not exact)
+            if not len(frames):
+                break
+            got += len(frames)
+            yield frames.astype("<i2", copy=False).tobytes() if exact else converter.convert(frames)
+    except (soundfile.SoundFileError, RuntimeError) as exc:
+        raise AudioError(f"{path}: decoding failed after {got / sound.samplerate:.2f} s "
+                         f"({_libsndfile_reason(exc)})") from None
+    if converter is not None:
+        yield converter.convert(np.zeros((0, 1), np.float32), last=True)
+    if got < declared:
+        raise truncated(path, got / sound.samplerate, declared / sound.samplerate)
+
+
+def _declared_frames(path: str, sound) -> int:
+    """Frames the header promises; for WAV, libsndfile silently trims this to the file size."""
+    if sound.format not in ("WAV", "WAVEX"):
+        return sound.frames
+    with open(path, "rb") as stream:
+        try:
+            header = read_wav_header(ByteReader(stream), path)
+        except AudioError:
+            return sound.frames
+    if header.data_size is None:
+        return sound.frames
+    frame_bytes = RAW_WIDTHS.get(header.format.sample_format, 2) * header.format.channels
+    return max(sound.frames, header.data_size // frame_bytes)
+
+
+def _libsndfile_reason(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    # libsndfile prefixes "Error opening 'path': "; the path is already in our message.
+    return text.split(": ", 1)[-1].rstrip(".").lower() if text.startswith("Error") else text

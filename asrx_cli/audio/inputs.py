@@ -1,0 +1,39 @@
+"""The input a run's settings name: a file, stdin or the microphone, for at most --duration."""
+
+import dataclasses
+import threading
+from typing import BinaryIO, Iterator, Optional
+
+from asrx_cli.audio import open_source
+from asrx_cli.audio.microphone import LevelCallback, open_microphone
+from asrx_cli.audio.source import AudioSource
+from asrx_cli.config import TranscribeConfig
+from asrx_cli.wire import BYTES_PER_SECOND, SAMPLE_WIDTH
+
+
+def open_input(config: TranscribeConfig, stdin: BinaryIO, stop: threading.Event,
+               on_level: Optional[LevelCallback] = None) -> AudioSource:
+    if config.mic:
+        source = open_microphone(config.device, stop, on_level)
+    else:
+        source = open_source(config.audio, config.raw_format, config.raw_format_given, stdin, stop)
+    if config.duration is None:
+        return source
+    # A live source keeps an unknown length: no progress bar beside its level meter.
+    duration = None if source.duration is None else min(source.duration, config.duration)
+    return dataclasses.replace(source, duration=duration,
+                               blocks=first_seconds(source.blocks, config.duration))
+
+
+def first_seconds(blocks: Iterator[bytes], seconds: float) -> Iterator[bytes]:
+    """The first `seconds` of a stream of 16 kHz mono s16le blocks; nothing read beyond them."""
+    remaining = int(round(seconds * BYTES_PER_SECOND / SAMPLE_WIDTH)) * SAMPLE_WIDTH
+    try:
+        while remaining > 0:
+            block = next(blocks, None)
+            if block is None:
+                return
+            yield block[:remaining]
+            remaining -= len(block)
+    finally:
+        blocks.close()

@@ -1,0 +1,94 @@
+"""The decoder thread: reads, converts and cuts the audio ahead of the sender.
+
+Decoding (libsndfile), conversion (numpy, soxr) and reading a pipe all run
+here, so that the sender's thread only sends and sleeps. libsndfile and soxr
+release the GIL, so a compressed file is decoded while frames go out.
+
+Frames travel in batches, one per block read: every hand-over between threads
+wakes one, and each wake-up costs more CPU than the frames it carries.
+"""
+
+import queue
+import threading
+from typing import Iterable, Iterator, List
+
+from asrx_cli.audio.source import STOP_POLL_SECONDS
+from asrx_cli.errors import AudioError
+
+_END = object()
+
+
+def cut_frames(blocks: Iterable[bytes], size: int) -> Iterator[List[bytes]]:
+    """Cut blocks of any length into frames of `size` bytes, a batch per block; the last may be shorter."""
+    buffer = bytearray()
+    failure = None
+    try:
+        for block in blocks:
+            buffer += block
+            whole = len(buffer) - len(buffer) % size
+            if whole:
+                yield [bytes(buffer[start:start + size]) for start in range(0, whole, size)]
+                del buffer[:whole]
+    except AudioError as exc:  # truncated audio: what was read before it still goes out
+        failure = exc
+    if buffer:
+        yield [bytes(buffer)]
+    if failure is not None:
+        raise failure
+
+
+class ReadAhead:
+    """Iterates `batches` in a thread of its own, up to `depth` batches ahead of the consumer.
+
+    A context manager: the thread starts in __enter__; __exit__ stops it and
+    waits for it, so the source may be closed after it. Iterating yields the
+    items of the batches in order and raises what the iterator raised where it
+    raised it.
+    """
+
+    def __init__(self, batches: Iterable[list], depth: int):
+        self._batches = batches
+        self._queue: "queue.Queue" = queue.Queue(depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="asrx-decoder", daemon=True)
+
+    def __enter__(self) -> "ReadAhead":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._stop.set()
+        while self._thread.is_alive():
+            self._drain()  # a thread blocked on a full queue gets its place, then sees the stop
+            self._thread.join(STOP_POLL_SECONDS)
+
+    def _drain(self):
+        try:
+            while True:
+                self._queue.get_nowait()
+        except queue.Empty:
+            pass
+
+    def _run(self):
+        try:
+            for batch in self._batches:
+                if self._stop.is_set():
+                    return
+                self._queue.put((batch, None))
+            self._queue.put((_END, None))
+        except Exception as exc:  # handed over in order, raised by the consumer
+            self._queue.put((_END, exc))
+
+    def __iter__(self) -> Iterator:
+        while True:
+            try:
+                batch, error = self._queue.get(timeout=STOP_POLL_SECONDS)
+            except queue.Empty:
+                if not self._thread.is_alive() and self._queue.empty():
+                    return  # stopped before the end: nothing more will come
+                continue
+            if error is not None:
+                raise error
+            if batch is _END:
+                return
+            yield from batch

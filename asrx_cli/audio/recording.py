@@ -1,0 +1,77 @@
+"""--save-audio: the audio the server received, kept as a 16 kHz mono 16-bit WAV file.
+
+What is recorded is what the sender's send call took, frame by frame, so the
+file holds exactly what went out, however the run ends. A thread of its own
+writes it: the sender only hands frames over. Leaving the context closes the
+file through libsndfile on every path, so its header is always valid.
+"""
+
+import contextlib
+import logging
+import queue
+import threading
+from typing import Callable, Optional
+
+from asrx_cli.errors import UsageError
+from asrx_cli.wire import BYTES_PER_SECOND, CHANNELS, SAMPLE_RATE
+
+log = logging.getLogger("asrx")
+
+_END = None  # the message that ends the writer
+
+
+class Recording:
+    """A context manager; `tap(send)` is `send` that also records what it sent."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.bytes_written = 0
+        self.error: Optional[BaseException] = None
+        self._frames: "queue.Queue[Optional[bytes]]" = queue.Queue()
+        self._thread = threading.Thread(target=self._write_all, name="asrx-recorder", daemon=True)
+        self._file = None
+
+    def __enter__(self) -> "Recording":
+        import soundfile
+
+        try:
+            self._file = soundfile.SoundFile(self.path, "w", samplerate=SAMPLE_RATE, channels=CHANNELS,
+                                             subtype="PCM_16", format="WAV")
+        except (soundfile.SoundFileError, RuntimeError, OSError) as exc:
+            raise UsageError(f"cannot write {self.path}: {str(exc).splitlines()[0]}") from None
+        self._thread.start()
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self._frames.put(_END)
+        self._thread.join()
+        self._file.close()
+        log.info("audio saved: %s (%.2f s)", self.path, self.bytes_written / BYTES_PER_SECOND)
+        if exc_type is None and self.error is not None:
+            raise UsageError(f"writing {self.path} failed: {self.error}")
+
+    def tap(self, send: Callable[[bytes], None]) -> Callable[[bytes], None]:
+        def send_and_record(frame: bytes):
+            send(frame)  # raises if the frame did not go out: then it is not recorded either
+            self._frames.put(frame)
+
+        return send_and_record
+
+    def _write_all(self):
+        while True:
+            frame = self._frames.get()
+            if frame is _END:
+                return
+            if self.error is not None:
+                continue  # the disk failed: the transcription goes on, the error is reported at the end
+            try:
+                self._file.buffer_write(frame, dtype="int16")
+                self.bytes_written += len(frame)
+            except Exception as exc:
+                self.error = exc
+
+
+def recording(path: Optional[str]):
+    """A Recording for `path`, or a context that records nothing."""
+    return Recording(path) if path else contextlib.nullcontext()
+

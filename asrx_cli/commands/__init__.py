@@ -1,0 +1,1 @@
+"""The commands of asrx, one module each."""

@@ -1,0 +1,141 @@
+"""`asrx transcribe`: its options, and the config they build."""
+
+import os
+from pathlib import Path
+
+import click
+
+from asrx_cli.config import (DEFAULT_URL, MAX_CHANNELS, MAX_SAMPLE_RATE, RAW_SAMPLE_FORMATS, RawFormat,
+                             TranscribeConfig)
+from asrx_cli.environment import Environment
+from asrx_cli.errors import EXIT_STATUS_HELP
+from asrx_cli.options import quiet_option, verbose_option
+
+OUTPUT_FORMATS = ("text", "json", "raw", "srt", "vtt")
+SUBTITLE_SUFFIXES = {".srt": "srt", ".vtt": "vtt"}  # -o with these names chooses the format
+
+
+@click.command(epilog=EXIT_STATUS_HELP)
+@click.argument("audio", metavar="[AUDIO]", required=False)
+@click.option("--url", envvar="ASRX_URL", show_envvar=True, default=DEFAULT_URL, show_default=True,
+              help="WebSocket URL of the ASRX server.")
+@click.option("--api-key", envvar="ASRX_API_KEY", show_envvar=True, metavar="KEY",
+              help="API key sent in the apikey header. Prefer the environment variable or the "
+                   "config file: a command line is visible to other users.")
+@click.option("--ca-file", envvar="ASRX_CA_FILE", show_envvar=True, metavar="PEM",
+              type=click.Path(exists=True, dir_okay=False),
+              help="Also trust the CA certificates in this PEM file for wss:// URLs.")
+@click.option("--speed", envvar="ASRX_SPEED", show_envvar=True, type=click.FloatRange(min=0),
+              metavar="X", help="Send audio at X times real time; 0 sends as fast as possible. "
+                                "[default: 1 for files, 0 for stdin and --mic]")
+@click.option("--chunk-ms", envvar="ASRX_CHUNK_MS", show_envvar=True, default=32, show_default=True,
+              type=click.IntRange(1, 10000), metavar="MS", help="Audio sent per WebSocket frame.")
+@click.option("--raw-rate", type=click.IntRange(1, MAX_SAMPLE_RATE), default=16000, show_default=True,
+              metavar="HZ", help="Sample rate of headerless input (.pcm, .raw, stdin).")
+@click.option("--raw-channels", type=click.IntRange(1, MAX_CHANNELS), default=1, show_default=True,
+              metavar="N", help="Channels of headerless input.")
+@click.option("--raw-format", type=click.Choice(RAW_SAMPLE_FORMATS), default="s16le",
+              show_default=True, help="Sample format of headerless input.")
+@click.option("--format", "output_format", type=click.Choice(OUTPUT_FORMATS), default="text",
+              show_default=True, help="text: one line per sentence; json: JSON Lines events; "
+                                      "raw: the server's frames as they came; srt, vtt: subtitles "
+                                      "timed on the speech (also chosen by -o NAME.srt or NAME.vtt).")
+@click.option("--json", "json_output", is_flag=True, help="Same as --format json.")
+@click.option("--partials/--no-partials", default=True, show_default=True,
+              help="Show partial hypotheses (live line on a terminal, events in JSON).")
+@click.option("-o", "--output", "output_path", metavar="FILE",
+              help="Write the transcript to FILE instead of stdout.")
+@click.option("--final-timeout", envvar="ASRX_FINAL_TIMEOUT", show_envvar=True, default=10.0,
+              show_default=True, type=click.FloatRange(min=0), metavar="SECONDS",
+              help="How long to wait for the end marker after the audio is sent.")
+@click.option("--connect-timeout", envvar="ASRX_CONNECT_TIMEOUT", show_envvar=True, default=10.0,
+              show_default=True, type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="How long to wait for the connection and handshake, all of it.")
+@click.option("--send-timeout", envvar="ASRX_SEND_TIMEOUT", show_envvar=True, default=10.0,
+              show_default=True, type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="How long a send may wait on a server that takes no data before the run fails.")
+@click.option("--stats", is_flag=True,
+              help="At the end, print audio sent, wall time, real-time factor, sentences, time to "
+                   "the first partial and final-text latency to stderr (with --json, also a "
+                   "stats event).")
+@click.option("--mic", is_flag=True, help="Capture from the microphone instead of AUDIO (see `asrx devices`).")
+@click.option("--device", envvar="ASRX_DEVICE", show_envvar=True, metavar="NAME|INDEX",
+              help="Input device for --mic: its index, or a part of its name.  [default: the system's]")
+@click.option("--duration", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Stop after SECONDS of audio (any input).")
+@click.option("--save-audio", metavar="FILE.wav",
+              help="Also write the audio sent, 16 kHz mono 16-bit, to this WAV file (any input).")
+@quiet_option()
+@verbose_option
+@click.pass_context
+def transcribe(ctx, **options):
+    """Stream AUDIO to the server and print the transcript as it comes.
+
+    AUDIO is any file libsndfile reads (WAV, FLAC, OGG, Opus, MP3, AIFF...),
+    a headerless .pcm/.raw file, or - for stdin (headerless PCM, or WAV as
+    arecord writes it); --mic captures the microphone instead, until Ctrl-C
+    or --duration. Audio is converted to 16 kHz mono s16le on the way.
+    """
+    config = build_transcribe_config(ctx, options)
+    # asrx does no linear algebra: one OpenBLAS thread instead of one per core
+    # makes importing numpy (below) faster and spares the CPU its threads spin.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    from asrx_cli.session import run_transcription  # numpy, soundfile, websocket-client: not for --help
+
+    return run_transcription(config, ctx.find_object(Environment))
+
+
+def build_transcribe_config(ctx, options) -> TranscribeConfig:
+    raw_params = ("raw_rate", "raw_channels", "raw_format")
+    raw_given = any(
+        ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
+        for name in raw_params
+    )
+    if options["quiet"] and options["verbose"]:
+        raise click.UsageError("--quiet and --verbose exclude each other")
+    if options["json_output"] and options["output_format"] not in ("text", "json"):
+        raise click.UsageError(f"--json and --format {options['output_format']} exclude each other")
+    _check_input(ctx, options)
+    return TranscribeConfig(
+        audio=options["audio"],
+        mic=options["mic"],
+        device=options["device"],
+        duration=options["duration"],
+        save_audio=options["save_audio"],
+        url=options["url"],
+        api_key=options["api_key"] or None,
+        ca_file=options["ca_file"],
+        speed=options["speed"],
+        chunk_ms=options["chunk_ms"],
+        raw_format=RawFormat(options["raw_rate"], options["raw_channels"], options["raw_format"]),
+        raw_format_given=raw_given,
+        output_format=_output_format(ctx, options),
+        partials=options["partials"],
+        output_path=options["output_path"],
+        quiet=options["quiet"],
+        verbose=options["verbose"],
+        final_timeout=options["final_timeout"],
+        connect_timeout=options["connect_timeout"],
+        send_timeout=options["send_timeout"],
+        stats=options["stats"],
+    )
+
+
+def _output_format(ctx, options) -> str:
+    if options["json_output"]:
+        return "json"
+    given = ctx.get_parameter_source("output_format") is click.core.ParameterSource.COMMANDLINE
+    path = options["output_path"]
+    if not given and path:
+        return SUBTITLE_SUFFIXES.get(Path(path).suffix.lower(), options["output_format"])
+    return options["output_format"]
+
+
+def _check_input(ctx, options):
+    """AUDIO or --mic, one of the two."""
+    if options["mic"] and options["audio"] is not None:
+        raise click.UsageError("give AUDIO or --mic, not both")
+    if not options["mic"] and options["audio"] is None:
+        raise click.UsageError("missing AUDIO: give a file, - for stdin, or --mic")
+    if not options["mic"] and ctx.get_parameter_source("device") is click.core.ParameterSource.COMMANDLINE:
+        raise click.UsageError("--device applies to --mic only")

@@ -1,0 +1,34 @@
+"""The progress bar on stderr, drawn by the main thread from the sender's news."""
+
+from typing import Optional
+
+from asrx_cli.config import TranscribeConfig
+from asrx_cli.environment import Environment
+
+
+def progress_bar(config: TranscribeConfig, env: Environment, duration: Optional[float]):
+    """A bar on a terminal stderr, for audio of known length, unless the transcript is drawn there."""
+    show = (env.stderr_isatty and not config.quiet and duration
+            and (config.output_path is not None or not env.stdout_isatty))
+    if not show:
+        return None
+    from tqdm import tqdm  # only when a bar is drawn: tqdm costs start-up time
+
+    return ProgressBar(tqdm(total=round(duration, 1), unit="s", file=env.stderr, leave=False,
+                            dynamic_ncols=True,
+                            bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} s [{elapsed}<{remaining}]"))
+
+
+class ProgressBar:
+    """Feeds absolute positions to tqdm, which counts increments."""
+
+    def __init__(self, bar):
+        self.bar = bar
+
+    def update(self, seconds: float):
+        position = round(min(seconds, self.bar.total), 1)
+        if position > self.bar.n:
+            self.bar.update(position - self.bar.n)
+
+    def close(self):
+        self.bar.close()

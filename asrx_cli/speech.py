@@ -1,0 +1,167 @@
+"""Where speech is in the audio asrx sends: a voice-activity detector and its timeline.
+
+The server sends no timestamps, but asrx holds the audio. `SpeechDetector`
+runs WebRTC's voice-activity detector over the 16 kHz stream and reports
+where speech starts and stops, in seconds from the first sample of the
+stream; `SpeechTimeline` keeps those boundaries as a list of segments and
+answers where speech is. The detector runs beside the audio source (see
+asrx_cli/audio/tracked.py); the timeline belongs to the thread that reads
+the server's messages and is fed through a queue of `SpeechStarted` and
+`SpeechEnded` messages.
+"""
+
+import bisect
+import collections
+import dataclasses
+import queue
+from typing import List, Optional, Union
+
+from asrx_cli.wire import BYTES_PER_SECOND, SAMPLE_RATE, SAMPLE_WIDTH
+
+FRAME_SECONDS = 0.03  # WebRTC's VAD judges 10, 20 or 30 ms frames
+FRAME_BYTES = int(SAMPLE_RATE * FRAME_SECONDS) * SAMPLE_WIDTH
+AGGRESSIVENESS = 3  # 0-3: 3 calls the fewest non-speech frames speech
+ONSET_WINDOW = 6  # speech starts once ONSET_VOICED of the last ONSET_WINDOW frames are voiced
+ONSET_VOICED = 4
+HANGOVER_FRAMES = 8  # speech stops after this many unvoiced frames (240 ms) in a row
+
+
+@dataclasses.dataclass(frozen=True)
+class SpeechStarted:
+    at: float  # seconds of audio from the start of the stream
+
+
+@dataclasses.dataclass(frozen=True)
+class SpeechEnded:
+    at: float
+
+
+SpeechChange = Union[SpeechStarted, SpeechEnded]
+
+
+@dataclasses.dataclass
+class Segment:
+    start: float
+    end: Optional[float] = None  # None while the speech goes on
+
+    def contains(self, t: float) -> bool:
+        return self.start <= t and (self.end is None or t < self.end)
+
+
+class SpeechDetector:
+    """16 kHz mono s16le bytes in, in blocks of any size; speech boundaries out.
+
+    WebRTC's frame decisions flicker, so a run of speech needs most of a few
+    frames voiced to start (and starts at the first voiced frame among them)
+    and a quarter second of unvoiced frames to stop (and stops where the last
+    voiced frame ends). Pauses shorter than that stay inside one segment.
+    """
+
+    def __init__(self, aggressiveness: int = AGGRESSIVENESS):
+        import webrtcvad
+
+        self._vad = webrtcvad.Vad(aggressiveness)
+        self._pending = b""
+        self._frames = 0  # frames judged so far
+        self._recent = collections.deque(maxlen=ONSET_WINDOW)  # (frame index, voiced)
+        self._in_speech = False
+        self._last_voiced = -1  # index of the last voiced frame
+        self._silent_run = 0
+
+    @property
+    def seconds(self) -> float:
+        """Audio judged so far."""
+        return self._frames * FRAME_SECONDS
+
+    def feed(self, pcm: bytes) -> List[SpeechChange]:
+        data = self._pending + pcm
+        usable = len(data) - len(data) % FRAME_BYTES
+        changes: List[SpeechChange] = []
+        for start in range(0, usable, FRAME_BYTES):
+            change = self._judge(self._vad.is_speech(data[start:start + FRAME_BYTES], SAMPLE_RATE))
+            if change is not None:
+                changes.append(change)
+        self._pending = data[usable:]
+        return changes
+
+    def finish(self) -> List[SpeechChange]:
+        """The stream ended: speech under way ends with its last voiced frame."""
+        if not self._in_speech:
+            return []
+        self._in_speech = False
+        return [SpeechEnded(self._frame_time(self._last_voiced + 1))]
+
+    def _judge(self, voiced: bool) -> Optional[SpeechChange]:
+        index = self._frames
+        self._frames += 1
+        self._recent.append((index, voiced))
+        if voiced:
+            self._last_voiced, self._silent_run = index, 0
+        else:
+            self._silent_run += 1
+        if not self._in_speech:
+            if sum(v for _, v in self._recent) >= ONSET_VOICED:
+                self._in_speech = True
+                first = next(i for i, v in self._recent if v)
+                return SpeechStarted(self._frame_time(first))
+        elif self._silent_run >= HANGOVER_FRAMES:
+            self._in_speech = False
+            self._recent.clear()
+            return SpeechEnded(self._frame_time(self._last_voiced + 1))
+        return None
+
+    @staticmethod
+    def _frame_time(index: int) -> float:
+        return round(index * FRAME_BYTES / BYTES_PER_SECOND, 3)
+
+
+class SpeechTimeline:
+    """The speech segments found so far, in order, and questions about them.
+
+    Times are seconds of audio from the start of the stream: the same scale
+    as the offsets of transcript events (audio sent when a message arrived).
+    """
+
+    def __init__(self):
+        self.segments: List[Segment] = []
+        self._starts: List[float] = []
+
+    def apply(self, change: SpeechChange):
+        if isinstance(change, SpeechStarted):
+            self.segments.append(Segment(change.at))
+            self._starts.append(change.at)
+        elif self.segments and self.segments[-1].end is None:
+            self.segments[-1].end = change.at
+
+    def drain(self, changes: "queue.Queue") -> None:
+        """Apply every change waiting in the queue, without blocking."""
+        while True:
+            try:
+                self.apply(changes.get_nowait())
+            except queue.Empty:
+                return
+
+    def index_at(self, t: float) -> Optional[int]:
+        """The segment that contains `t`, else the last one that ended before it."""
+        index = bisect.bisect_right(self._starts, t) - 1
+        return index if index >= 0 else None
+
+    def segment_at(self, t: float) -> Optional[Segment]:
+        index = self.index_at(t)
+        return None if index is None else self.segments[index]
+
+    def speech_start_before(self, t: float, bridge: float = 0.0) -> Optional[float]:
+        """The onset of the speech that contains or precedes `t`.
+
+        Pauses shorter than `bridge` seconds count as part of the speech, so
+        the answer is the start of the utterance rather than of its last word.
+        """
+        index = self.index_at(t)
+        if index is None:
+            return None
+        while index > 0 and self.segments[index].start - self.segments[index - 1].end < bridge:
+            index -= 1
+        return self.segments[index].start
+
+    def in_speech(self) -> bool:
+        return bool(self.segments) and self.segments[-1].end is None

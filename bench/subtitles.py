@@ -1,0 +1,88 @@
+"""Figure 9: subtitle timing, cue start and end error against the true speech, beside arrival times.
+
+Real utterances with known silences between them (tests/utterances.py) go
+through `asrx transcribe --json` at real time, against a scripted server that
+answers 300-800 ms late and against `asrx serve`. Each final's start and end
+(placed on the speech) and the arrival-time estimates the same run yields
+(the audio sent when its first words and its close arrived) are compared with
+the true onsets and offsets.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import soundfile
+
+import clients
+import report
+from asrx_cli.server.process import ServeProcess
+from asrx_cli.wire import SAMPLE_RATE
+from report import FigureResult, Row
+
+sys.path.insert(0, str(clients.BENCH_DIR.parent))  # the tests' speech layout and scripted server
+from tests.fakeserver import ScriptedServer  # noqa: E402
+from tests.test_timing import late_script  # noqa: E402
+from tests.utterances import STANDARD_SILENCES, layout, standard_utterances  # noqa: E402
+
+GOALS = {"start": 0.150, "end": 0.250}  # p95, seconds
+
+
+def cue_times(events: list, seconds: float):
+    """(speech-aligned cues, arrival-time cues): lists of (start, end)."""
+    finals = [event for event in events if event["type"] == "final"]
+    first_words = {}
+    for event in events:
+        if event["type"] == "partial":
+            first_words.setdefault(event["sentence"], event["offset"])
+    aligned = [(final["start"], final["end"]) for final in finals]
+    arrival = [(first_words.get(final["sentence"], final["start"]), first_words.get(final["sentence"] + 1, seconds))
+               for final in finals]
+    return aligned, arrival
+
+
+def errors(cues, truth) -> dict:
+    """p50 / p95 of the start and end errors, or None when the cues do not match the utterances one to one."""
+    if len(cues) != len(truth):
+        return None
+    return {"start": report.summary([abs(start - onset) for (start, _), (onset, _) in zip(cues, truth)]),
+            "end": report.summary([abs(end - offset) for (_, end), (_, offset) in zip(cues, truth)])}
+
+
+def transcribe(url: str, audio: str) -> list:
+    run = clients.Client(clients.command("asrx", audio, url) + ["--json"]).finish(300)
+    return [json.loads(line) for _, line in run.lines if line]
+
+
+def run(folder: Path) -> FigureResult:
+    utterances = standard_utterances()
+    speech = layout(utterances, STANDARD_SILENCES[:len(utterances) + 1])
+    audio = str(folder / "utterances.wav")
+    soundfile.write(audio, np.frombuffer(speech.pcm, "<i2"), SAMPLE_RATE, subtype="PCM_16")
+    events = {}
+    scripted = ScriptedServer(late_script(speech.truth, speech.texts), api_key=clients.API_KEY).start()
+    try:
+        events["scripted server, 300-800 ms late"] = transcribe(scripted.url, audio)
+    finally:
+        scripted.stop()
+    with ServeProcess("--api-key", clients.API_KEY, env=clients.client_environment()) as serve:
+        events["asrx serve"] = transcribe(serve.url, audio)
+    figures, rows = {}, []
+    for server, found in events.items():
+        aligned, arrival = cue_times(found, speech.seconds)
+        speech_errors, arrival_errors = errors(aligned, speech.truth), errors(arrival, speech.truth)
+        figures[server] = {"speech": speech_errors, "arrival": arrival_errors, "cues": len(aligned),
+                           "utterances": len(speech.truth)}
+        if speech_errors is None:
+            rows.append(Row(f"9. Subtitle timing, {server}", f"{len(aligned)} cues for {len(speech.truth)} "
+                            "utterances", goal="one cue per utterance", met=False))
+            continue
+        for edge, goal in GOALS.items():
+            ours, theirs = speech_errors[edge], arrival_errors[edge]
+            rows.append(Row(f"9. Subtitle cue {edge} error p50 / p95, {server} (baseline: arrival times)",
+                            report.ms_list(ours, "p50", "p95", digits=0),
+                            report.ms_list(theirs, "p50", "p95", digits=0),
+                            report.ratio(ours["p95"], theirs["p95"], "p95"), f"p95 ≤ {goal * 1000:.0f} ms",
+                            ours["p95"] <= goal))
+    return FigureResult("subtitles", rows, [], figures)

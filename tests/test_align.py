@@ -1,0 +1,77 @@
+"""Placing sentences on speech segments: by order and by what the messages say, not by arrival."""
+
+from asrx_cli.align import SpeechAligner, lead_for_speed
+from asrx_cli.protocol import Final, Partial
+from asrx_cli.speech import SpeechEnded, SpeechStarted, SpeechTimeline
+
+
+def timeline(*segments):
+    line = SpeechTimeline()
+    for start, end in segments:
+        line.apply(SpeechStarted(start))
+        if end is not None:
+            line.apply(SpeechEnded(end))
+    return line
+
+
+def sentence(index, first, changes, closed, text="words"):
+    """A sentence's events: its first words at `first`, new text at each of `changes`, closed at `closed`."""
+    events = [Partial(index, text[:1], first)]
+    events += [Partial(index, text[:n + 2], at) for n, at in enumerate(changes)]
+    return events + [Final(index, text, first, closed)]
+
+
+def finals(line, *sentences, lead=4.0):
+    aligner = SpeechAligner(line, lead)
+    placed = [aligner.event(event) for events in sentences for event in events]
+    return [(f.start, f.end, f.timing) for f in placed if isinstance(f, Final)]
+
+
+def test_a_late_server_gets_the_onsets_and_offsets_of_the_speech():
+    line = timeline((1.0, 3.0), (4.0, 5.5))
+    assert finals(line, sentence(0, 1.5, [3.4], 4.6), sentence(1, 4.6, [5.9], 6.5)) == [
+        (1.0, 3.0, "speech"), (4.0, 5.5, "speech")]
+
+
+def test_partials_pass_unchanged():
+    aligner = SpeechAligner(timeline((1.0, 2.0)))
+    assert aligner.event(Partial(0, "a", 1.4)) == Partial(0, "a", 1.4)
+
+
+def test_a_server_later_than_the_pauses_still_breaks_at_the_first_wide_pause():
+    # The next sentence is announced at 5.8, after the pause that follows it.
+    line = timeline((1.0, 2.0), (3.0, 4.0), (5.5, 6.5))
+    assert finals(line, sentence(0, 1.9, [4.8], 5.8), sentence(1, 5.8, [6.2], 8.0),
+                  sentence(2, 8.0, [], 9.0)) == [
+        (1.0, 2.0, "speech"), (3.0, 4.0, "speech"), (5.5, 6.5, "speech")]
+
+
+def test_a_short_pause_inside_a_sentence_does_not_end_it():
+    line = timeline((1.0, 2.0), (2.25, 3.0), (4.0, 5.0))
+    assert finals(line, sentence(0, 1.6, [3.3], 4.5), sentence(1, 4.5, [], 5.5))[0] == (1.0, 3.0, "speech")
+
+
+def test_speech_after_the_last_new_words_is_not_the_sentence():
+    line = timeline((1.0, 2.0), (3.5, 3.8))  # a cough after the sentence, before the end of the stream
+    assert finals(line, sentence(0, 1.4, [2.3], 4.5)) == [(1.0, 2.0, "speech")]
+
+
+def test_without_speech_to_fit_the_arrival_times_stay_and_say_so():
+    assert finals(timeline(), sentence(0, 1.4, [], 2.0)) == [(1.4, 2.0, "arrival")]
+    too_early = timeline((0.5, 1.0))  # ended long before the words arrived
+    assert finals(too_early, sentence(0, 9.0, [], 10.0)) == [(9.0, 10.0, "arrival")]
+
+
+def test_a_sentence_whose_speech_runs_on_ends_when_its_final_came():
+    assert finals(timeline((1.0, None)), sentence(0, 1.5, [], 3.0)) == [(1.0, 3.0, "speech")]
+
+
+def test_a_missed_sentence_does_not_shift_the_next_onto_its_speech():
+    line = timeline((1.0, 2.0), (3.0, 4.0))
+    placed = finals(line, sentence(0, 0.2, [], 0.4), sentence(1, 1.5, [], 3.4), sentence(2, 3.4, [], 4.6))
+    assert placed == [(0.2, 0.4, "arrival"), (1.0, 2.0, "speech"), (3.0, 4.0, "speech")]
+
+
+def test_the_lead_grows_with_the_speed():
+    assert lead_for_speed(0) == lead_for_speed(1) == 4.0
+    assert lead_for_speed(3) == 12.0

@@ -1,0 +1,157 @@
+"""What `asrx transcribe` writes as SRT and WebVTT, read back by real readers; --stats."""
+
+import functools
+import html
+import http.server
+import json
+import re
+import shutil
+import subprocess
+import threading
+import time
+
+import pysubs2
+import pytest
+
+from tests.conftest import noise, write_audio
+from tests.fakeserver import Script, new_sentence, sentence
+from tests.helpers import ASRX, json_lines, subprocess_env, transcribe
+from tests.test_subtitles import ENGLISH, THAI_RUN
+
+SENTENCES = [ENGLISH, THAI_RUN, "fish & chips, 2 < 3"]
+# All after the end of the audio: the times are the same from run to run.
+SCRIPT = Script(at_end=[sentence(ENGLISH[:20]), sentence(ENGLISH), new_sentence(THAI_RUN),
+                        new_sentence(SENTENCES[2])])
+
+
+@pytest.fixture(scope="module")
+def subtitle_files(tmp_path_factory):
+    """out.srt and out.vtt from the same script, and the audio they came from."""
+    from tests.conftest import API_KEY
+    from tests.fakeserver import ScriptedServer
+
+    folder = tmp_path_factory.mktemp("subtitles")
+    audio = write_audio(folder / "speech.wav", noise(3.0), 16000, subtype="PCM_16")
+    for name in ("out.srt", "out.vtt"):
+        server = ScriptedServer(SCRIPT, api_key=API_KEY).start()
+        try:
+            result = transcribe(server, audio, "--speed", "0", "-o", folder / name)
+        finally:
+            server.stop()
+        assert result.exit_code == 0 and result.stdout == "", result.stderr
+    return folder
+
+
+def cues_of(path):
+    """(start ms, end ms, text) of each cue; pysubs2 leaves WebVTT's character references as they are."""
+    return [(event.start, event.end, html.unescape(event.plaintext)) for event in pysubs2.load(str(path)).events]
+
+
+def test_srt_and_vtt_parse_to_the_same_cues(subtitle_files):
+    srt, vtt = cues_of(subtitle_files / "out.srt"), cues_of(subtitle_files / "out.vtt")
+    assert srt == vtt and len(srt) >= 5
+    assert all(start < end for start, end, _ in srt)
+    assert all(a[1] <= b[0] for a, b in zip(srt, srt[1:]))
+    joined = " ".join(text.replace("\n", " ") for _, _, text in srt)
+    assert joined.replace(" ", "") == "".join(SENTENCES).replace(" ", "")
+    numbers = re.findall(r"^(\d+)\n\d\d:", (subtitle_files / "out.srt").read_text(), re.MULTILINE)
+    assert numbers == [str(n) for n in range(1, len(srt) + 1)]
+    assert (subtitle_files / "out.vtt").read_text().startswith("WEBVTT\n\n")
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed (Debian package ffmpeg)")
+@pytest.mark.parametrize("name, converted", [("out.srt", "from-srt.ass"), ("out.vtt", "from-vtt.srt")])
+def test_ffmpeg_reads_and_converts_them_without_a_complaint(subtitle_files, name, converted):
+    result = subprocess.run(["ffmpeg", "-nostdin", "-v", "warning", "-y", "-i", str(subtitle_files / name),
+                             str(subtitle_files / converted)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    original, again = cues_of(subtitle_files / name), cues_of(subtitle_files / converted)
+    assert [(s, e) for s, e, _ in again] == [(s, e) for s, e, _ in original]
+    assert [t.replace("\n", " ") for _, _, t in again] == [t.replace("\n", " ") for _, _, t in original]
+
+
+PAGE = """<!doctype html><meta charset="utf-8"><video muted></video><pre id="out">pending</pre>
+<script>
+const out = document.getElementById("out");
+const track = document.createElement("track");
+track.kind = "subtitles"; track.src = "out.vtt"; track.default = true;
+track.addEventListener("load", () => {
+  out.textContent = JSON.stringify([...track.track.cues].map(c => [c.startTime, c.endTime, c.getCueAsHTML().textContent]));
+});
+track.addEventListener("error", () => { out.textContent = "error"; });
+document.querySelector("video").appendChild(track);
+track.track.mode = "hidden";
+</script>"""
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed (Debian package chromium)")
+def test_chromium_loads_the_vtt_as_a_track_with_every_cue(subtitle_files, tmp_path):
+    (subtitle_files / "page.html").write_text(PAGE, encoding="utf-8")
+    handler = functools.partial(QuietHandler, directory=str(subtitle_files))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            dom = subprocess.run(
+                ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000",
+                 "--dump-dom", f"http://127.0.0.1:{server.server_address[1]}/page.html"],
+                capture_output=True, text=True, timeout=60).stdout
+        finally:
+            server.shutdown()
+    shown = html.unescape(re.search(r'<pre id="out">(.*?)</pre>', dom, re.DOTALL).group(1))
+    assert shown not in ("pending", "error")
+    expected = [(s / 1000, e / 1000, t) for s, e, t in cues_of(subtitle_files / "out.vtt")]
+    assert [tuple(cue) for cue in json.loads(shown)] == expected
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def short_audio(tmp_path):
+    return write_audio(tmp_path / "speech.wav", noise(1.0), 16000, subtype="PCM_16")
+
+
+def test_the_output_name_chooses_the_format_unless_one_is_given(make_server, short_audio, tmp_path):
+    script = Script(timed=[(0.2, sentence("hello there"))])
+    transcribe(make_server(script), short_audio, "--speed", "0", "-o", tmp_path / "a.VTT")
+    assert (tmp_path / "a.VTT").read_text().startswith("WEBVTT\n\n1\n00:00:")
+    transcribe(make_server(script), short_audio, "--speed", "0", "--json", "-o", tmp_path / "b.srt")
+    assert json_lines((tmp_path / "b.srt").read_text())[0]["type"] == "partial"
+    result = transcribe(make_server(script), short_audio, "--speed", "0", "--format", "srt")
+    assert re.fullmatch(r"1\n00:00:\d\d,\d{3} --> 00:00:\d\d,\d{3}\nhello there\n\n", result.stdout)
+
+
+def test_stats_on_stderr_and_as_the_last_json_event(make_server, short_audio):
+    script = Script(timed=[(0.2, sentence("hello")), (0.5, new_sentence("again"))])
+    result = transcribe(make_server(script), short_audio, "--speed", "0", "--json", "--stats")
+    assert result.exit_code == 0
+    stats = json_lines(result.stdout)[-1]
+    assert stats["type"] == "stats" and stats["sentences"] == 2 and stats["reconnects"] == 0
+    assert stats["audio_seconds"] == 1.0 and stats["wall_seconds"] > 0
+    assert stats["real_time_factor"] == pytest.approx(stats["wall_seconds"], abs=0.002)
+    assert stats["first_partial_seconds"] is not None
+    assert set(stats) >= {"final_latency_seconds", "speech_timed"}
+    assert "asrx: stats" in result.stderr and "real-time factor" in result.stderr
+    plain = transcribe(make_server(script), short_audio, "--speed", "0", "--stats")
+    assert plain.stdout == "hello\nagain\n" and "sentences       2" in plain.stderr
+
+
+def test_each_cue_is_in_the_file_while_the_audio_still_plays(make_server, tmp_path):
+    """What `tail -f talk.srt` shows: the first sentence's cue long before the run ends."""
+    audio = write_audio(tmp_path / "speech.wav", noise(3.0), 16000, subtype="PCM_16")
+    server = make_server(Script(timed=[(0.3, sentence("first")), (0.6, new_sentence("second"))]))
+    output = tmp_path / "live.srt"
+    process = subprocess.Popen([ASRX, "transcribe", "--url", server.url, str(audio), "-o", str(output)],
+                               env=subprocess_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 10
+        while "first" not in (output.read_text() if output.exists() else "") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert process.poll() is None, "the run ended before the cue was seen"
+        assert output.read_text().startswith("1\n00:00:")
+    finally:
+        assert process.wait(15) == 0, process.stderr.read()
+    assert "2\n" in output.read_text()

@@ -1,0 +1,90 @@
+"""Cue times against the true speech boundaries of real utterances.
+
+The audio is real speech laid out with known silences (tests/utterances.py).
+A scripted server answers every utterance 300-800 ms late, as a real one
+does; `asrx serve` answers as its engine hears. Either way each cue must
+start within 150 ms of its utterance's true onset and end within 250 ms of
+its true offset, where cues from arrival times are off by the server's delay.
+"""
+
+import random
+
+import pysubs2
+import pytest
+import soundfile
+import numpy as np
+
+from asrx_cli.server.process import ServeProcess
+from tests.fakeserver import Script, new_sentence, sentence
+from tests.helpers import run_cli, transcribe
+from tests.speech import needs_testdata
+from tests.utterances import STANDARD_SILENCES, layout, standard_utterances
+
+pytestmark = needs_testdata
+
+START_TOLERANCE = 0.150
+END_TOLERANCE = 0.250
+SPEED = 4  # audio seconds per wall second: the scripted server counts audio, not time
+
+
+@pytest.fixture(scope="module")
+def speech_layout():
+    utterances = standard_utterances()
+    return layout(utterances, STANDARD_SILENCES[:len(utterances) + 1])
+
+
+@pytest.fixture(scope="module")
+def speech_file(speech_layout, tmp_path_factory):
+    path = tmp_path_factory.mktemp("timing") / "utterances.wav"
+    soundfile.write(str(path), np.frombuffer(speech_layout.pcm, "<i2"), 16000, subtype="PCM_16")
+    return path
+
+
+def late_script(truth, texts, seed=3):
+    """Each utterance's words 300-800 ms after they were spoken; NewSentence opens the next."""
+    late = random.Random(seed)
+    timed = []
+    for index, ((onset, offset), text) in enumerate(zip(truth, texts)):
+        words = text.split()
+        opening = new_sentence if index else sentence
+        timed.append((onset + late.uniform(0.3, 0.8), opening(words[0])))
+        middle = (onset + offset) / 2
+        timed.append((middle + late.uniform(0.3, 0.8), sentence(" ".join(words[:max(1, len(words) // 2)]))))
+        timed.append((offset + late.uniform(0.3, 0.8), sentence(text)))
+    return Script(timed=timed)
+
+
+def cue_errors(cues, truth):
+    assert len(cues) == len(truth), [(c.start, c.end, c.text) for c in cues]
+    starts = [cue.start / 1000 - onset for cue, (onset, _) in zip(cues, truth)]
+    ends = [cue.end / 1000 - offset for cue, (_, offset) in zip(cues, truth)]
+    return starts, ends
+
+
+def test_cues_sit_on_the_speech_despite_a_late_server(make_server, speech_layout, speech_file, tmp_path):
+    server = make_server(late_script(speech_layout.truth, speech_layout.texts))
+    output = tmp_path / "out.srt"
+    result = transcribe(server, speech_file, "--speed", SPEED, "-o", output)
+    assert result.exit_code == 0, result.stderr
+    cues = pysubs2.load(str(output)).events
+    assert [cue.plaintext.replace("\n", " ") for cue in cues] == speech_layout.texts
+    starts, ends = cue_errors(cues, speech_layout.truth)
+    assert max(map(abs, starts)) <= START_TOLERANCE, starts
+    assert max(map(abs, ends)) <= END_TOLERANCE, ends
+
+
+@pytest.fixture(scope="module")
+def serve():
+    with ServeProcess("--api-key", "timing-key") as server:
+        yield server
+
+
+def test_cues_from_asrx_serve_sit_on_the_speech(serve, speech_layout, speech_file, tmp_path):
+    output = tmp_path / "out.vtt"
+    result = run_cli(["transcribe", "--url", serve.url, str(speech_file), "--speed", str(SPEED), "-o", str(output)],
+                     api_key="timing-key")
+    assert result.exit_code == 0, result.stderr
+    cues = pysubs2.load(str(output)).events
+    starts, ends = cue_errors(cues, speech_layout.truth)
+    assert max(map(abs, starts)) <= START_TOLERANCE, starts
+    assert max(map(abs, ends)) <= END_TOLERANCE, ends
