@@ -7,12 +7,9 @@ import asyncio
 import json
 import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List
 
-import numpy as np
-import soundfile
 from websockets.asyncio.client import connect
 
 import clients
@@ -20,46 +17,24 @@ import report
 from asrx_cli.server.process import ServeProcess
 from asrx_cli.wire import BYTES_PER_SECOND, END_MARKERS, END_OF_STREAM, FRAME_BYTES, SAMPLE_RATE
 from report import FigureResult, Row
+from tests.speech import GOFORWARD, LIBRIVOX, NUMBERS, SOMETHING
+from tests.utterances import Utterance, recording
 
-TESTDATA = Path(os.environ.get("POCKETSPHINX_TESTDATA", "/usr/share/pocketsphinx/test/data"))
-TRAILING_SILENCE = 1.5
+SILENCE = bytes(int(1.5 * BYTES_PER_SECOND))  # after the speech, as a speaker leaves the microphone open
 LATENCY_GOAL, GENERATOR_SLACK, SESSION_TIMEOUT = 1.0, 0.1, 60.0
 MOST_STREAMS, MOST_TRIALS = 64, 6
 
 
-@dataclass
-class Utterance:
-    name: str
-    pcm: bytes  # 16 kHz mono s16le: the recording, then TRAILING_SILENCE
-    speech_end: float  # seconds
-
-
-def speech_end(samples: np.ndarray) -> float:
-    """The end of the last 10 ms 12 dB over the noise floor (10th percentile) and within 40 dB of the peak."""
-    frames = len(samples) // 160  # 10 ms
-    power = (samples[:frames * 160].astype(np.float64).reshape(frames, 160) ** 2).mean(axis=1)
-    level = 10 * np.log10(power + 1.0)
-    loud = np.nonzero(level > max(np.percentile(level, 10) + 12, level.max() - 40))[0]
-    return (loud[-1] + 1) * 160 / SAMPLE_RATE
-
-
 def utterances() -> List[Utterance]:
-    """Debian's pocketsphinx-testdata recordings, silence appended as a speaker leaves the microphone open."""
-    paths = sorted((TESTDATA / "librivox").glob("*.wav")) + [
-        path for path in (TESTDATA / name for name in ("goforward.raw", "something.raw", "numbers.raw"))
-        if path.exists()]
-    found = []
-    for path in paths:
-        samples = np.fromfile(path, "<i2") if path.suffix == ".raw" else soundfile.read(path, dtype="int16")[0]
-        silence = np.zeros(int(TRAILING_SILENCE * SAMPLE_RATE), "<i2")
-        found.append(Utterance(path.name, np.concatenate([samples, silence]).tobytes(), speech_end(samples)))
-    return found
+    """Debian's pocketsphinx-testdata recordings, trimmed to their speech as the tests trim them."""
+    paths = sorted(LIBRIVOX.glob("*.wav")) + [path for path in (GOFORWARD, SOMETHING, NUMBERS) if path.exists()]
+    return [recording(path, "") for path in paths]
 
 
 async def stream_once(url: str, utterance: Utterance) -> dict:
     """One session: its audio seconds, latency (None without text), error, and the generator's own lateness."""
-    session = {"audio_seconds": len(utterance.pcm) / BYTES_PER_SECOND, "latency": None, "error": None,
-               "send_lateness": 0.0}
+    pcm = utterance.samples.tobytes() + SILENCE
+    session = {"audio_seconds": len(pcm) / BYTES_PER_SECOND, "latency": None, "error": None, "send_lateness": 0.0}
     texts = []
 
     async def receive(ws):
@@ -74,12 +49,12 @@ async def stream_once(url: str, utterance: Utterance) -> dict:
         async with connect(url, additional_headers={"apikey": clients.API_KEY}, compression=None,
                            ping_interval=None, open_timeout=SESSION_TIMEOUT) as ws:
             receiver = asyncio.create_task(receive(ws))
-            started, end_byte, speech_sent = time.monotonic(), utterance.speech_end * BYTES_PER_SECOND, None
-            for offset in range(0, len(utterance.pcm), FRAME_BYTES):
+            started, end_byte, speech_sent = time.monotonic(), utterance.samples.nbytes, None
+            for offset in range(0, len(pcm), FRAME_BYTES):
                 due = started + offset / BYTES_PER_SECOND
                 await asyncio.sleep(max(0.0, due - time.monotonic()))
                 session["send_lateness"] = max(session["send_lateness"], time.monotonic() - due)
-                await ws.send(utterance.pcm[offset:offset + FRAME_BYTES])
+                await ws.send(pcm[offset:offset + FRAME_BYTES])
                 if speech_sent is None and offset + FRAME_BYTES >= end_byte:
                     speech_sent = time.monotonic()
             await ws.send(json.dumps(END_OF_STREAM))
@@ -93,7 +68,7 @@ async def stream_once(url: str, utterance: Utterance) -> dict:
 
 async def run_streams(url: str, spoken: List[Utterance], streams: int, seconds: float) -> List[dict]:
     """Keep `streams` sessions going for `seconds` (each finishes its utterance), starts spread over one."""
-    mean = sum(len(u.pcm) for u in spoken) / len(spoken) / BYTES_PER_SECOND
+    mean = sum(len(u.samples) for u in spoken) / len(spoken) / SAMPLE_RATE + len(SILENCE) / BYTES_PER_SECOND
     deadline = time.monotonic() + seconds
 
     async def loop(first: int) -> List[dict]:
@@ -154,7 +129,7 @@ def search(sustained, guess: int) -> int:
 def run(trial_seconds: float) -> FigureResult:
     spoken = utterances()
     if not spoken:
-        raise RuntimeError(f"no speech recordings in {TESTDATA} (Debian package pocketsphinx-testdata)")
+        raise RuntimeError(f"no speech recordings in {LIBRIVOX.parent} (Debian package pocketsphinx-testdata)")
     trials: Dict[int, dict] = {}
 
     def sustained(streams: int) -> bool:

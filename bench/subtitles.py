@@ -1,15 +1,9 @@
 """Figure 9: subtitle timing, cue start and end error against the true speech, beside arrival times.
 
-Real utterances with known silences between them (tests/utterances.py) go
-through `asrx transcribe --json` at real time, against a scripted server that
-answers 300-800 ms late and against `asrx serve`. Each final's start and end
-(placed on the speech) and the arrival-time estimates the same run yields
-(the audio sent when its first words and its close arrived) are compared with
-the true onsets and offsets.
+The speech and the late scripted server are the tests' own (tests/utterances.py, tests/test_timing.py).
 """
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,11 +14,9 @@ import report
 from asrx_cli.server.process import ServeProcess
 from asrx_cli.wire import SAMPLE_RATE
 from report import FigureResult, Row
-
-sys.path.insert(0, str(clients.BENCH_DIR.parent))  # the tests' speech layout and scripted server
-from tests.fakeserver import ScriptedServer  # noqa: E402
-from tests.test_timing import late_script  # noqa: E402
-from tests.utterances import STANDARD_SILENCES, layout, standard_utterances  # noqa: E402
+from tests.fakeserver import ScriptedServer
+from tests.test_timing import late_script
+from tests.utterances import STANDARD_SILENCES, layout, standard_utterances
 
 GOALS = {"start": 0.150, "end": 0.250}  # p95, seconds
 
