@@ -1,8 +1,6 @@
-"""The processes under measurement: the sink, and clients watched from threads that stamp their events.
+"""The processes under measurement: the sink, and clients watched by threads that stamp events (time.monotonic)."""
 
-Every stamp is time.monotonic(), CLOCK_MONOTONIC, which all processes share.
-"""
-
+import contextlib
 import json
 import os
 import queue
@@ -43,17 +41,21 @@ def command(client: str, audio: str, url: str, speed: float = 1) -> List[str]:
     return [sys.executable, str(BENCH_DIR / "baseline.py"), audio, "--url", url] + ([] if speed else ["--no-sleep"])
 
 
-def process_cpu_seconds(pid: int) -> float:
-    """User + system seconds of a live process (/proc/PID/stat); 0 once it is gone."""
+def stat_fields(pid: int) -> List[str]:
+    """The fields of /proc/PID/stat after the command name; none once the process is gone."""
     try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        return []
 
 
-class SinkProcess:
+def process_cpu_seconds(pid: int) -> float:
+    """User + system seconds of a live process; 0 once it is gone."""
+    fields = stat_fields(pid)
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS if fields else 0.0
+
+
+class SinkProcess(contextlib.AbstractContextManager):
     """bench/sink.py in a subprocess; the record of each connection arrives as a JSON line, by tag."""
 
     def __init__(self, *options: str):
@@ -88,9 +90,6 @@ class SinkProcess:
             self.process.stdin.close()
             self.process.terminate()
             self.process.wait(10)
-
-    def __enter__(self) -> "SinkProcess":
-        return self
 
     def __exit__(self, *exc_info):
         self.stop()

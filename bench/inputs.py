@@ -1,9 +1,5 @@
-"""Generated test audio: written block by block, so a 3-hour file needs no 3 hours of memory.
-
-The signal is a voice-like mix (a few harmonics with a syllable-rate
-envelope, plus a little noise), deterministic for a given length, so that
-compressed formats (FLAC) cost about what speech costs.
-"""
+"""Generated test audio: a voice-like signal (harmonics, syllables, a little noise), so that FLAC costs what speech
+costs; written block by block, so that a 3-hour file needs no 3 hours of memory."""
 
 from pathlib import Path
 

@@ -61,9 +61,7 @@ def lifecycle(workdir: Path, runs: int) -> FigureResult:
                 report.ms_list(first["asrx"], "p50", "max"), report.ms_list(first["baseline"], "p50", "max"),
                 report.ratio(first["asrx"]["p50"], first["baseline"]["p50"], "p50"), "p50 ≤ 300 ms",
                 first["asrx"]["p50"] <= FIRST_BYTE_GOAL)]
-    note = (f"Start and shutdown: {runs} runs of each client on {LIFECYCLE_AUDIO_SECONDS:g} s of audio, "
-            f"alternating. Shutdown is judged on the slowest run (it is deterministic work: a wait in it shows in "
-            f"every run); start-up on the median, since import times follow the load of a shared machine.")
+    note = f"Start and shutdown: {runs} runs of each client on {LIFECYCLE_AUDIO_SECONDS:g} s of audio, alternating."
     return FigureResult("lifecycle", rows, [note], {"first_byte": first_byte, "shutdown": shutdown})
 
 

@@ -47,7 +47,10 @@ def pacing(workdir: Path, seconds: float) -> FigureResult:
         # The baseline drifts late by design: give it room to finish.
         runs = {name: client.finish(seconds * 1.5 + 60) for name, client in running.items()}
         results = {name: measure(runs[name], sinks[name].record(name)) for name in runs}
-    return FigureResult("pacing", pacing_rows(results, seconds), pacing_notes(results), results)
+    cpu = ", ".join(f"{name} {result['cpu_total']:.3f} s" for name, result in results.items())
+    note = (f"Pacing: {results['asrx']['audio_seconds']:.1f} s of audio for each of five clients side by side; the "
+            f"chatty sink sent {results['asrx-chatty']['messages']} messages. Client CPU over the whole run: {cpu}.")
+    return FigureResult("pacing", pacing_rows(results, seconds), [note], results)
 
 
 def pacing_rows(results: Dict[str, dict], seconds: float) -> List[Row]:
@@ -77,13 +80,6 @@ def pacing_rows(results: Dict[str, dict], seconds: float) -> List[Row]:
         cpu("chatty server, whole run with start-up", "cpu_whole", "-chatty", CHATTY_WHOLE_GOAL),
         cpu("chatty server, streaming only", "cpu_streaming", "-chatty", CHATTY_STREAMING_GOAL),
     ]
-
-
-def pacing_notes(results: Dict[str, dict]) -> List[str]:
-    cpu = ", ".join(f"{name} {result['cpu_total']:.3f} s" for name, result in results.items())
-    return [f"Pacing: {results['asrx']['frames']} frames ({results['asrx']['audio_seconds']:.1f} s of audio) for "
-            f"each of five clients side by side; the chatty sink sent {results['asrx-chatty']['messages']} "
-            f"messages per connection. Client CPU over the whole run: {cpu}."]
 
 
 def line_latencies(record: dict, lines) -> List[float]:

@@ -32,10 +32,6 @@ class FigureResult:
     other_load: float = 0.0  # cores that other processes kept busy meanwhile
 
 
-def failed(name: str, why: str) -> FigureResult:
-    return FigureResult(name, [Row(f"{name}: not measured", why)], [f"{name}: {why}"], {"failed": why})
-
-
 def markdown_table(rows: List[Row]) -> str:
     lines = ["| figure | asrx | baseline | ratio | goal |", "|---|---|---|---|---|"]
     lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row.cells()) + " |" for row in rows]

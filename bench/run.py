@@ -1,10 +1,6 @@
 """`make bench`: measure asrx and the sample-code baseline side by side, print one Markdown table.
 
     .venv/bin/python bench/run.py [--only FIGURE ...] [--skip-serve] [--quick] [--pacing-seconds 600] ...
-
-The machine is shared: before each figure the bench waits (a bounded time)
-for other processes to go quiet, and measures the cores they kept busy
-meanwhile: busy CPU time in /proc/stat less the bench's own and its children's.
 """
 
 import argparse
@@ -127,7 +123,8 @@ def run_figure(figure: str, options, folder: Path) -> report.FigureResult:
     try:
         result = FIGURES[figure][1](options, folder)
     except Exception as exc:  # one figure's failure must not cost the others
-        result = report.failed(f"{FIGURES[figure][0]}. {figure}", f"{type(exc).__name__}: {exc}".splitlines()[0])
+        why, name = f"{type(exc).__name__}: {exc}".splitlines()[0], f"{FIGURES[figure][0]}. {figure}"
+        result = report.FigureResult(name, [report.Row(f"{name}: not measured", why)], [f"{name}: {why}"])
     result.other_load, took = other_load(since), time.monotonic() - since[0]
     result.notes.append(f"Machine during {figure} ({took:.0f} s): other processes kept {result.other_load:.2f} "
                         f"cores busy ({before:.2f} just before).")

@@ -1,13 +1,11 @@
 """Figure 8: `asrx serve` with PocketSphinx: CPU per stream, and how many real-time streams it sustains.
 
-One asyncio process drives every stream, so that the cores go to the server.
-"""
+One asyncio process drives every stream, so that the cores go to the server."""
 
 import asyncio
 import json
 import os
 import time
-from pathlib import Path
 from typing import Dict, List
 
 from websockets.asyncio.client import connect
@@ -84,12 +82,8 @@ async def run_streams(url: str, spoken: List[Utterance], streams: int, seconds: 
 def tree_cpu_seconds(root: int) -> float:
     """User + system seconds of a process and all its descendants alive now."""
     children: Dict[int, List[int]] = {}
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            parent = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError):
-            continue
-        children.setdefault(parent, []).append(int(entry))
+    for pid in map(int, filter(str.isdigit, os.listdir("/proc"))):
+        children.setdefault(int((clients.stat_fields(pid) or [0, 0])[1]), []).append(pid)
     tree, pending = [], [root]
     while pending:
         tree.append(pending.pop())

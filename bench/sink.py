@@ -29,12 +29,8 @@ WORDS = ["สวัสดีครับ", "ผมเสียงผู้ให
 
 
 def build_script(sentences: int, every: float, partials: int):
-    """(seconds after the first audio frame, sentence, message), in time order.
-
-    A sentence opens with NewSentence (the first with Sentence) and grows by a
-    word in each partial; its number keeps its text unique, so printed lines
-    match messages.
-    """
+    """(seconds after the first audio frame, sentence, message): each sentence opens with NewSentence (the
+    first with Sentence) and grows a word a partial; its number keeps printed lines matched to messages."""
     script = []
     for index in range(sentences):
         for step in range(partials + 1):

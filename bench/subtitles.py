@@ -1,7 +1,6 @@
 """Figure 9: subtitle timing, cue start and end error against the true speech, beside arrival times.
 
-The speech and the late scripted server are the tests' own (tests/utterances.py, tests/test_timing.py).
-"""
+The speech and the late scripted server are the tests' own (tests/utterances.py, tests/test_timing.py)."""
 
 import json
 from pathlib import Path

@@ -1,7 +1,6 @@
 """Figure 3: unpaced throughput, against the slowest stage of the pipeline measured alone.
 
-Every measurement runs several times, alternating, and the best run counts,
-so that a burst of load from elsewhere does not decide the figure.
+Each measurement runs several times, alternating; the best run counts, so that a burst of load elsewhere does not.
 """
 
 import json
