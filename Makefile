@@ -49,4 +49,4 @@ debian-packages:
 	fi
 
 clean:
-	rm -rf $(VENV) $(SEED_VENV) build *.egg-info .pytest_cache bench/results
+	rm -rf $(VENV) $(SEED_VENV) build *.egg-info .pytest_cache .hypothesis bench/results

@@ -22,7 +22,7 @@ class AsrxGroup(click.Group):
 
     lazy_commands = {
         "transcribe": ("asrx_cli.commands.transcribe", "transcribe"),
-        "serve": ("asrx_cli.server.command", "serve"),
+        "serve": ("asrx_cli.commands.serve", "serve"),
         "devices": ("asrx_cli.commands.devices", "devices"),
     }
 

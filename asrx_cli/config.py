@@ -9,7 +9,7 @@ import dataclasses
 import ipaddress
 import os
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 from asrx_cli.errors import UsageError
 from asrx_cli.wire import BYTES_PER_SECOND, SAMPLE_RATE
@@ -36,8 +36,25 @@ TRANSCRIBE_KEYS = {
     "connect_timeout": (int, float),
     "send_timeout": (int, float),
     "device": (str, int),
+    "jobs": int,
 }
 SERVE_TABLE = "serve"
+# Keys of its [serve] table, applied to `asrx serve`: its options' names.
+SERVE_KEYS = {
+    "host": str,
+    "port": int,
+    "api_key": (str, list),
+    "engine": str,
+    "workers": int,
+    "max_sessions": int,
+    "max_frame_bytes": int,
+    "idle_timeout": (int, float),
+    "max_session_time": (int, float),
+    "close_wait": (int, float),
+    "engine_timeout": (int, float),
+    "quiet": bool,
+    "verbose": bool,
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,6 +89,11 @@ class TranscribeConfig:
     duration: Optional[float] = None  # stop after this many seconds of audio
     save_audio: Optional[str] = None  # WAV file that receives the audio sent
     stats: bool = False  # a summary of the run at its end
+    inputs: Tuple[str, ...] = ()  # every AUDIO given: files and directories
+    batch: bool = False  # several inputs, a directory or an output directory
+    jobs: int = 1  # files transcribed at once
+    output_dir: Optional[str] = None  # one output per input, in this directory
+    overwrite: bool = False  # redo inputs whose output in output_dir is complete
 
     @property
     def reads_stdin(self) -> bool:
@@ -136,11 +158,25 @@ def _parse_config(text: str, path: Path) -> Dict[str, Dict[str, Any]]:
     serve = data.pop(SERVE_TABLE, {})
     if not isinstance(serve, dict):
         raise UsageError(f"config file {path}: [{SERVE_TABLE}] must be a table")
-    for key, value in data.items():
-        expected = TRANSCRIBE_KEYS.get(key)
-        if expected is None:
-            known = ", ".join(sorted(TRANSCRIBE_KEYS))
-            raise UsageError(f"config file {path}: unknown key {key!r} (known: {known}, [serve])")
-        if not isinstance(value, expected) or isinstance(value, bool):
-            raise UsageError(f"config file {path}: {key} has the wrong type")
+    _check_table(data, TRANSCRIBE_KEYS, f"config file {path}: ", f", [{SERVE_TABLE}]")
+    _check_table(serve, SERVE_KEYS, f"config file {path}: [{SERVE_TABLE}] ", "")
     return {"transcribe": data, SERVE_TABLE: serve}
+
+
+def _check_table(table: dict, expected_types: dict, where: str, also_known: str) -> None:
+    for key, value in table.items():
+        expected = expected_types.get(key)
+        if expected is None:
+            known = ", ".join(sorted(expected_types))
+            raise UsageError(f"{where}unknown key {key!r} (known: {known}{also_known})")
+        if not _has_type(value, expected):
+            raise UsageError(f"{where}{key} has the wrong type")
+
+
+def _has_type(value, expected) -> bool:
+    types = expected if isinstance(expected, tuple) else (expected,)
+    if isinstance(value, bool):  # an int to Python, but never a number in this file
+        return bool in types
+    if isinstance(value, list):
+        return list in types and all(isinstance(item, str) for item in value)
+    return isinstance(value, types)

@@ -32,12 +32,23 @@ class PrefixFormatter(logging.Formatter):
 
 def setup_logging(stderr: TextIO, verbose: bool, quiet: bool, secrets: Iterable[str] = ()) -> logging.Logger:
     logger = logging.getLogger(LOGGER_NAME)
-    for handler in list(logger.handlers):
-        logger.removeHandler(handler)
-    handler = logging.StreamHandler(stderr)
-    handler.setFormatter(PrefixFormatter())
-    handler.addFilter(SecretFilter(secrets))
-    logger.addHandler(handler)
-    logger.propagate = False
-    logger.setLevel(logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING)
+    level = logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING
+    use_only(logger, masked_handler(stderr, PrefixFormatter(), secrets), level)
     return logger
+
+
+def masked_handler(stream: TextIO, formatter: logging.Formatter, secrets: Iterable[str]) -> logging.Handler:
+    """A handler that writes to `stream` with every secret masked."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter)
+    handler.addFilter(SecretFilter(secrets))
+    return handler
+
+
+def use_only(logger: logging.Logger, handler: logging.Handler, level: int) -> None:
+    """Make `handler` the logger's only one (a second setup replaces the first), at `level`."""
+    for old in list(logger.handlers):
+        logger.removeHandler(old)
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False

@@ -12,21 +12,21 @@ Three threads take part:
   speech (`align.SpeechAligner`), renders the transcript and draws the
   progress bar.
 
+In a batch, a worker thread of `batch.run` takes the main thread's part.
+
 Whatever ends the session (the end marker, an error, Ctrl-C), the sentences
 already received are written out first.
 """
 
-import contextlib
+import dataclasses
 import logging
 import queue
-import signal
-import threading
 import time
-from typing import Optional
+from typing import Callable, ContextManager, Optional, TextIO
 
 from asrx_cli.align import SpeechAligner, lead_for_speed
 from asrx_cli.audio import AudioSource
-from asrx_cli.audio.inputs import open_input
+from asrx_cli.audio.inputs import counted, open_input
 from asrx_cli.audio.readahead import ReadAhead, cut_frames
 from asrx_cli.audio.recording import Recording, recording
 from asrx_cli.audio.tracked import SpeechTracker
@@ -34,6 +34,7 @@ from asrx_cli.config import TranscribeConfig, is_loopback
 from asrx_cli.connection import Closed, Connection, check_url
 from asrx_cli.environment import Environment
 from asrx_cli.errors import AudioError, ConnectionFailed, ExitStatus, Interrupted, ServerStalled, UsageError
+from asrx_cli.interrupt import InterruptFlag
 from asrx_cli.levelmeter import LevelMeter, MeterUntilWords
 from asrx_cli.logs import setup_logging
 from asrx_cli.pacer import Ending, Finished, Pacer
@@ -54,6 +55,13 @@ READ_AHEAD_BLOCKS = 4  # blocks of frames the decoder may hold ready for the sen
 
 
 def run_transcription(config: TranscribeConfig, env: Environment) -> int:
+    prepare(config, env)
+    transcribe_input(config, env, InterruptFlag(), lambda: open_output(config.output_path, env))
+    return ExitStatus.SUCCESS
+
+
+def prepare(config: TranscribeConfig, env: Environment):
+    """Logging, and the checks every run makes before it opens anything."""
     setup_logging(env.stderr, config.verbose, config.quiet, secrets=[config.api_key])
     host = check_url(config.url)
     if not config.api_key:
@@ -62,13 +70,22 @@ def run_transcription(config: TranscribeConfig, env: Environment) -> int:
         log.warning("the API key travels unencrypted to %s over ws://; use wss://", host)
     if config.reads_stdin and env.stdin_isatty:
         raise UsageError("stdin is a terminal: pipe audio into `asrx transcribe -`, or give a file")
-    interrupt = InterruptFlag()
+
+
+def transcribe_input(config: TranscribeConfig, env: Environment, interrupt: "InterruptFlag",
+                     output: Callable[[], ContextManager[TextIO]],
+                     on_audio: Optional[Callable[[int], None]] = None):
+    """Transcribe the input `config` names into the stream `output()` opens once the input is open.
+
+    `on_audio(n)` hears of every n bytes of 16 kHz audio read, from the decoder thread.
+    """
     meter = _level_meter(config, env)
     source = open_input(config, env.stdin, interrupt.stop, meter.show if meter else None)
     log.info("audio: %s", source.description)
+    if on_audio is not None:
+        source = dataclasses.replace(source, blocks=counted(source.blocks, on_audio))
     try:
-        with open_output(config.output_path, env) as out, recording(config.save_audio) as recorder, \
-                interrupt.installed():
+        with output() as out, recording(config.save_audio) as recorder, interrupt.installed():
             renderer = make_renderer(
                 config.output_format, out, live=_is_live(config, env),
                 partials=config.partials, columns=env.columns,
@@ -78,7 +95,6 @@ def run_transcription(config: TranscribeConfig, env: Environment) -> int:
             Session(config, env, source, renderer, interrupt, recorder).run()
     finally:
         source.close()
-    return ExitStatus.SUCCESS
 
 
 def _level_meter(config: TranscribeConfig, env: Environment) -> Optional[LevelMeter]:
@@ -90,31 +106,6 @@ def _level_meter(config: TranscribeConfig, env: Environment) -> Optional[LevelMe
 
 def _is_live(config: TranscribeConfig, env: Environment) -> bool:
     return config.output_path is None and env.stdout_isatty
-
-
-class InterruptFlag:
-    """Ctrl-C handling: the first press stops the audio, the second ends at once."""
-
-    def __init__(self):
-        self.stop = threading.Event()
-        self.pressed = False
-
-    def _handle(self, signum, frame):
-        # Only flags here; the second press gets Python's default (KeyboardInterrupt).
-        self.pressed = True
-        self.stop.set()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
-    @contextlib.contextmanager
-    def installed(self):
-        if threading.current_thread() is not threading.main_thread():
-            yield self
-            return
-        previous = signal.signal(signal.SIGINT, self._handle)
-        try:
-            yield self
-        finally:
-            signal.signal(signal.SIGINT, previous)
 
 
 class SenderState:
@@ -210,6 +201,8 @@ class Session:
             sender.update()
             if sender.unexpected_error is not None:
                 raise sender.unexpected_error
+            if self.interrupt.abandon.is_set():
+                raise Interrupted(f"interrupted again after {sender.seconds:.1f} s of audio")
             frame = connection.recv(self._wait_time(sender))
             sender.update()
             self._note_progress(sender.seconds)

@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from typing import List
 
+import accuracy
+import batch
 import clients
 import lifecycle
 import paced
@@ -36,6 +38,8 @@ FIGURES = {  # name: (figure numbers, how to measure them with the options and a
     "startup": ("7", lambda options, folder: lifecycle.startup(options.runs)),
     "serve": ("8", lambda options, folder: serve.run(options.serve_trial_seconds)),
     "subtitles": ("9", lambda options, folder: subtitles.run(folder)),
+    "batch": ("10", lambda options, folder: batch.run(folder)),
+    "accuracy": ("11", lambda options, folder: accuracy.figure()),
 }
 QUIET_CORES = 0.15  # other load below this many cores counts as quiet
 
@@ -57,7 +61,7 @@ SIZES = [
 def parse_options(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Benchmarks of asrx against the sample-code client.")
     parser.add_argument("--only", action="append", metavar="FIGURE",
-                        help=f"run only this figure group ({', '.join(FIGURES)}, or 1-9); repeatable")
+                        help=f"run only this figure group ({', '.join(FIGURES)}, or 1-11); repeatable")
     parser.add_argument("--skip-serve", action="store_true", help="leave out figure 8 (asrx serve)")
     parser.add_argument("--quick", action="store_true", help="small sizes, for trying the bench itself")
     for option, kind, default, quick, metavar, what in SIZES:
@@ -77,7 +81,7 @@ def selected(options) -> List[str]:
     for name in options.only or FIGURES:
         found = [figure for figure, (numbers, _) in FIGURES.items() if name in (figure, *numbers.split("-"))]
         if not found:
-            raise SystemExit(f"bench: unknown figure {name!r} (known: {', '.join(FIGURES)}, 1-9)")
+            raise SystemExit(f"bench: unknown figure {name!r} (known: {', '.join(FIGURES)}, 1-11)")
         chosen.update(found)
     return [figure for figure in FIGURES if figure in chosen and not (options.skip_serve and figure == "serve")]
 
@@ -150,7 +154,7 @@ def main(argv=None):
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="asrx-bench-") as workdir:
         results = [run_figure(figure, options, Path(workdir)) for figure in figures]
-    rows = sorted((row for result in results for row in result.rows), key=lambda row: int(row.figure[0]))
+    rows = sorted((row for result in results for row in result.rows), key=lambda row: int(row.figure.split(".")[0].split("-")[0]))
     notes = [note for result in results for note in result.notes]
     table = report.markdown_table(rows)
     busiest = max(result.other_load for result in results)

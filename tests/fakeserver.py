@@ -12,7 +12,7 @@ import http
 import json
 import threading
 import time
-from typing import List, Optional, Tuple, Union
+from typing import Callable, List, Optional, Tuple, Union
 
 from websockets.asyncio.server import serve
 
@@ -44,6 +44,8 @@ class Script:
     close_after_marker: bool = False  # close right after the marker instead of waiting for the client
     reject_status: Optional[int] = None  # refuse the handshake with this HTTP status
     delay_replies: float = 0.0
+    # messages made from what the connection brought, sent after `at_end`
+    answer: Optional[Callable[["Record"], List[Message]]] = None
 
 
 @dataclasses.dataclass
@@ -88,6 +90,8 @@ class ScriptedServer:
         self.api_key = api_key
         self.ssl_context = ssl_context
         self.records: List[Record] = []
+        self.open_sessions = 0  # connections open now
+        self.most_open_sessions = 0  # the most open at any one time
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.server = None
@@ -132,6 +136,8 @@ class ScriptedServer:
     async def _handle(self, ws):
         record = Record(headers=dict(ws.request.headers), path=ws.request.path)
         self.records.append(record)
+        self.open_sessions += 1
+        self.most_open_sessions = max(self.most_open_sessions, self.open_sessions)
         pending = sorted(self.script.timed, key=lambda item: item[0])
         try:
             async for message in ws:
@@ -141,6 +147,7 @@ class ScriptedServer:
                 elif await self._on_text(ws, record, message, pending):
                     return
         finally:
+            self.open_sessions -= 1
             record.close_code = ws.close_code
             if record.closed_by_client is None:
                 record.closed_by_client = True
@@ -167,7 +174,7 @@ class ScriptedServer:
         for _, message in pending:
             await self._reply(ws, message)
         pending.clear()
-        for message in self.script.at_end:
+        for message in self.script.at_end + (self.script.answer(record) if self.script.answer else []):
             await self._reply(ws, message)
         if self.script.end_marker is not None:
             await self._reply(ws, self.script.end_marker)

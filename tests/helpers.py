@@ -33,3 +33,10 @@ def subprocess_env(**extra):
     env.update({"ASRX_API_KEY": API_KEY, "PYTHONUNBUFFERED": "1"})
     env.update(extra)
     return env
+
+
+def resident_kib(pid):
+    """The resident memory of a running process, in KiB (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])

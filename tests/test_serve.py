@@ -19,23 +19,9 @@ import websocket
 from asrx_cli.errors import UsageError
 from asrx_cli.server.app import ServerThread
 from asrx_cli.server.config import Limits, ServerConfig
-from tests.speech import (
-    END_OF_STREAM,
-    GOFORWARD,
-    GOFORWARD_TEXT,
-    NUMBERS,
-    SOMETHING,
-    SOMETHING_TEXT,
-    Exchange,
-    connect,
-    needs_testdata,
-    read_pcm,
-    read_until_closed,
-    send_audio,
-    server_has_spoken,
-    silence,
-    transcribe,
-)
+from tests.speech import (END_OF_STREAM, GOFORWARD, GOFORWARD_TEXT, NUMBERS, SOMETHING,
+                          SOMETHING_TEXT, Exchange, connect, needs_testdata, read_pcm,
+                          read_until_closed, send_audio, server_has_spoken, silence, transcribe)
 
 pytestmark = needs_testdata
 

@@ -11,18 +11,12 @@ import urllib.request
 
 import pytest
 
+from asrx_cli.commands.serve import serve
+from asrx_cli.config import SERVE_KEYS
 from asrx_cli.server.process import ServeProcess, asrx_command
-from tests.speech import (
-    GOFORWARD,
-    GOFORWARD_TEXT,
-    Exchange,
-    connect,
-    needs_testdata,
-    read_pcm,
-    read_until_closed,
-    send_audio,
-    transcribe,
-)
+from tests.helpers import run_cli
+from tests.speech import (GOFORWARD, GOFORWARD_TEXT, Exchange, connect, needs_testdata, read_pcm,
+                          read_until_closed, send_audio, transcribe)
 
 KEYS = ("alpha-key-5e21", "beta-key-80c4")
 
@@ -113,7 +107,7 @@ def test_without_the_server_extra_it_says_what_to_install():
 
 def test_the_serve_command_imports_nothing_heavy():
     code = (
-        "import sys, asrx_cli.server, asrx_cli.server.command\n"
+        "import sys, asrx_cli.server, asrx_cli.commands.serve\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('websockets', 'pocketsphinx', 'numpy'))))"
     )
@@ -129,3 +123,43 @@ def test_an_engine_that_cannot_load_its_model_is_one_line_and_exit_1():
     assert result.stderr.strip().splitlines() == [
         "asrx: error: cannot start the pocketsphinx engine: RuntimeError: Failed to initialize PocketSphinx"
     ]
+
+
+# --- The [serve] table of the config file ----------------------------------------
+
+
+def serve_with_config(tmp_path, table, *args):
+    config = tmp_path / "config.toml"
+    config.write_text("[serve]\n" + table + "\n", encoding="utf-8")
+    return run_cli(["serve", *args], env={"ASRX_CONFIG": str(config)}, api_key=None)
+
+
+def test_a_misspelt_serve_key_is_a_usage_error_naming_it(tmp_path):
+    result = serve_with_config(tmp_path, "max_sesions = 4")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    [line] = result.stderr.strip().splitlines()
+    assert "[serve] unknown key 'max_sesions'" in line and "max_sessions" in line
+
+
+@pytest.mark.parametrize("setting, key", [
+    ('port = "8765"', "port"),
+    ("idle_timeout = true", "idle_timeout"),
+    ("workers = 1.5", "workers"),
+    ("api_key = [1, 2]", "api_key"),
+    ("host = 127", "host"),
+])
+def test_a_serve_key_of_the_wrong_type_is_a_usage_error(tmp_path, setting, key):
+    result = serve_with_config(tmp_path, setting)
+    assert result.exit_code == 2
+    assert f"[serve] {key} has the wrong type" in result.stderr
+
+
+def test_every_serve_option_is_a_key_of_the_serve_table():
+    assert set(SERVE_KEYS) == {param.name for param in serve.params}
+
+
+def test_a_valid_serve_table_is_applied(tmp_path):
+    result = serve_with_config(tmp_path, 'host = "0.0.0.0"\nmax_sessions = 2\nidle_timeout = 5')
+    assert result.exit_code == 2  # the host came from the file, and it needs keys
+    assert "refusing to listen on 0.0.0.0 without API keys" in result.stderr

@@ -2,12 +2,10 @@
 
 Recordings and transcripts from pocketsphinx-testdata. The engine is
 PocketSphinx's default English model: the words below are the ones it
-recognises, and the rest is held to a word error rate bound (measured
-through this server: 33.8% with a session per recording, 25.4% with all of
-them in one session; the bound leaves a margin). A session's first
-utterance is decoded a second time only up to 3 s, to keep the final text
-within a second of the end of speech: the long first sentences of
-LibriVox lose some accuracy to that.
+recognises, and the rest is held to a word error rate bound, a loose guard
+against regressions (`make bench`, figure 9, measures 25.4% through this
+server with a session per recording, against 28.2% for PocketSphinx's own
+offline decode of the same files; 21.1% with all of them in one session).
 """
 
 import json
@@ -37,7 +35,7 @@ from tests.speech import (
 pytestmark = needs_testdata
 
 KEY = "speech-key-73c1"
-WER_BOUND = 0.40
+WER_BOUND = 0.32
 REPO = Path(__file__).resolve().parents[1]
 SEED_DOC = REPO.parent / "shared" / "seed" / "asrx-websocket-api.txt"
 SEED_PYTHON = REPO / ".venv-seed" / "bin" / "python"
@@ -47,7 +45,7 @@ RECOGNISED = {
     "0870": "leisure to consider how",
     "0880": "young man",
     "0890": "rather cold hearted",
-    "0920": "had he married a more amiable woman he might have been made still more respectable",
+    "0920": "he might have been made still more respectable",
     "0930": "he might even have been made",
 }
 
@@ -119,8 +117,11 @@ def test_librivox_in_one_session_gives_one_sentence_per_recording(server):
 
 def asrx_transcribe(server, path, *options):
     environment = dict(os.environ, ASRX_API_KEY=KEY)
+    # Unpaced, the server decodes after the audio is all sent: on a busy machine
+    # that can take longer than the default wait for the end marker.
     return subprocess.run(
-        asrx_command() + ["transcribe", "--url", server.url, "--speed", "0", *options, str(path)],
+        asrx_command() + ["transcribe", "--url", server.url, "--speed", "0", "--final-timeout", "60",
+                          *options, str(path)],
         capture_output=True, text=True, timeout=120, env=environment,
     )
 

@@ -2,7 +2,7 @@
 
 import dataclasses
 import threading
-from typing import BinaryIO, Iterator, Optional
+from typing import BinaryIO, Callable, Iterator, Optional
 
 from asrx_cli.audio import open_source
 from asrx_cli.audio.microphone import LevelCallback, open_microphone
@@ -35,5 +35,15 @@ def first_seconds(blocks: Iterator[bytes], seconds: float) -> Iterator[bytes]:
                 return
             yield block[:remaining]
             remaining -= len(block)
+    finally:
+        blocks.close()
+
+
+def counted(blocks: Iterator[bytes], on_audio: Callable[[int], None]) -> Iterator[bytes]:
+    """The same blocks; `on_audio` hears the size of each as it is read."""
+    try:
+        for block in blocks:
+            on_audio(len(block))
+            yield block
     finally:
         blocks.close()

@@ -13,10 +13,11 @@ from asrx_cli.options import quiet_option, verbose_option
 
 OUTPUT_FORMATS = ("text", "json", "raw", "srt", "vtt")
 SUBTITLE_SUFFIXES = {".srt": "srt", ".vtt": "vtt"}  # -o with these names chooses the format
+SUBTITLE_FORMATS = tuple(SUBTITLE_SUFFIXES.values())
 
 
 @click.command(epilog=EXIT_STATUS_HELP)
-@click.argument("audio", metavar="[AUDIO]", required=False)
+@click.argument("audio", metavar="[AUDIO]...", nargs=-1)
 @click.option("--url", envvar="ASRX_URL", show_envvar=True, default=DEFAULT_URL, show_default=True,
               help="WebSocket URL of the ASRX server.")
 @click.option("--api-key", envvar="ASRX_API_KEY", show_envvar=True, metavar="KEY",
@@ -45,6 +46,13 @@ SUBTITLE_SUFFIXES = {".srt": "srt", ".vtt": "vtt"}  # -o with these names choose
               help="Show partial hypotheses (live line on a terminal, events in JSON).")
 @click.option("-o", "--output", "output_path", metavar="FILE",
               help="Write the transcript to FILE instead of stdout.")
+@click.option("--output-dir", metavar="DIR", type=click.Path(file_okay=False),
+              help="Write one output per input into DIR, named after it with the format's extension "
+                   "(a.wav: a.txt or a.jsonl), keeping the layout under a directory input.")
+@click.option("--overwrite", is_flag=True,
+              help="Redo inputs whose output in --output-dir is already complete (else skipped).")
+@click.option("-j", "--jobs", envvar="ASRX_JOBS", show_envvar=True, default=1, show_default=True,
+              type=click.IntRange(1, 64), metavar="N", help="Transcribe up to N files at once.")
 @click.option("--final-timeout", envvar="ASRX_FINAL_TIMEOUT", show_envvar=True, default=10.0,
               show_default=True, type=click.FloatRange(min=0), metavar="SECONDS",
               help="How long to wait for the end marker after the audio is sent.")
@@ -75,14 +83,24 @@ def transcribe(ctx, **options):
     a headerless .pcm/.raw file, or - for stdin (headerless PCM, or WAV as
     arecord writes it); --mic captures the microphone instead, until Ctrl-C
     or --duration. Audio is converted to 16 kHz mono s16le on the way.
+
+    Several AUDIO, or a directory (its audio files, recursively), make a
+    batch: --jobs at a time, into --output-dir or onto stdout with each line
+    marked with its file; a bad file fails alone, a summary ends on stderr.
+    Running the same command again finishes what is left.
     """
     config = build_transcribe_config(ctx, options)
     # asrx does no linear algebra: one OpenBLAS thread instead of one per core
     # makes importing numpy (below) faster and spares the CPU its threads spin.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    env = ctx.find_object(Environment)
+    if config.batch:
+        from asrx_cli.batch.run import run_batch
+
+        return run_batch(config, env)
     from asrx_cli.session import run_transcription  # numpy, soundfile, websocket-client: not for --help
 
-    return run_transcription(config, ctx.find_object(Environment))
+    return run_transcription(config, env)
 
 
 def build_transcribe_config(ctx, options) -> TranscribeConfig:
@@ -96,8 +114,14 @@ def build_transcribe_config(ctx, options) -> TranscribeConfig:
     if options["json_output"] and options["output_format"] not in ("text", "json"):
         raise click.UsageError(f"--json and --format {options['output_format']} exclude each other")
     _check_input(ctx, options)
+    inputs = tuple(options["audio"])
     return TranscribeConfig(
-        audio=options["audio"],
+        audio=inputs[0] if len(inputs) == 1 else None,
+        inputs=inputs,
+        batch=_is_batch(options),
+        jobs=options["jobs"],
+        output_dir=options["output_dir"],
+        overwrite=options["overwrite"],
         mic=options["mic"],
         device=options["device"],
         duration=options["duration"],
@@ -132,10 +156,30 @@ def _output_format(ctx, options) -> str:
 
 
 def _check_input(ctx, options):
-    """AUDIO or --mic, one of the two."""
-    if options["mic"] and options["audio"] is not None:
+    """AUDIO or --mic, one of the two; stdin alone."""
+    if options["mic"] and options["audio"]:
         raise click.UsageError("give AUDIO or --mic, not both")
-    if not options["mic"] and options["audio"] is None:
+    if not options["mic"] and not options["audio"]:
         raise click.UsageError("missing AUDIO: give a file, - for stdin, or --mic")
+    if _is_batch(options):
+        _check_batch(options)
     if not options["mic"] and ctx.get_parameter_source("device") is click.core.ParameterSource.COMMANDLINE:
         raise click.UsageError("--device applies to --mic only")
+
+
+def _is_batch(options) -> bool:
+    """Several inputs, a directory, or --output-dir: one input file keeps the plain behaviour."""
+    audio = options["audio"]
+    return options["output_dir"] is not None or len(audio) > 1 or any(os.path.isdir(a) for a in audio)
+
+
+def _check_batch(options):
+    if options["mic"] or "-" in options["audio"]:
+        raise click.UsageError("a batch (several AUDIO, a directory, --output-dir) takes files "
+                               "and directories, not - or --mic")
+    for option, name in (("output_path", "-o/--output"), ("save_audio", "--save-audio"), ("stats", "--stats")):
+        if options[option]:
+            raise click.UsageError(f"{name} takes a single input file; use --output-dir for a batch"
+                                   if option == "output_path" else f"{name} takes a single input file")
+    if options["output_format"] in SUBTITLE_FORMATS and options["output_dir"] is None:
+        raise click.UsageError(f"--format {options['output_format']} of several inputs needs --output-dir")

@@ -5,6 +5,7 @@ in a background thread of another program (tests, demos, embedding).
 """
 
 import asyncio
+import functools
 import hmac
 import http
 import json
@@ -12,38 +13,47 @@ import logging
 import os
 import signal
 import threading
-from typing import Callable, Optional
+from typing import Callable, List, Optional
 from urllib.parse import urlsplit
 
 from websockets.asyncio.server import serve
 from websockets.frames import CloseCode
 
 from asrx_cli.errors import AsrxError
+from asrx_cli.server.connection import BoundedConnection
 from asrx_cli.server.config import HEALTH_PATH, PATH, ServerConfig, url_for
 from asrx_cli.server.log import LOGGER_NAME, format_peer
 from asrx_cli.server.session import Session
 from asrx_cli.server.workers import EngineFailed, WorkerPool
+from asrx_cli.wire import API_KEY_HEADER
 
 # How long a closing handshake may take: a vanished client would otherwise
 # hold up Ctrl-C by websockets' default of 10 s.
 CLOSE_TIMEOUT = 3.0
+# On stopping, how long sessions have to end before the clients are dropped
+# and the engines stopped under them: a closing handshake with a client that
+# reads takes milliseconds, and so does a healthy engine's answer.
+SESSIONS_STOP_TIMEOUT = 1.0
 
 
-def key_accepted(offered: Optional[str], keys: frozenset) -> bool:
+def key_refusal(offered: List[str], keys: frozenset) -> Optional[str]:
+    """Why the handshake's apikey headers are refused, or None when they are not."""
+    if len(offered) > 1:
+        return "more than one apikey header"  # which one counts would be anyone's guess
     if not keys:
-        return True  # no keys configured: loopback only, anyone may use it
-    if not offered:
-        return False
+        return None  # no keys configured: loopback only, anyone may use it
+    if not offered or not offered[0]:
+        return "missing apikey header"
     # Compare every key in constant time, so timing tells nothing about any.
-    matches = [hmac.compare_digest(offered.encode(), key.encode()) for key in keys]
-    return any(matches)
+    matches = [hmac.compare_digest(offered[0].encode(), key.encode()) for key in keys]
+    return None if any(matches) else "wrong API key"
 
 
 class AsrxServer:
     def __init__(self, config: ServerConfig, logger: Optional[logging.Logger] = None):
         self.config = config
         self.logger = logger or logging.getLogger(LOGGER_NAME)
-        self.pool = WorkerPool(config.engine, config.workers)
+        self.pool = WorkerPool(config.engine, config.workers, config.limits.engine_timeout)
         self.sessions = set()
         self._server = None
 
@@ -57,13 +67,15 @@ class AsrxServer:
 
     async def start(self) -> None:
         # Bind first: a port in use is reported before the engine loads.
+        config = self.config
         try:
             self._server = await serve(
                 self._handle,
-                self.config.host,
-                self.config.port,
+                config.host,
+                config.port,
                 process_request=self._process_request,
-                max_size=self.config.limits.max_frame_bytes,
+                create_connection=functools.partial(BoundedConnection, stall_timeout=config.limits.idle_timeout),
+                max_size=config.limits.max_frame_bytes,
                 logger=logging.getLogger("websockets.server"),
                 server_header=None,
                 # PCM hardly compresses, and inflating every frame costs the event loop.
@@ -86,11 +98,21 @@ class AsrxServer:
         await self._server.start_serving()
 
     async def stop(self) -> None:
+        """Close the sessions with 1001 (going away), then stop the engines.
+
+        Bounded whatever clients and engines do: after SESSIONS_STOP_TIMEOUT,
+        clients that have not completed the closing handshake are dropped,
+        and the engines are stopped under sessions still waiting on them.
+        """
         if self._server is not None:
-            # Sessions under way are closed with 1001 (going away).
             self._server.close(reason="server stopping")
-            await self._server.wait_closed()
+            closed = asyncio.ensure_future(self._server.wait_closed())
+            await asyncio.wait({closed}, timeout=SESSIONS_STOP_TIMEOUT)
+            for session in list(self.sessions):
+                session.connection.drop("server stopping")
         await self.pool.stop()
+        if self._server is not None:
+            await closed
 
     def _process_request(self, connection, request):
         path = urlsplit(request.path).path
@@ -99,9 +121,8 @@ class AsrxServer:
             return self._health(connection)
         if path != PATH:
             return connection.respond(http.HTTPStatus.NOT_FOUND, f"Not found: the ASRX endpoint is {PATH}\n")
-        offered = request.headers.get("apikey")
-        if not key_accepted(offered, self.config.api_keys):
-            why = "wrong API key" if offered else "missing apikey header"
+        why = key_refusal(request.headers.get_all(API_KEY_HEADER), self.config.api_keys)
+        if why is not None:
             self.logger.info("%s: refused with 401 (%s)", peer, why)
             return connection.respond(http.HTTPStatus.UNAUTHORIZED, f"Unauthorized: {why}\n")
         if len(self.sessions) >= self.config.limits.max_sessions:
@@ -174,6 +195,10 @@ class ServerThread:
 
         with ServerThread(ServerConfig(port=0)) as server:
             connect(server.url) ...
+
+    The engine processes are started by multiprocessing's "spawn", which
+    imports the program's main module in each: its top-level code belongs
+    under `if __name__ == "__main__":`, as multiprocessing asks.
     """
 
     def __init__(self, config: ServerConfig, logger: Optional[logging.Logger] = None):

@@ -25,6 +25,7 @@ class Limits:
     idle_timeout: float = 30.0  # seconds without a message from the client
     max_session_time: float = 3600.0
     close_wait: float = 3.0  # after the end marker, for the client to close first
+    engine_timeout: float = 10.0  # for an engine process with work to finish any of it
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 import logging
 import sys
 
-from asrx_cli.logs import SecretFilter
+from asrx_cli.logs import masked_handler, use_only
 
 LOGGER_NAME = "asrx.serve"
 PREFIX = "asrx serve: "
@@ -21,23 +21,13 @@ class OneLineFormatter(logging.Formatter):
 
 
 def setup_logging(verbose: bool, quiet: bool, secrets=()) -> logging.Logger:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(OneLineFormatter())
-    handler.addFilter(SecretFilter(secrets))
+    handler = masked_handler(sys.stderr, OneLineFormatter(), secrets)
     logger = logging.getLogger(LOGGER_NAME)
-    _use_only(logger, handler, logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
+    use_only(logger, handler, logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
     # The websockets library: its handshake failures and such, one line each
     # (its INFO lines repeat what the session lines say).
-    _use_only(logging.getLogger("websockets"), handler, logging.WARNING)
+    use_only(logging.getLogger("websockets"), handler, logging.WARNING)
     return logger
-
-
-def _use_only(logger: logging.Logger, handler: logging.Handler, level: int) -> None:
-    for old in list(logger.handlers):
-        logger.removeHandler(old)
-    logger.addHandler(handler)
-    logger.setLevel(level)
-    logger.propagate = False
 
 
 def format_peer(address) -> str:

@@ -26,6 +26,8 @@ def parse_text_frame(text: str) -> dict:
         message = json.loads(text)
     except ValueError:
         raise NotJson("text frame is not JSON") from None
+    except RecursionError:
+        raise NotJson("text frame is JSON nested too deeply") from None
     if not isinstance(message, dict):
         raise NotJson("text frame is not a JSON object")
     return message

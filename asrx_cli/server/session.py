@@ -18,6 +18,7 @@ from asrx_cli.server.log import format_peer
 from asrx_cli.server.protocol import NotJson, SentenceMessages, parse_text_frame
 from asrx_cli.server.workers import EngineFailed, WorkerPool
 from asrx_cli.wire import BYTES_PER_SECOND, END_MARKER, is_end_of_stream
+
 NO_CLOSE_FRAME = 1006  # as RFC 6455 reports a connection that just dropped
 
 
@@ -48,10 +49,15 @@ class Session:
         self.close_reason = ""
 
     async def run(self) -> None:
-        stream = None
         try:
-            stream = await self.pool.open_stream()
-            await self._converse(stream)
+            # The time limit holds whatever the session waits for: the client,
+            # the engine, or a send to a client that does not read.
+            await asyncio.wait_for(self._serve(), self.limits.max_session_time)
+        except asyncio.TimeoutError:
+            await self._close(
+                CloseCode.POLICY_VIOLATION,
+                f"session time limit of {_seconds(self.limits.max_session_time)} reached",
+            )
         except SessionEnd as end:
             await self._close(end.code, end.reason)
         except ConnectionClosed as closed:
@@ -60,18 +66,22 @@ class Session:
             self.logger.warning("%s: speech engine failed: %s", self.peer, failure)
             await self._close(CloseCode.INTERNAL_ERROR, "speech engine failed")
         finally:
-            if stream is not None:
-                await stream.close()
             self._log_summary()
 
     async def refuse(self, code: int, reason: str) -> None:
         await self._close(code, reason)
         self._log_summary()
 
+    async def _serve(self) -> None:
+        stream = await self.pool.open_stream()
+        try:
+            await self._converse(stream)
+        finally:
+            stream.close()
+
     async def _converse(self, stream) -> None:
-        deadline = self.started + self.limits.max_session_time
         while True:
-            message = await self._receive(deadline)
+            message = await self._receive()
             if isinstance(message, bytes):
                 self.audio_bytes += len(message)
                 await self._send_hypotheses(await stream.feed(message))
@@ -90,25 +100,14 @@ class Session:
         # Other JSON messages are none of ours: ignored, as PROTOCOL.md asks of clients.
         return is_end_of_stream(message)
 
-    async def _receive(self, deadline: float):
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise self._time_limit_reached()
+    async def _receive(self):
         try:
-            return await asyncio.wait_for(self.connection.recv(), min(self.limits.idle_timeout, remaining))
+            return await asyncio.wait_for(self.connection.recv(), self.limits.idle_timeout)
         except asyncio.TimeoutError:
-            if time.monotonic() >= deadline:
-                raise self._time_limit_reached() from None
             raise SessionEnd(
                 CloseCode.POLICY_VIOLATION,
                 f"idle timeout: nothing received for {_seconds(self.limits.idle_timeout)}",
             ) from None
-
-    def _time_limit_reached(self) -> SessionEnd:
-        return SessionEnd(
-            CloseCode.POLICY_VIOLATION,
-            f"session time limit of {_seconds(self.limits.max_session_time)} reached",
-        )
 
     async def _send_hypotheses(self, hypotheses) -> None:
         for message in self.sentences.messages(hypotheses):
@@ -145,7 +144,8 @@ class Session:
             said = f": {closed.rcvd.reason}" if closed.rcvd.reason else ""
             self.close_code, self.close_reason = closed.rcvd.code, "closed by the client" + said
         else:
-            self.close_code, self.close_reason = NO_CLOSE_FRAME, "the client vanished"
+            dropped = getattr(self.connection, "dropped_because", None)
+            self.close_code, self.close_reason = NO_CLOSE_FRAME, dropped or "the client vanished"
 
     def _log_summary(self) -> None:
         sentences = self.sentences.sentences

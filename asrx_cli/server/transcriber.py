@@ -3,15 +3,26 @@
 Runs inside a worker process. The client's frames may have any size, odd
 ones included: audio is regrouped into the endpointer's frames here, and a
 byte left over at the end of the stream (half a sample) is dropped.
+
+The endpointer says speech starts where its voice detector first heard it,
+which is after the onset of the first word: the audio just before that is
+given to the engine too, or it hears "it was" for "he was".
 """
 
 from asrx_cli.server.engines import Recognizer
-from asrx_cli.wire import SAMPLE_RATE
+from asrx_cli.wire import BYTES_PER_SECOND, SAMPLE_RATE
 from asrx_cli.server.protocol import Hypothesis
+
+LEAD_IN_BYTES = BYTES_PER_SECOND // 5
+# Enough to hold the lead-in and the endpointer's look-back (0.3 s by default):
+# the frames it hands over at once when it decides that speech started.
+RECENT_BYTES = LEAD_IN_BYTES + BYTES_PER_SECOND
+# Partial hypotheses every 0.2 s of speech or so (every call, if calls bring more).
+PARTIAL_EVERY_BYTES = BYTES_PER_SECOND // 5
 
 
 def _new_endpointer():
-    from pocketsphinx import Endpointer
+    from asrx_cli.server.endpointer import Endpointer
 
     return Endpointer(sample_rate=SAMPLE_RATE)
 
@@ -22,6 +33,9 @@ class Transcriber:
         self._endpointer = endpointer or _new_endpointer()
         self._frame_bytes = self._endpointer.frame_bytes
         self._pending = bytearray()
+        self._position = 0  # bytes the endpointer has had
+        self._recent = bytearray()  # the audio it had last, while out of speech
+        self._unreported = 0  # bytes of speech decoded since the last partial hypothesis
         self._utterance = -1
         self._finished = False
 
@@ -37,22 +51,39 @@ class Transcriber:
             frame = bytes(self._pending[start:start + self._frame_bytes])
             heard_speech |= self._process_frame(frame, hypotheses)
         del self._pending[:usable]
-        if heard_speech and self._endpointer.in_speech:
-            # One partial per call, not per 30 ms frame: a hypothesis costs a backtrace.
+        if heard_speech and self._endpointer.in_speech and self._unreported >= PARTIAL_EVERY_BYTES:
+            # A partial hypothesis costs a backtrace and a message: a few per second, not one per frame.
+            self._unreported = 0
             hypotheses.append(Hypothesis(self._utterance, self._recognizer.hypothesis(), False))
         return hypotheses
 
     def _process_frame(self, frame: bytes, hypotheses: list) -> bool:
         was_in_speech = self._endpointer.in_speech
         speech = self._endpointer.process(frame)
+        self._position += len(frame)
+        if not was_in_speech:
+            self._recent += frame
+            del self._recent[:-RECENT_BYTES]
         if speech is None:
             return False
         if not was_in_speech:
             self._start_utterance()
+            lead_in = self._lead_in()
+            if lead_in:
+                self._recognizer.accept(lead_in)
         self._recognizer.accept(speech)
+        self._unreported += len(speech)
         if not self._endpointer.in_speech:
             hypotheses.append(self._end_utterance())
         return True
+
+    def _lead_in(self) -> bytes:
+        """The audio just before the endpointer's start of speech."""
+        start = round(self._endpointer.speech_start * SAMPLE_RATE) * 2
+        held_from = self._position - len(self._recent)
+        lead_in = self._recent[max(0, start - LEAD_IN_BYTES - held_from):max(0, start - held_from)]
+        self._recent.clear()
+        return bytes(lead_in)
 
     def finish(self) -> list:
         """The stream ended: the utterance under way, if any, is complete."""
@@ -74,6 +105,7 @@ class Transcriber:
 
     def _start_utterance(self) -> None:
         self._utterance += 1
+        self._unreported = 0
         self._recognizer.start_utterance()
 
     def _end_utterance(self) -> Hypothesis:

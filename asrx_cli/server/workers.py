@@ -1,156 +1,174 @@
-"""The server's side of its worker processes (see worker.py).
+"""The server's engine processes, each a one-process executor (see worker.py).
 
-A session opens an EngineStream on the least busy worker. Requests to one
-worker are answered in order, so a session's audio is fed in pieces of at
-most half a second: a long frame then cannot hold up the other sessions of
-that worker for long.
+A `concurrent.futures.ProcessPoolExecutor` of one process per worker keeps a
+session's transcriber in the process that made it and runs its calls in
+order; asyncio's `run_in_executor` awaits them. Two things are written out
+here because the standard library does not do them:
+
+- placement: a session goes to the least busy worker and stays there (a
+  pool of several processes would hand its calls to any of them);
+- a watchdog: an executor cannot time out or stop a call under way. A worker
+  that has work and finishes none of it for `timeout` seconds is stuck: its
+  process is killed, which fails every call it holds (its sessions end with
+  1011), and the next session to start replaces it.
+
+A session's audio is fed in pieces of at most half a second, so that a long
+frame cannot hold up the other sessions of its worker for long.
 """
 
 import asyncio
+import functools
 import itertools
+import multiprocessing
 import os
-import sys
-from pathlib import Path
+import signal
+import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
-from asrx_cli.server import ipc
+from asrx_cli.server import worker as engine_process
 from asrx_cli.wire import BYTES_PER_SECOND
 
 LARGEST_FEED_BYTES = BYTES_PER_SECOND // 2
 STARTUP_TIMEOUT = 120.0
-STOP_TIMEOUT = 5.0
+STOP_TIMEOUT = 1.0  # a healthy engine process exits in milliseconds
 
 
 class EngineFailed(Exception):
-    """The engine raised, or its worker process died."""
+    """The engine raised, its worker process died, or it did not answer in time."""
 
 
-def _worker_environment() -> dict:
-    # The worker imports asrx_cli; make sure it finds this very copy.
-    package_root = str(Path(__file__).resolve().parents[2])
-    environment = dict(os.environ)
-    paths = [package_root] + [p for p in environment.get("PYTHONPATH", "").split(os.pathsep) if p]
-    environment["PYTHONPATH"] = os.pathsep.join(paths)
-    return environment
-
-
-class WorkerProcess:
-    def __init__(self, engine_name: str):
+class EngineWorker:
+    def __init__(self, engine_name: str, timeout: float):
         self.engine_name = engine_name
+        self.timeout = timeout
         self.streams = 0
-        self._process = None
-        self._reader_task = None
-        self._pending = {}
-        self._request_ids = itertools.count()
-        self.alive = False
-
-    @property
-    def pid(self) -> int:
-        return self._process.pid
+        self.pid = None
+        self.alive = True
+        self._busy = 0  # calls submitted and not finished
+        self._progress_at = 0.0  # when a call last finished, or work arrived at an idle worker
+        # spawn: a fresh interpreter, as forking a threaded server is not safe.
+        self._executor = ProcessPoolExecutor(
+            1, mp_context=multiprocessing.get_context("spawn"),
+            initializer=engine_process.initialize, initargs=(engine_name,),
+        )
 
     async def start(self) -> None:
-        self._process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "asrx_cli.server.worker", self.engine_name,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            env=_worker_environment(),
-            # Out of the terminal's process group: Ctrl-C is the server's to handle.
-            start_new_session=True,
-        )
         try:
-            status, detail = await asyncio.wait_for(ipc.read_async(self._process.stdout), STARTUP_TIMEOUT)
-        except asyncio.IncompleteReadError:
-            status, detail = "failed", "the worker process exited while loading the engine"
-        except asyncio.TimeoutError:
-            status, detail = "failed", f"the engine did not load within {STARTUP_TIMEOUT:g} s"
-        if status != "ready":
+            self.pid, failure = await self._call(STARTUP_TIMEOUT, engine_process.status)
+        except EngineFailed as error:
+            failure = str(error)
+        if failure is not None:
             await self.stop()
-            raise EngineFailed(f"cannot start the {self.engine_name} engine: {detail}")
-        self.alive = True
-        self._reader_task = asyncio.create_task(self._read_replies())
+            raise EngineFailed(f"cannot start the {self.engine_name} engine: {failure}")
 
-    async def call(self, stream_id: int, operation: str, payload=None):
-        if not self.alive:
-            raise EngineFailed("the speech engine's worker process is gone")
-        request_id = next(self._request_ids)
-        reply = asyncio.get_running_loop().create_future()
-        self._pending[request_id] = reply
-        try:
-            self._process.stdin.write(ipc.encode((request_id, stream_id, operation, payload)))
-            await self._process.stdin.drain()
-            return await reply
-        except (ConnectionError, RuntimeError) as exc:
-            raise EngineFailed(f"the speech engine's worker process is gone ({exc})") from None
-        finally:
-            self._pending.pop(request_id, None)
+    async def call(self, function, *args):
+        """`function(*args)` in the worker process; EngineFailed if it fails or hangs."""
+        return await self._call(self.timeout, function, *args)
 
-    async def _read_replies(self) -> None:
-        try:
-            while True:
-                request_id, ok, result = await ipc.read_async(self._process.stdout)
-                reply = self._pending.get(request_id)
-                if reply is None or reply.done():
-                    continue  # its session was cancelled meanwhile
-                if ok:
-                    reply.set_result(result)
-                else:
-                    reply.set_exception(EngineFailed(result))
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            self.alive = False
-            for reply in self._pending.values():
-                if not reply.done():
-                    reply.set_exception(EngineFailed("the speech engine's worker process died"))
+    def cast(self, function, *args) -> None:
+        """`function(*args)` in the worker process, without waiting for it or its failure."""
+        if self.alive:
+            try:
+                self._submit(function, *args)
+            except EngineFailed:
+                pass  # a worker that is gone holds nothing to free
 
     async def stop(self) -> None:
+        """Let the process finish and exit; kill it if it does not in time."""
         self.alive = False
-        process = self._process
-        if process is None:
-            return
-        if process.stdin and not process.stdin.is_closing():
-            process.stdin.close()  # end of input: the worker returns
+        shutdown = functools.partial(self._executor.shutdown, wait=True, cancel_futures=True)
+        stopped = asyncio.get_running_loop().run_in_executor(None, shutdown)
+        done, _ = await asyncio.wait({stopped}, timeout=STOP_TIMEOUT)
+        if not done:
+            self._kill()
+            await stopped
+
+    async def _call(self, timeout: float, function, *args):
+        if not self.alive:
+            raise EngineFailed("the speech engine's worker process is gone")
+        future = self._submit(function, *args)
+        await self._wait(future, timeout)
+        if future.cancelled():
+            raise EngineFailed("the speech engine's worker process was stopped")
+        error = future.exception()
+        if isinstance(error, BrokenProcessPool):
+            raise EngineFailed("the speech engine's worker process died")
+        if error is not None:
+            raise EngineFailed(f"{type(error).__name__}: {error}")
+        return future.result()
+
+    def _submit(self, function, *args) -> asyncio.Future:
         try:
-            await asyncio.wait_for(process.wait(), STOP_TIMEOUT)
-        except asyncio.TimeoutError:
-            process.kill()
-            await process.wait()
-        if self._reader_task is not None:
-            await self._reader_task
+            future = asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
+        except (BrokenProcessPool, RuntimeError):  # broken, or shut down
+            self.alive = False
+            raise EngineFailed("the speech engine's worker process is gone") from None
+        if self._busy == 0:
+            self._progress_at = time.monotonic()
+        self._busy += 1
+        future.add_done_callback(self._finished)
+        return future
+
+    def _finished(self, future: asyncio.Future) -> None:
+        self._busy -= 1
+        self._progress_at = time.monotonic()
+        # Read the outcome here, so that a call nobody awaits any more is not
+        # reported as "exception never retrieved".
+        if not future.cancelled() and isinstance(future.exception(), BrokenProcessPool):
+            self.alive = False
+
+    async def _wait(self, future: asyncio.Future, timeout: float) -> None:
+        while not future.done():
+            remaining = self._progress_at + timeout - time.monotonic()
+            if remaining <= 0:
+                self._kill()
+                raise EngineFailed(f"the speech engine did not answer within {timeout:g} s")
+            await asyncio.wait({future}, timeout=remaining)
+
+    def _kill(self) -> None:
+        """Stop a stuck process for good: the executor then fails all its calls."""
+        self.alive = False
+        if self.pid is not None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass  # it died meanwhile
+        self._executor.shutdown(wait=False, cancel_futures=True)
 
 
 class EngineStream:
     """One session's audio, decoded by one worker."""
 
-    def __init__(self, worker: WorkerProcess, stream_id: int):
+    def __init__(self, worker: EngineWorker, stream_id: int):
         self._worker = worker
-        self._id = stream_id
+        self.id = stream_id
         self._closed = False
 
     async def feed(self, pcm: bytes) -> list:
         hypotheses = []
         for start in range(0, len(pcm), LARGEST_FEED_BYTES):
             piece = pcm[start:start + LARGEST_FEED_BYTES]
-            hypotheses += await self._worker.call(self._id, "feed", piece)
+            hypotheses += await self._worker.call(engine_process.feed, self.id, piece)
         return hypotheses
 
     async def finish(self) -> list:
-        return await self._worker.call(self._id, "finish")
+        return await self._worker.call(engine_process.finish, self.id)
 
-    async def close(self) -> None:
+    def close(self) -> None:
+        """Free the stream in its worker; the end of a session never waits on the engine."""
         if self._closed:
             return
         self._closed = True
         self._worker.streams -= 1
-        if self._worker.alive:
-            try:
-                await self._worker.call(self._id, "close")
-            except EngineFailed:
-                pass  # a dead worker holds no stream
+        self._worker.cast(engine_process.close_stream, self.id)
 
 
 class WorkerPool:
-    def __init__(self, engine_name: str, size: int):
+    def __init__(self, engine_name: str, size: int, timeout: float):
         self.engine_name = engine_name
         self.size = size
+        self.timeout = timeout
         self._workers = []
         self._stream_ids = itertools.count()
         self._replacing = asyncio.Lock()
@@ -164,7 +182,7 @@ class WorkerPool:
         return [worker.pid for worker in self._workers if worker.alive]
 
     async def start(self) -> None:
-        self._workers = [WorkerProcess(self.engine_name) for _ in range(self.size)]
+        self._workers = [EngineWorker(self.engine_name, self.timeout) for _ in range(self.size)]
         results = await asyncio.gather(*(w.start() for w in self._workers), return_exceptions=True)
         failures = [r for r in results if isinstance(r, BaseException)]
         if failures:
@@ -172,7 +190,7 @@ class WorkerPool:
             raise failures[0]
 
     async def open_stream(self) -> EngineStream:
-        await self._replace_dead_workers()
+        await self._replace_failed_workers()
         candidates = [w for w in self._workers if w.alive]
         if not candidates:
             raise EngineFailed("no speech engine worker is running")
@@ -180,23 +198,20 @@ class WorkerPool:
         stream = EngineStream(worker, next(self._stream_ids))
         worker.streams += 1
         try:
-            await worker.call(stream._id, "open")
+            await worker.call(engine_process.open_stream, stream.id)
         except BaseException:
-            await stream.close()
+            stream.close()
             raise
         return stream
 
-    async def _replace_dead_workers(self) -> None:
+    async def _replace_failed_workers(self) -> None:
         async with self._replacing:
-            await self._replace_dead_workers_locked()
-
-    async def _replace_dead_workers_locked(self) -> None:
-        for index, worker in enumerate(self._workers):
-            if not worker.alive:  # its sessions fail on their own; new ones go to the replacement
-                await worker.stop()
-                replacement = WorkerProcess(self.engine_name)
-                await replacement.start()
-                self._workers[index] = replacement
+            for index, worker in enumerate(self._workers):
+                if not worker.alive:  # its sessions fail on their own; new ones go to the replacement
+                    await worker.stop()
+                    replacement = EngineWorker(self.engine_name, self.timeout)
+                    await replacement.start()
+                    self._workers[index] = replacement
 
     async def stop(self) -> None:
         await asyncio.gather(*(w.stop() for w in self._workers), return_exceptions=True)

@@ -2,25 +2,31 @@
 
 Each session gets a decoder of its own. Building one loads the model (about
 0.3 s and 90 MB), so decoders are reused between sessions, with their
-cepstral mean reset so that no session hears the voice of the previous one.
+feature extraction reset so that no session hears the voice of the previous
+one.
 """
 
 import pocketsphinx
 
 from asrx_cli.wire import BYTES_PER_SECOND, SAMPLE_RATE
 
-# Decoding the first utterance again as a whole delays its final text by the
-# decoding time: up to 3 s of audio it stays well within a second (measured by
-# make bench, figure 8), and it holds up the worker's other sessions less.
-LONGEST_RESCORED_BYTES = 3 * BYTES_PER_SECOND
+# How much of a session's first speech sets its cepstral mean (see
+# PocketSphinxRecognizer): two seconds hold enough sounds for a usable mean;
+# less gives a mean that depends on the first word.
+PRIMING_BYTES = 2 * BYTES_PER_SECOND
 IDLE_DECODERS_KEPT = 2
+
+# loglevel FATAL keeps the model loader's INFO lines off stderr. Without the
+# flat-lexicon and best-path passes decoding takes a quarter less CPU and makes
+# fewer errors on pocketsphinx-testdata, not more (make bench, accuracy figure).
+# Searching at most 5000 HMMs per frame (of 30000), with narrower phone and
+# word-exit beams, takes about a third less again, for the same words there.
+DECODER_SETTINGS = dict(samprate=SAMPLE_RATE, loglevel="FATAL", fwdflat=False, bestpath=False,
+                        maxhmmpf=5000, pbeam=1e-45, wbeam=1e-25, lponlybeam=1e-20)
 
 
 def _new_decoder() -> pocketsphinx.Decoder:
-    # loglevel FATAL keeps the model loader's INFO lines off stderr. Without
-    # the flat-lexicon and best-path passes decoding takes a quarter less CPU,
-    # and on pocketsphinx-testdata it makes fewer errors, not more.
-    return pocketsphinx.Decoder(samprate=SAMPLE_RATE, loglevel="FATAL", fwdflat=False, bestpath=False)
+    return pocketsphinx.Decoder(**DECODER_SETTINGS)
 
 
 class PocketSphinxEngine:
@@ -29,11 +35,11 @@ class PocketSphinxEngine:
     def __init__(self):
         pocketsphinx.set_loglevel("FATAL")
         self._idle = [_new_decoder()]
-        self._initial_cmn = self._idle[0].get_cmn()
 
     def open(self) -> "PocketSphinxRecognizer":
         decoder = self._idle.pop() if self._idle else _new_decoder()
-        decoder.set_cmn(self._initial_cmn)
+        # Back to the model's generic mean, and to whole-utterance normalisation.
+        decoder.reinit_feat()
         return PocketSphinxRecognizer(decoder, self._release)
 
     def _release(self, decoder: pocketsphinx.Decoder) -> None:
@@ -42,22 +48,27 @@ class PocketSphinxEngine:
 
 
 class PocketSphinxRecognizer:
-    """Live decoding; the first utterance of a session is decoded once more.
+    """Live decoding, with a session's opening decoded once more.
 
-    Live decoding normalises the audio with a running cepstral mean that
-    starts from a generic guess, so the first second or two of a session is
-    heard badly ("go forward ten years" for "go forward ten meters"). When the
-    first utterance ends, decoding it again with the mean of the whole
-    utterance gives the right words and leaves the decoder a mean that fits
-    the speaker for the utterances after it.
+    PocketSphinx normalises the audio by its cepstral mean. Live, that mean
+    starts from the model's generic guess and only moves after several
+    seconds, so the first sentences of a session are heard badly ("the mr
+    john dashwood" for "and mister john dashwood"). Decoded as one block, an
+    utterance is normalised by its own mean, as an offline decode is.
+
+    So the session's first two seconds of speech are decoded live, for the
+    partial hypotheses, and kept; then they are decoded again as one block,
+    which gives the decoder the speaker's mean, and live decoding goes on from
+    there. A first utterance shorter than that is decoded again as a whole
+    when it ends. The mean then follows the speaker from utterance to
+    utterance. The cost: two seconds of audio decoded twice per session.
     """
 
     def __init__(self, decoder: pocketsphinx.Decoder, release):
         self._decoder = decoder
         self._release = release
-        self._utterances = 0
-        self._first_utterance_audio = []
-        self._first_utterance_bytes = 0
+        self._opening = bytearray()  # the session's first speech, until it has primed the mean
+        self._primed = False
         self._in_utterance = False
 
     def start_utterance(self) -> None:
@@ -65,28 +76,34 @@ class PocketSphinxRecognizer:
         self._in_utterance = True
 
     def accept(self, pcm: bytes) -> None:
-        self._decoder.process_raw(pcm, False, False)
-        if self._utterances == 0 and self._first_utterance_bytes <= LONGEST_RESCORED_BYTES:
-            self._first_utterance_audio.append(pcm)
-            self._first_utterance_bytes += len(pcm)
+        if self._primed:
+            self._decoder.process_raw(pcm, False, False)
+            return
+        self._opening += pcm
+        if len(self._opening) < PRIMING_BYTES:
+            self._decoder.process_raw(pcm, False, False)
+        else:
+            self._prime()
+
+    def _prime(self) -> None:
+        """Decode the opening again as a block: its own mean normalises it and carries on."""
+        self._decoder.end_utt()
+        self._decoder.reinit_feat()
+        self._decoder.start_utt()
+        self._decoder.process_raw(bytes(self._opening), False, True)
+        self._opening = bytearray()
+        self._primed = True
 
     def hypothesis(self) -> str:
         hypothesis = self._decoder.hyp()
         return hypothesis.hypstr if hypothesis is not None else ""
 
     def end_utterance(self) -> str:
+        if not self._primed and self._opening:
+            self._prime()
         self._decoder.end_utt()
         self._in_utterance = False
-        if self._utterances == 0 and 0 < self._first_utterance_bytes <= LONGEST_RESCORED_BYTES:
-            self._decode_whole(b"".join(self._first_utterance_audio))
-        self._utterances += 1
-        self._first_utterance_audio = []
         return self.hypothesis()
-
-    def _decode_whole(self, pcm: bytes) -> None:
-        self._decoder.start_utt()
-        self._decoder.process_raw(pcm, False, True)
-        self._decoder.end_utt()
 
     def close(self) -> None:
         if self._decoder is not None:

@@ -52,7 +52,7 @@ SECONDS = click.FloatRange(min=0, min_open=True)
 
 STATUS_HELP = """\b
 HTTP answers to the handshake:
-  401  missing or wrong apikey header
+  401  missing, wrong or repeated apikey header
   404  a path other than /asrx (or /healthz)
   503  --max-sessions sessions are under way already
 \b
@@ -62,7 +62,7 @@ WebSocket close codes:
   1003  a text frame that is not a JSON object
   1008  --idle-timeout or --max-session-time reached
   1009  a message over --max-frame-bytes
-  1011  the speech engine failed
+  1011  the speech engine failed or did not answer in time
   1013  too many sessions (a handshake raced past the 503 check)
 """
 
@@ -91,16 +91,21 @@ WebSocket close codes:
               type=click.IntRange(min=2), metavar="BYTES",
               help="Largest message a client may send; a larger one closes its session with 1009.")
 @click.option("--idle-timeout", default=DEFAULTS.idle_timeout, show_default=True, type=SECONDS,
-              metavar="SECONDS", help="Close a session (1008) that sends nothing for this long.")
+              metavar="SECONDS", help="Close a session (1008) that sends nothing for this long; drop a "
+                                      "client that reads none of its output for this long.")
 @click.option("--max-session-time", default=DEFAULTS.max_session_time, show_default=True, type=SECONDS,
               metavar="SECONDS", help="Close a session (1008) that lasts longer than this.")
 @click.option("--close-wait", default=DEFAULTS.close_wait, show_default=True,
               type=click.FloatRange(min=0), metavar="SECONDS",
               help="After the end marker, how long the client has to close before the server does.")
+@click.option("--engine-timeout", default=DEFAULTS.engine_timeout, show_default=True, type=SECONDS,
+              metavar="SECONDS",
+              help="An engine process that has work and finishes none of it for this long is "
+                   "stopped and replaced; its sessions are closed (1011).")
 @quiet_option("Log nothing but the listening line and errors (no session lines).")
 @verbose_option
 def serve(host, port, api_key, engine, workers, max_sessions, max_frame_bytes, idle_timeout,
-          max_session_time, close_wait, quiet, verbose):
+          max_session_time, close_wait, engine_timeout, quiet, verbose):
     """Run a local ASRX server with an offline speech engine.
 
     Clients connect to ws://HOST:PORT/asrx and speak the ASRX protocol:
@@ -115,7 +120,8 @@ def serve(host, port, api_key, engine, workers, max_sessions, max_frame_bytes, i
         host=host, port=port, api_keys=api_key, engine=engine,
         workers=min(workers or default_workers(), max_sessions),
         limits=Limits(max_frame_bytes=max_frame_bytes, max_sessions=max_sessions, idle_timeout=idle_timeout,
-                      max_session_time=max_session_time, close_wait=close_wait),
+                      max_session_time=max_session_time, close_wait=close_wait,
+                      engine_timeout=engine_timeout),
         quiet=quiet, verbose=verbose,
     )
     config.check()

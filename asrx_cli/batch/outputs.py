@@ -1,0 +1,125 @@
+"""Where a batch writes: a file per input, complete or plainly not, or shared stdout lines.
+
+An output file is written as NAME.partial and renamed to NAME once its
+transcript is complete, so a file with the final name is always complete and
+a run that is interrupted, even killed, never leaves one that looks so. What
+an incomplete run received stays in NAME.partial (created by the first line
+received); the next run writes the file again.
+
+On stdout, the lines of every file pass through one lock, a whole line at a
+time, each marked with the file it belongs to.
+"""
+
+import contextlib
+import json
+import os
+import threading
+from typing import TextIO
+
+from asrx_cli.batch.plan import Item
+from asrx_cli.errors import UsageError
+
+
+@contextlib.contextmanager
+def output_file(item: Item):
+    """The stream of `item`'s transcript in --output-dir: renamed into place if the block completes."""
+    try:
+        os.makedirs(os.path.dirname(item.output) or ".", exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create {os.path.dirname(item.output)}: {exc.strerror}") from None
+    out = PartialFile(item.partial)
+    try:
+        yield out
+    finally:
+        out.close()
+    if not out.opened:
+        out.write("")  # nothing was said: the complete transcript is empty
+        out.close()
+    os.replace(item.partial, item.output)
+
+
+class PartialFile:
+    """NAME.partial, created by the first write: a run that receives nothing leaves nothing."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.file = None
+        self.opened = False
+
+    def write(self, text: str):
+        if self.file is None:
+            try:
+                self.file = open(self.path, "w", encoding="utf-8")
+            except OSError as exc:
+                raise UsageError(f"cannot write {self.path}: {exc.strerror}") from None
+            self.opened = True
+        try:
+            self.file.write(text)
+        except OSError as exc:  # a full disk, say: this file fails, with its reason
+            raise UsageError(f"writing {self.path} failed: {exc.strerror}") from None
+
+    def flush(self):
+        if self.file is not None:
+            self.file.flush()
+
+    def close(self):
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+
+
+class SharedLines:
+    """The batch's stdout: whole lines, one at a time, from every worker."""
+
+    def __init__(self, stdout: TextIO, output_format: str):
+        self.stdout = stdout
+        self.mark = mark_json if output_format == "json" else mark_text
+        self.lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def stream(self, item: Item):
+        lines = FileLines(self, item.path)
+        try:
+            yield lines
+        finally:
+            lines.close()
+
+    def write_line(self, line: str):
+        with self.lock:
+            self.stdout.write(line)
+            self.stdout.flush()
+
+
+class FileLines:
+    """A text stream for one file's renderer: it holds back each line until it is whole."""
+
+    def __init__(self, shared: SharedLines, path: str):
+        self.shared = shared
+        self.path = path
+        self.pending = ""
+
+    def write(self, text: str):
+        lines = (self.pending + text).split("\n")
+        self.pending = lines.pop()
+        for line in lines:
+            self.shared.write_line(self.shared.mark(self.path, line) + "\n")
+
+    def flush(self):
+        """Lines go out when they are whole."""
+
+    def close(self):
+        if self.pending:
+            self.write("\n")
+
+
+def mark_text(path: str, line: str) -> str:
+    """`path: line`, as grep shows the lines of several files."""
+    return f"{path}: {line}"
+
+
+def mark_json(path: str, line: str) -> str:
+    """A JSON object with the file's name as its first member."""
+    if not line.startswith("{"):
+        return line
+    name = json.dumps(path, ensure_ascii=False)
+    return f'{{"file": {name}, {line[1:]}' if line[1:].strip() != "}" else f'{{"file": {name}}}'

@@ -1,0 +1,108 @@
+"""Which files a batch transcribes, in what order, and where each transcript goes."""
+
+import dataclasses
+import logging
+import os
+from pathlib import Path
+from typing import Iterator, List, Optional, Tuple
+
+from asrx_cli.audio import RAW_SUFFIXES
+from asrx_cli.audio.source import duration_of
+from asrx_cli.config import TranscribeConfig
+from asrx_cli.errors import AudioError, UsageError
+
+log = logging.getLogger("asrx")
+
+# The extension of each output format's files in --output-dir.
+EXTENSIONS = {
+    "text": ".txt",
+    "json": ".jsonl",
+    "raw": ".frames.txt",
+    "srt": ".srt",
+    "vtt": ".vtt",
+}
+PARTIAL_SUFFIX = ".partial"  # an output being written, or one that did not complete
+
+
+@dataclasses.dataclass(frozen=True)
+class Item:
+    """One file of the batch."""
+
+    path: str  # as named on the command line, or joined to the directory that holds it
+    output: Optional[str]  # its transcript in --output-dir; None for stdout
+    duration: float  # seconds; 0 when it cannot be known before reading
+
+    @property
+    def partial(self) -> Optional[str]:
+        return None if self.output is None else self.output + PARTIAL_SUFFIX
+
+
+def plan(config: TranscribeConfig) -> List[Item]:
+    """Every file the inputs name, once each, with its output; raises if two share an output."""
+    found: List[Tuple[str, str, float]] = []  # path, path relative to its input, duration
+    for given in config.inputs:
+        if os.path.isdir(given):
+            found.extend(directory_audio(given))
+        else:
+            found.append((given, os.path.basename(given), file_duration(given, config)))
+    items, outputs, seen = [], {}, set()
+    for path, relative, duration in found:
+        if os.path.normpath(path) in seen:
+            continue
+        seen.add(os.path.normpath(path))
+        output = output_path(config.output_dir, relative, config.output_format)
+        if output is not None and output in outputs:
+            raise UsageError(f"{outputs[output]} and {path} would both be written to {output}")
+        outputs[output] = path
+        items.append(Item(path, output, duration))
+    if not items:
+        raise AudioError(f"no audio files in {', '.join(config.inputs)}")
+    return items
+
+
+def output_path(output_dir: Optional[str], relative: str, output_format: str) -> Optional[str]:
+    if output_dir is None:
+        return None
+    return os.path.join(output_dir, os.path.splitext(relative)[0] + EXTENSIONS[output_format])
+
+
+def directory_audio(root: str) -> Iterator[Tuple[str, str, float]]:
+    """The files libsndfile reads under `root`, recursively, sorted; hidden ones left out."""
+    members = []
+    for folder, dirs, files in os.walk(root):
+        for name in sorted(dirs):
+            if name.startswith("."):
+                log.info("skipped %s: hidden", os.path.join(folder, name))
+        dirs[:] = [name for name in dirs if not name.startswith(".")]
+        for name in files:
+            path = os.path.join(folder, name)
+            if name.startswith("."):
+                log.info("skipped %s: hidden", path)
+            else:
+                members.append((Path(os.path.relpath(path, root)).as_posix(), path))
+    for relative, path in sorted(members):
+        duration = readable_duration(path)
+        if duration is None:
+            log.info("skipped %s: not an audio file libsndfile reads", path)
+        else:
+            yield path, relative, duration
+
+
+def readable_duration(path: str) -> Optional[float]:
+    """The length of a file libsndfile reads, or None."""
+    import soundfile
+
+    try:
+        return soundfile.info(path).duration
+    except Exception:  # whatever libsndfile or the OS says, the file is not for us
+        return None
+
+
+def file_duration(path: str, config: TranscribeConfig) -> float:
+    """The length of a file named on the command line, as far as it can be known before reading."""
+    if Path(path).suffix.lower() in RAW_SUFFIXES:
+        try:
+            return duration_of(os.path.getsize(path), config.raw_format) or 0.0
+        except OSError:
+            return 0.0
+    return readable_duration(path) or 0.0

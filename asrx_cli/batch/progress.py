@@ -1,0 +1,40 @@
+"""One progress bar for a whole batch: audio seconds read of the total, files done, failures."""
+
+from typing import Optional
+
+from asrx_cli.config import TranscribeConfig
+from asrx_cli.environment import Environment
+
+
+def batch_bar(config: TranscribeConfig, env: Environment, total_seconds: float, files: int):
+    """A bar on a terminal stderr, unless the transcripts are drawn on the same terminal."""
+    show = (env.stderr_isatty and not config.quiet and total_seconds >= 1
+            and (config.output_dir is not None or not env.stdout_isatty))
+    if not show:
+        return None
+    from tqdm import tqdm  # only when a bar is drawn: tqdm costs start-up time
+
+    return BatchBar(tqdm(total=round(total_seconds), unit="s", file=env.stderr, leave=False,
+                         dynamic_ncols=True,
+                         bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s [{elapsed}<{remaining}] {postfix}"),
+                    files)
+
+
+class BatchBar:
+    def __init__(self, bar, files: int):
+        self.bar = bar
+        self.files = files
+        self.shown: Optional[tuple] = None
+
+    def update(self, seconds: float, files_done: int, failed: int):
+        position = round(min(seconds, self.bar.total))
+        if (position, files_done, failed) == self.shown:
+            return
+        self.shown = (position, files_done, failed)
+        failures = f", {failed} failed" if failed else ""
+        self.bar.set_postfix_str(f"{files_done}/{self.files} files{failures}", refresh=False)
+        self.bar.n = position
+        self.bar.refresh()
+
+    def close(self):
+        self.bar.close()
