@@ -8,6 +8,8 @@ VENV ?= .venv
 SEED_VENV ?= .venv-seed
 BIN := $(VENV)/bin
 DEBIAN_PACKAGES := pocketsphinx-testdata espeak-ng sox libportaudio2 ffmpeg chromium
+# The bench times start-up with hyperfine and peak memory with GNU time.
+BENCH_PACKAGES := hyperfine time
 
 .PHONY: demo test bench bench-reconnect debian-packages clean
 
@@ -17,6 +19,7 @@ demo: $(VENV)/.installed debian-packages
 test: $(VENV)/.installed $(SEED_VENV)/.installed debian-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+bench: DEBIAN_PACKAGES += $(BENCH_PACKAGES)
 bench: $(VENV)/.installed debian-packages
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 	$(BIN)/python bench/reconnect.py

@@ -1,14 +1,8 @@
-"""The baseline: a client written the way the service's sample code is.
+"""The baseline: a client written the way the service's sample code is (see bench/README.md).
 
-websocket-client, read 1024 bytes of the file, send them, time.sleep(0.032),
-repeat; a thread prints each sentence once the next one starts. No decoding
-(the file must already be 16 kHz mono s16le), no schedule, no error handling.
-It is what the benchmarks compare asrx with, measured in the same run.
+    ASRX_API_KEY=KEY python bench/baseline.py AUDIO.raw --url ws://HOST:PORT/asrx [--no-sleep]
 
-    python bench/baseline.py AUDIO.raw --url ws://HOST:PORT/asrx [--no-sleep]
-
-The API key comes from ASRX_API_KEY. --no-sleep drops the sleep, as someone
-would to send a file as fast as possible.
+--no-sleep drops the sleep after each send, as someone would to send a file as fast as possible.
 """
 
 import argparse
@@ -19,8 +13,7 @@ import time
 
 import websocket
 
-FRAME_BYTES = 1024
-END_MARKERS = ("end_of_process", "Confirm Close Connection")
+from asrx_cli.wire import BYTES_PER_SECOND, END_MARKERS, END_OF_STREAM, FRAME_BYTES, NEW_SENTENCE
 
 
 def receive(ws):
@@ -31,7 +24,7 @@ def receive(ws):
             if text:
                 print(text, flush=True)
             return
-        if message.get("state") == "NewSentence" and text:
+        if message.get("state") == NEW_SENTENCE and text:
             print(text, flush=True)
         text = message.get("text")
 
@@ -53,8 +46,8 @@ def main():
                 break
             ws.send_binary(data)
             if not options.no_sleep:
-                time.sleep(0.032)
-    ws.send(json.dumps({"data": {"status": "CloseConnection"}}))
+                time.sleep(FRAME_BYTES / BYTES_PER_SECOND)
+    ws.send(json.dumps(END_OF_STREAM))
     receiver.join()
     ws.close()
 

@@ -1,63 +1,96 @@
-"""Figures 6 and 7 (second half): start to first audio byte, end marker to exit.
+"""Figures 4, 6 and 7: memory, shutdown and start-up of whole client processes."""
 
-Short runs, asrx and the baseline alternately, each in its default paced
-mode. The bench stamps the moment before it starts the process and the
-moment wait4 returns; the sink stamps the first frame's arrival and the
-moment it sends the end marker.
-"""
-
+import json
+import re
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 from typing import List
 
+import clients
 import inputs
-import processes
 import report
-import stats
+from asrx_cli.wire import BYTES_PER_SECOND
 from report import FigureResult, Row
 
-AUDIO_SECONDS = 1.0
-SHUTDOWN_GOAL = 0.100
-FIRST_BYTE_GOAL = 0.300
+RSS_GOAL_MB, GROWTH_GOAL = 100, 1.1
+SHUTDOWN_GOAL, FIRST_BYTE_GOAL, HELP_GOAL = 0.100, 0.300, 0.150
+LIFECYCLE_AUDIO_SECONDS = 1.0
 
 
-def run(workdir: Path, runs: int) -> FigureResult:
-    audio = str(inputs.write_raw(workdir / "lifecycle.raw", AUDIO_SECONDS))
-    samples = {"asrx": {"first_byte": [], "shutdown": []}, "baseline": {"first_byte": [], "shutdown": []}}
-    with processes.SinkProcess() as sink:
+def memory(workdir: Path, short_minutes: float, long_hours: float) -> FigureResult:
+    lengths = {"short": f"{short_minutes:g} min", "long": f"{long_hours:g} h"}
+    peaks, sent = {}, 0.0
+    with clients.SinkProcess() as sink:
+        for length, seconds in (("short", short_minutes * 60), ("long", long_hours * 3600)):
+            audio = inputs.write(workdir / f"memory-{length}.wav", seconds)
+            for name in ("asrx", "baseline"):
+                command = clients.command(name, audio, sink.url(f"{name}-{length}"), speed=0)
+                peaks[f"{name}-{length}"] = clients.peak_rss_mb(command, 120 + seconds / 20)
+                sent = sink.record(f"{name}-{length}")["bytes"] / BYTES_PER_SECOND / 3600
+            Path(audio).unlink()
+    growth = {name: peaks[f"{name}-long"] / peaks[f"{name}-short"] for name in ("asrx", "baseline")}
+    rows = [Row(f"4. Peak RSS streaming {lengths[key]} (speed 0)", f"{peaks['asrx-' + key]:.1f} MB",
+                f"{peaks['baseline-' + key]:.1f} MB", report.ratio(peaks["asrx-" + key], peaks["baseline-" + key]),
+                "< 100 MB", peaks["asrx-" + key] < RSS_GOAL_MB) for key in lengths]
+    rows.append(Row(f"4. Peak RSS, {lengths['long']} ÷ {lengths['short']}", f"{growth['asrx']:.3f}",
+                    f"{growth['baseline']:.3f}", report.ratio(growth["asrx"], growth["baseline"]), "≤ 1.1",
+                    growth["asrx"] <= GROWTH_GOAL))
+    note = f"Memory: ru_maxrss of the client process, through GNU time; the long file held {sent:.2f} h of audio."
+    return FigureResult("memory", rows, [note], {"peaks_mb": peaks})
+
+
+def lifecycle(workdir: Path, runs: int) -> FigureResult:
+    audio = inputs.write(workdir / "lifecycle.raw", LIFECYCLE_AUDIO_SECONDS)
+    first_byte, shutdown = {"asrx": [], "baseline": []}, {"asrx": [], "baseline": []}
+    with clients.SinkProcess() as sink:
         for index in range(runs):
-            commands = {"asrx": processes.asrx_command(audio, sink.url(f"asrx-{index}"), 1),
-                        "baseline": processes.baseline_command(audio, sink.url(f"baseline-{index}"))}
-            for client, command in commands.items():
-                result = processes.Client(command).finish(60)
-                record = sink.record(f"{client}-{index}")
-                samples[client]["first_byte"].append(record["first_frame"] - result.started)
-                samples[client]["shutdown"].append(result.exited - record["end_marker_sent"])
-    results = {client: {name: {"summary": stats.summary(values), "values": values}
-                        for name, values in figures.items()} for client, figures in samples.items()}
-    results["runs"] = runs
-    return FigureResult("lifecycle", rows(results), notes(results), results)
+            for name in ("asrx", "baseline"):
+                run = clients.Client(clients.command(name, audio, sink.url(f"{name}-{index}"))).finish(60)
+                record = sink.record(f"{name}-{index}")
+                first_byte[name].append(record["first_frame"] - run.started)
+                shutdown[name].append(run.exited - record["end_marker_sent"])
+    first = {name: report.summary(values) for name, values in first_byte.items()}
+    down = {name: report.summary(values) for name, values in shutdown.items()}
+    rows = [Row("6. Shutdown, end marker sent → process exit, p50 / max", report.ms_list(down["asrx"], "p50", "max"),
+                report.ms_list(down["baseline"], "p50", "max"), report.ratio(down["asrx"]["max"],
+                                                                             down["baseline"]["max"], "max"),
+                "max ≤ 100 ms", down["asrx"]["max"] <= SHUTDOWN_GOAL),
+            Row("7. Start-up, process start → first audio byte at the server, p50 / max",
+                report.ms_list(first["asrx"], "p50", "max"), report.ms_list(first["baseline"], "p50", "max"),
+                report.ratio(first["asrx"]["p50"], first["baseline"]["p50"], "p50"), "p50 ≤ 300 ms",
+                first["asrx"]["p50"] <= FIRST_BYTE_GOAL)]
+    note = f"Start and shutdown: {runs} runs of each client on {LIFECYCLE_AUDIO_SECONDS:g} s of audio, alternating."
+    return FigureResult("lifecycle", rows, [note], {"first_byte": first_byte, "shutdown": shutdown})
 
 
-def _p50_max(summary: dict) -> str:
-    return report.ms_triple([summary["p50"], summary["max"]])
+def costliest_imports(count: int = 4) -> List[str]:
+    """The top-level imports of `asrx --help` with the highest cumulative time (-X importtime)."""
+    command = [sys.executable, "-X", "importtime", "-c", "from asrx_cli.cli import main; main()", "--help"]
+    stderr = subprocess.run(command, capture_output=True, text=True, env=clients.client_environment()).stderr
+    costs = [(int(match.group(1)), match.group(2)) for match in
+             re.finditer(r"^import time:\s+\d+ \|\s+(\d+) \| ?(\S+)$", stderr, re.MULTILINE)]
+    return [f"{name} {micros / 1000:.0f} ms" for micros, name in sorted(costs, reverse=True)[:count]]
 
 
-def rows(results: dict) -> List[Row]:
-    a, b = results["asrx"], results["baseline"]
-    shutdown_a, shutdown_b = a["shutdown"]["summary"], b["shutdown"]["summary"]
-    first_a, first_b = a["first_byte"]["summary"], b["first_byte"]["summary"]
-    return [
-        Row("6. Shutdown, end marker sent → process exit, p50 / max", _p50_max(shutdown_a),
-            _p50_max(shutdown_b), report.ratio(shutdown_a["max"], shutdown_b["max"]) + " (max)",
-            "max ≤ 100 ms", shutdown_a["max"] <= SHUTDOWN_GOAL),
-        Row("7. Start-up, process start → first audio byte at the server, p50 / max", _p50_max(first_a),
-            _p50_max(first_b), report.ratio(first_a["p50"], first_b["p50"]) + " (p50)",
-            "p50 ≤ 300 ms", first_a["p50"] <= FIRST_BYTE_GOAL),
-    ]
-
-
-def notes(results: dict) -> List[str]:
-    return [f"Start and shutdown: {results['runs']} runs of each client on {AUDIO_SECONDS:g} s of audio, "
-            f"alternating. Shutdown is judged on the slowest run (it is deterministic work: a wait in it "
-            f"shows in every run); start-up on the median, since import times follow the load of a "
-            f"shared machine."]
+def startup(runs: int) -> FigureResult:
+    commands = {"python": f"{sys.executable} -c pass", "asrx": " ".join(clients.asrx_executable() + ["--help"]),
+                "baseline": f"{sys.executable} {clients.BENCH_DIR / 'baseline.py'} --help"}
+    with tempfile.NamedTemporaryFile(suffix=".json") as export:
+        subprocess.run(["hyperfine", "--style", "none", "--shell", "none", "--warmup", "3", "--runs", str(runs),
+                        "--export-json", export.name, *commands.values()], check=True,
+                       stdout=subprocess.DEVNULL, env=clients.client_environment())
+        measured = json.load(export)["results"]
+    medians = {name: result["median"] for name, result in zip(commands, measured)}
+    spread = {name: result["stddev"] for name, result in zip(commands, measured)}
+    over = {name: medians[name] - medians["python"] for name in ("asrx", "baseline")}
+    row = Row("7. Start-up, `--help` wall time over `python -c pass` (median)", report.ms(over["asrx"]),
+              report.ms(over["baseline"]), report.ratio(over["asrx"], over["baseline"]), "≤ 150 ms",
+              over["asrx"] <= HELP_GOAL)
+    imports = costliest_imports()
+    note = (f"`--help`: hyperfine, {runs} runs each after 3 warm-ups; median (stddev) `python -c pass` "
+            f"{report.ms(medians['python'])} ({report.ms(spread['python'])}), `asrx --help` "
+            f"{report.ms(medians['asrx'])} ({report.ms(spread['asrx'])}). Costliest imports of `asrx --help` "
+            f"(-X importtime, cumulative): {', '.join(imports)}.")
+    return FigureResult("startup", [row], [note], {"medians": medians, "stddev": spread, "imports": imports})

@@ -1,10 +1,10 @@
-"""Rows of the results table and their Markdown."""
+"""The results table: its rows, the statistics behind them, and how numbers are written."""
 
 import math
-from dataclasses import dataclass
-from typing import List, Optional
+from dataclasses import dataclass, field
+from typing import List, Optional, Sequence
 
-MET, MISSED, NO_GOAL = "met", "**missed**", ""
+import numpy as np
 
 
 @dataclass
@@ -15,13 +15,10 @@ class Row:
     ratio: str = "—"
     goal: str = ""
     met: Optional[bool] = None  # None: no goal, or nothing to judge
-    why: str = ""  # for a missed goal: the measured reason
 
-    @property
-    def verdict(self) -> str:
-        if self.met is None:
-            return self.goal
-        return f"{self.goal}: {MET if self.met else MISSED}"
+    def cells(self) -> List[str]:
+        verdict = self.goal if self.met is None else f"{self.goal}: {'met' if self.met else '**missed**'}"
+        return [self.figure, self.asrx, self.baseline, self.ratio, verdict]
 
 
 @dataclass
@@ -30,30 +27,36 @@ class FigureResult:
 
     name: str
     rows: List[Row]
-    notes: List[str]
-    raw: dict
-    other_load: Optional[float] = None  # cores busy with other processes meanwhile (run.py fills it)
+    notes: List[str] = field(default_factory=list)
+    raw: dict = field(default_factory=dict)
+    other_load: float = 0.0  # cores that other processes kept busy meanwhile
 
 
-def skipped(name: str, figure: str, why: str) -> FigureResult:
-    return FigureResult(name, [Row(figure, "skipped")], [f"{figure}: skipped: {why}"], {"skipped": why})
+def markdown_table(rows: List[Row]) -> str:
+    lines = ["| figure | asrx | baseline | ratio | goal |", "|---|---|---|---|---|"]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row.cells()) + " |" for row in rows]
+    return "\n".join(lines)
 
 
-def failed(label: str, why: str) -> FigureResult:
-    return FigureResult(label, [Row(f"{label}: the measurement failed", why)], [f"{label} failed: {why}"],
-                        {"failed": why})
+# --- statistics -------------------------------------------------------------------------
 
 
-# --- number formats -------------------------------------------------------------------
+def summary(values: Sequence[float]) -> dict:
+    """Nearest-rank percentiles: the smallest value with at least that share of the values at or below it."""
+    found = np.percentile(values, [50, 95, 99, 100], method="inverted_cdf") if len(values) else [math.nan] * 4
+    return {**dict(zip(("p50", "p95", "p99", "max"), map(float, found))), "n": len(values)}
+
+
+# --- numbers ------------------------------------------------------------------------------
 
 
 def ms(seconds: float, digits: int = 1) -> str:
     return "n/a" if seconds is None or math.isnan(seconds) else f"{seconds * 1000:.{digits}f} ms"
 
 
-def ms_triple(values) -> str:
-    """p50 / p99 / max in ms."""
-    return " / ".join(f"{v * 1000:.2f}" for v in values) + " ms"
+def ms_list(summary_: dict, *keys: str, digits: int = 2) -> str:
+    """Some of a summary's values in ms: "0.39 / 0.57 ms"."""
+    return " / ".join(f"{summary_[key] * 1000:.{digits}f}" for key in keys) + " ms"
 
 
 def times(value: float) -> str:
@@ -62,20 +65,9 @@ def times(value: float) -> str:
     return f"{value:.0f}×" if value >= 100 else f"{value:.3g}×"
 
 
-def ratio(asrx: float, baseline: float) -> str:
-    """asrx ÷ baseline, the same way in every row."""
+def ratio(asrx: float, baseline: float, which: str = "") -> str:
+    """asrx ÷ baseline, the same way in every row; `which` names the statistic compared."""
     if not baseline or math.isnan(baseline) or math.isnan(asrx):
         return "—"
     value = asrx / baseline
-    return f"{value:.2f}" if value >= 0.01 else f"{value:.1e}"
-
-
-# --- the table ------------------------------------------------------------------------
-
-
-def markdown_table(rows: List[Row]) -> str:
-    lines = ["| figure | asrx | baseline | ratio | goal |", "|---|---|---|---|---|"]
-    for row in rows:
-        cells = [row.figure, row.asrx, row.baseline, row.ratio, row.verdict]
-        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
-    return "\n".join(lines)
+    return (f"{value:.2f}" if value >= 0.01 else f"{value:.1e}") + (f" ({which})" if which else "")

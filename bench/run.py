@@ -1,188 +1,172 @@
 """`make bench`: measure asrx and the sample-code baseline side by side, print one Markdown table.
 
-    .venv/bin/python bench/run.py [--only FIGURE ...] [--skip-serve] [--pacing-seconds 600] ...
-
-Figures: pacing (1, 2), throughput (3), memory (4), latency (5), lifecycle
-(6 and the first-byte half of 7), startup (the --help half of 7), serve (8),
-subtitles (9), batch (10), accuracy (11);
-numbers are accepted too. A run of every figure rewrites bench/README.md;
-raw measurements go to bench/results/latest.json.
+    .venv/bin/python bench/run.py [--only FIGURE ...] [--skip-serve] [--quick] [--pacing-seconds 600] ...
 """
 
 import argparse
+import datetime
 import json
+import os
+import platform
 import re
+import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, Dict, List
+from typing import List
 
-import machine
-import processes
-import readme
+import accuracy
+import batch
+import clients
+import lifecycle
+import paced
 import report
-from report import FigureResult
+import serve
+import subtitles
+import throughput
 
-BENCH_DIR = processes.BENCH_DIR
-FIGURES = ("pacing", "throughput", "memory", "latency", "lifecycle", "startup", "serve", "subtitles", "batch",
-           "accuracy")
-FIGURE_LABELS = {"pacing": "1-2", "throughput": "3", "memory": "4", "latency": "5", "lifecycle": "6-7",
-                 "startup": "7", "serve": "8", "subtitles": "9", "batch": "10", "accuracy": "11"}
-FIGURE_NUMBERS = {"1": ["pacing"], "2": ["pacing"], "3": ["throughput"], "4": ["memory"], "5": ["latency"],
-                  "6": ["lifecycle"], "7": ["lifecycle", "startup"], "8": ["serve"], "9": ["subtitles"],
-                  "10": ["batch"], "11": ["accuracy"]}
+README = clients.BENCH_DIR / "README.md"
+TABLE_START, TABLE_END = "<!-- bench:table -->", "<!-- /bench:table -->"
+FIGURES = {  # name: (figure numbers, how to measure them with the options and a folder for inputs)
+    "pacing": ("1-2", lambda options, folder: paced.pacing(folder, options.pacing_seconds)),
+    "throughput": ("3", lambda options, folder: throughput.run(folder, options.pcm_minutes, options.flac_minutes,
+                                                                options.repeats)),
+    "memory": ("4", lambda options, folder: lifecycle.memory(folder, 1, options.memory_hours)),
+    "latency": ("5", lambda options, folder: paced.latency(folder, options.sentences, options.sentence_every)),
+    "lifecycle": ("6-7", lambda options, folder: lifecycle.lifecycle(folder, options.runs)),
+    "startup": ("7", lambda options, folder: lifecycle.startup(options.runs)),
+    "serve": ("8", lambda options, folder: serve.run(options.serve_trial_seconds)),
+    "subtitles": ("9", lambda options, folder: subtitles.run(folder)),
+    "batch": ("10", lambda options, folder: batch.run(folder)),
+    "accuracy": ("11", lambda options, folder: accuracy.figure()),
+}
+QUIET_CORES = 0.15  # other load below this many cores counts as quiet
 
-
-# (option, type, default, metavar, what it sets)
+# (option, type, default, quick default, metavar, what it sets)
 SIZES = [
-    ("--pacing-seconds", float, 120, "SECONDS", "audio paced for figures 1-2"),
-    ("--pcm-minutes", float, 30, "MINUTES", "16 kHz PCM for figure 3"),
-    ("--flac-minutes", float, 10, "MINUTES", "44.1 kHz stereo FLAC for figure 3"),
-    ("--repeats", int, 3, "N", "runs of each throughput measurement (the best counts)"),
-    ("--memory-hours", float, 3, "HOURS", "the long input of figure 4"),
-    ("--sentences", int, 300, "N", "scripted sentences for figure 5"),
-    ("--sentence-every", float, 0.05, "SECONDS", "time between them"),
-    ("--runs", int, 15, "N", "runs for start-up and shutdown (figures 6, 7)"),
-    ("--serve-trial-seconds", float, 20, "SECONDS", "each trial of figure 8"),
-    ("--settle-seconds", float, 20, "SECONDS", "the longest wait before each figure for other processes to calm"),
+    ("--pacing-seconds", float, 120, 20, "SECONDS", "audio paced for figures 1-2"),
+    ("--pcm-minutes", float, 30, 3, "MINUTES", "16 kHz PCM for figure 3"),
+    ("--flac-minutes", float, 10, 1, "MINUTES", "44.1 kHz stereo FLAC for figure 3"),
+    ("--repeats", int, 3, 1, "N", "runs of each throughput measurement (the best counts)"),
+    ("--memory-hours", float, 3, 0.25, "HOURS", "the long input of figure 4"),
+    ("--sentences", int, 300, 50, "N", "scripted sentences for figure 5"),
+    ("--sentence-every", float, 0.05, 0.05, "SECONDS", "time between them"),
+    ("--runs", int, 15, 5, "N", "runs for start-up and shutdown (figures 6, 7)"),
+    ("--serve-trial-seconds", float, 20, 8, "SECONDS", "each trial of figure 8"),
+    ("--settle-seconds", float, 20, 2, "SECONDS", "the longest wait before each figure for other processes to calm"),
 ]
 
 
-def make_parser() -> argparse.ArgumentParser:
+def parse_options(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Benchmarks of asrx against the sample-code client.")
     parser.add_argument("--only", action="append", metavar="FIGURE",
                         help=f"run only this figure group ({', '.join(FIGURES)}, or 1-11); repeatable")
     parser.add_argument("--skip-serve", action="store_true", help="leave out figure 8 (asrx serve)")
-    for option, kind, default, metavar, what in SIZES:
-        parser.add_argument(option, type=kind, default=default, metavar=metavar, help=f"{what} [{default:g}]")
-    parser.add_argument("--client-source", metavar="DIR",
-                        help="run asrx from the asrx_cli package in DIR instead of the installed one "
-                             "(to measure a change before applying it); implies --no-readme")
-    parser.add_argument("--readme", dest="readme", action="store_true", default=None,
-                        help="write bench/README.md even for a partial run")
-    parser.add_argument("--no-readme", dest="readme", action="store_false", help="never write it")
-    return parser
+    parser.add_argument("--quick", action="store_true", help="small sizes, for trying the bench itself")
+    for option, kind, default, quick, metavar, what in SIZES:
+        parser.add_argument(option, type=kind, metavar=metavar, help=f"{what} [{default:g}; quick {quick:g}]")
+    parser.add_argument("--client-source", metavar="DIR", help="run asrx from the asrx_cli package in DIR "
+                        "(to measure a change before applying it); the README is left alone")
+    options = parser.parse_args(argv)
+    for option, _, default, quick, _, _ in SIZES:
+        name = option[2:].replace("-", "_")
+        if getattr(options, name) is None:
+            setattr(options, name, quick if options.quick else default)
+    return options
 
 
-def selected_figures(options) -> List[str]:
-    if not options.only:
-        chosen = list(FIGURES)
-    else:
-        chosen = []
-        for name in options.only:
-            for figure in FIGURE_NUMBERS.get(name, [name]):
-                if figure not in FIGURES:
-                    raise SystemExit(f"bench: unknown figure {name!r} (known: {', '.join(FIGURES)}, 1-11)")
-                chosen.append(figure)
-    if options.skip_serve:
-        chosen = [figure for figure in chosen if figure != "serve"]
-    return [figure for figure in FIGURES if figure in chosen]
+def selected(options) -> List[str]:
+    chosen = set()
+    for name in options.only or FIGURES:
+        found = [figure for figure, (numbers, _) in FIGURES.items() if name in (figure, *numbers.split("-"))]
+        if not found:
+            raise SystemExit(f"bench: unknown figure {name!r} (known: {', '.join(FIGURES)}, 1-11)")
+        chosen.update(found)
+    return [figure for figure in FIGURES if figure in chosen and not (options.skip_serve and figure == "serve")]
 
 
-def figure_runners(options, workdir: Path) -> Dict[str, Callable[[], FigureResult]]:
-    # Imported here so that --help needs none of the measuring modules' libraries.
-    import batch
-    import latency
-    import lifecycle
-    import memory
-    import pacing
-    import serve_capacity
-    import startup
-    import subtitles
-    import throughput
-
-    def serve() -> FigureResult:
-        why = serve_capacity.unavailable()
-        if why:
-            return report.skipped("serve", "8. `asrx serve`", why)
-        return serve_capacity.run(options.serve_trial_seconds)
-
-    def accuracy_figure() -> FigureResult:
-        import accuracy
-
-        why = accuracy.unavailable()
-        return report.skipped("accuracy", "9. accuracy", why) if why else accuracy.figure()
-
-    return {
-        "pacing": lambda: pacing.run(workdir, options.pacing_seconds),
-        "throughput": lambda: throughput.run(workdir, options.pcm_minutes, options.flac_minutes, options.repeats),
-        "memory": lambda: memory.run(workdir, 1, options.memory_hours),
-        "latency": lambda: latency.run(workdir, options.sentences, options.sentence_every),
-        "lifecycle": lambda: lifecycle.run(workdir, options.runs),
-        "startup": lambda: startup.run(options.runs),
-        "serve": serve,
-        "subtitles": subtitles.run,
-        "batch": lambda: batch.run(workdir),
-        "accuracy": accuracy_figure,
-    }
+# --- the machine ----------------------------------------------------------------------------
 
 
-def figure_number(row: report.Row) -> int:
-    match = re.match(r"(\d+)", row.figure)
-    return int(match.group(1)) if match else 99
+def load_probe() -> tuple:
+    """(now, CPU seconds the machine has been busy since boot, those of the bench and its ended children)."""
+    with open("/proc/stat") as stat:
+        user, nice, system, _idle, _iowait, irq, softirq = map(int, stat.readline().split()[1:8])
+    usages = (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN))
+    return (time.monotonic(), (user + nice + system + irq + softirq) / clients.CLOCK_TICKS,
+            sum(usage.ru_utime + usage.ru_stime for usage in usages))
 
 
-def run_figures(figures: List[str], options) -> List[FigureResult]:
-    results = []
-    with tempfile.TemporaryDirectory(prefix="asrx-bench-") as workdir:
-        runners = figure_runners(options, Path(workdir))
-        for figure in figures:
-            results.append(run_figure(figure, runners[figure], options.settle_seconds))
-    return results
+def other_load(since: tuple) -> float:
+    """Cores kept busy by other processes since the load_probe() `since`."""
+    (wall, busy, own), (now_wall, now_busy, now_own) = since, load_probe()
+    return max(0.0, (now_busy - busy) - (now_own - own)) / max(now_wall - wall, 1e-9)
 
 
-def run_figure(figure: str, runner: Callable[[], FigureResult], settle_seconds: float) -> FigureResult:
-    before, waited = machine.wait_for_quiet(settle_seconds)
+def machine() -> str:
+    with open("/proc/cpuinfo") as info:
+        model = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), "")
+    return (f"{model}, {len(os.sched_getaffinity(0))} cores usable, {platform.platform()}, Python "
+            f"{platform.python_version()}; load average {' '.join(f'{v:.2f}' for v in os.getloadavg())} at the end")
+
+
+# --- running --------------------------------------------------------------------------------
+
+
+def run_figure(figure: str, options, folder: Path) -> report.FigureResult:
+    waiting = time.monotonic()
+    while True:  # for other processes to calm down, a bounded time
+        since = load_probe()
+        time.sleep(1.0)
+        before = other_load(since)
+        if before < QUIET_CORES or time.monotonic() - waiting >= options.settle_seconds:
+            break
     print(f"bench: {figure}...", file=sys.stderr, flush=True)
-    started, other = time.monotonic(), machine.OtherLoad().start()
+    since = load_probe()
     try:
-        result = runner()
+        result = FIGURES[figure][1](options, folder)
     except Exception as exc:  # one figure's failure must not cost the others
-        why = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
-        result = report.failed(f"{FIGURE_LABELS[figure]}. {figure}", why)
-    result.other_load = other.cores()
-    took = time.monotonic() - started
-    for row in result.rows:
-        if row.met is False and not row.why:
-            row.why = (f"no cause was measured; other processes kept {result.other_load:.2f} cores busy "
-                       f"while it ran: repeat it alone (--only {figure}) to tell")
-    settled = "quiet" if before < machine.QUIET_CORES else f"still {before:.2f} cores busy after {waited:.0f} s"
-    result.notes.append(f"Machine during {figure} ({took:.0f} s): other processes kept "
-                        f"{result.other_load:.2f} cores busy (before it: {settled}).")
-    print(f"bench: {figure} took {took:.0f} s; other load {result.other_load:.2f} cores",
-          file=sys.stderr, flush=True)
+        why, name = f"{type(exc).__name__}: {exc}".splitlines()[0], f"{FIGURES[figure][0]}. {figure}"
+        result = report.FigureResult(name, [report.Row(f"{name}: not measured", why)], [f"{name}: {why}"])
+    result.other_load, took = other_load(since), time.monotonic() - since[0]
+    result.notes.append(f"Machine during {figure} ({took:.0f} s): other processes kept {result.other_load:.2f} "
+                        f"cores busy ({before:.2f} just before).")
+    print(f"bench: {figure} took {took:.0f} s; other load {result.other_load:.2f} cores", file=sys.stderr, flush=True)
     return result
 
 
-def save_raw(results: List[FigureResult], described: str):
-    folder = BENCH_DIR / "results"
-    folder.mkdir(exist_ok=True)
-    data = {"machine": described, "figures": {result.name: result.raw for result in results}}
-    (folder / "latest.json").write_text(json.dumps(data, indent=1, ensure_ascii=False))
+def write_table(table: str, caption: str):
+    text = README.read_text()
+    block = f"{TABLE_START}\n{caption}\n\n{table}\n{TABLE_END}"
+    pattern = re.compile(re.escape(TABLE_START) + ".*?" + re.escape(TABLE_END), re.DOTALL)
+    if not pattern.search(text):
+        raise SystemExit(f"bench: {README} has no {TABLE_START} ... {TABLE_END} markers")
+    README.write_text(pattern.sub(lambda _: block, text))
+    print(f"bench: wrote the table into {README}", file=sys.stderr)
 
 
 def main(argv=None):
-    parser = make_parser()
-    options = parser.parse_args(argv)
-    figures = selected_figures(options)
+    options = parse_options(argv)
+    figures = selected(options)
     if options.client_source:
-        processes.client_source = str(Path(options.client_source).resolve())
-        options.readme = False
-    load_before, started = machine.load_average(), time.monotonic()
-    results = run_figures(figures, options)
-    described = machine.description(load_before, machine.load_average())
-    rows = sorted((row for result in results for row in result.rows), key=figure_number)
-    table = report.markdown_table(rows)
+        clients.client_source = str(Path(options.client_source).resolve())
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="asrx-bench-") as workdir:
+        results = [run_figure(figure, options, Path(workdir)) for figure in figures]
+    rows = sorted((row for result in results for row in result.rows), key=lambda row: int(row.figure.split(".")[0].split("-")[0]))
     notes = [note for result in results for note in result.notes]
-    print(table)
-    print(f"\nMachine: {described}; the run took {time.monotonic() - started:.0f} s.")
-    save_raw(results, described)
-    write_readme = options.readme if options.readme is not None else not options.only
-    if write_readme:
-        readme.write(BENCH_DIR / "README.md", table, described, notes, rows, options,
-                     sys.argv[1:] if argv is None else argv, parser, time.monotonic() - started)
-        print("bench: wrote bench/README.md", file=sys.stderr)
+    table = report.markdown_table(rows)
+    busiest = max(result.other_load for result in results)
+    caption = (f"`make bench`{' --quick' if options.quick else ''}, {(time.monotonic() - started) / 60:.1f} min, "
+               f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, on {machine()}; other "
+               f"processes kept {busiest:.2f} cores busy during the busiest figure.")
+    print(f"{table}\n\n{caption}\n\n" + "\n".join(f"- {note}" for note in notes))
+    (clients.BENCH_DIR / "results").mkdir(exist_ok=True)
+    raw = {"caption": caption, "notes": notes, "figures": {result.name: result.raw for result in results}}
+    (clients.BENCH_DIR / "results" / "latest.json").write_text(json.dumps(raw, indent=1, ensure_ascii=False))
+    if not options.only and not options.skip_serve and not options.quick and not options.client_source:
+        write_table(table, caption)
 
 
 if __name__ == "__main__":

@@ -1,168 +1,189 @@
-"""A receiving ASRX server for the benchmarks, run as a process of its own.
-
-Run in a subprocess so that its CPU never counts against the client under
-test, and so that every arrival is stamped by the receiving side. It takes any
-API key, records when each audio frame arrives (time.monotonic, the
-system-wide CLOCK_MONOTONIC, so the bench can compare stamps across
-processes), answers the end-of-stream message with the end marker, and can
-send a script of sentences at known times (for result latency). The
-WebSocket side is bench/wsframes.py, which takes frames faster than any
-client sends them.
+"""A receiving ASRX server for the benchmarks, in a process of its own so that its CPU never counts.
 
     python bench/sink.py [--frame-times] [--sentences N --every SECONDS --partials K]
 
-stdout: "listening PORT", then one JSON line per finished connection. It
-stops on SIGTERM or when its stdin closes (the bench went away).
+stdout: "listening PORT", then one JSON line per finished connection; it
+stops when its stdin closes. Not the `websockets` library: its per-frame work
+in Python made the sink, not the client, the slower side of an unpaced
+stream. Here a binary frame costs a header parse; its payload is never unmasked.
 """
 
 import argparse
 import asyncio
+import base64
+import hashlib
 import json
-import signal
+import struct
 import sys
 import threading
 import time
 from array import array
 from urllib.parse import parse_qs, urlsplit
 
-from wsframes import SinkProtocol
+from asrx_cli.wire import END_MARKER, NEW_SENTENCE, SENTENCE, is_end_of_stream, realtime
 
-END_MARKER = json.dumps({"type": "realtime", "text": "end_of_process"})
+GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+TEXT, BINARY, CLOSE, PING, PONG = 1, 2, 8, 9, 10
 # Thai, as the service sends it: multi-byte UTF-8 with combining marks.
-SENTENCE_WORDS = ["สวัสดีครับ", "ผมเสียงผู้ใหญ่", "ผู้ชายครับ", "วันนี้อากาศดี"]
-
-
-def sentence_text(index: int, words: int) -> str:
-    """Text of sentence `index` after `words` words: unique per sentence, so lines match messages."""
-    body = " ".join(SENTENCE_WORDS[(index + w) % len(SENTENCE_WORDS)] for w in range(words))
-    return f"{index:05d} {body}"
+WORDS = ["สวัสดีครับ", "ผมเสียงผู้ใหญ่", "ผู้ชายครับ", "วันนี้อากาศดี"]
 
 
 def build_script(sentences: int, every: float, partials: int):
-    """(seconds after the first audio frame, sentence, state, text), in time order.
-
-    Each sentence opens with NewSentence (the first with Sentence), then grows
-    by partial Sentence messages; the next NewSentence makes it final.
-    """
+    """(seconds after the first audio frame, sentence, message): each sentence opens with NewSentence (the
+    first with Sentence) and grows a word a partial; its number keeps printed lines matched to messages."""
     script = []
     for index in range(sentences):
-        start = (index + 1) * every
-        state = "NewSentence" if index else "Sentence"
-        script.append((start, index, state, sentence_text(index, 1)))
-        for step in range(1, partials + 1):
-            at = start + every * step / (partials + 1)
-            script.append((at, index, "Sentence", sentence_text(index, step + 1)))
+        for step in range(partials + 1):
+            text = f"{index:05d} " + " ".join(WORDS[(index + word) % len(WORDS)] for word in range(step + 1))
+            state = NEW_SENTENCE if index and not step else SENTENCE
+            script.append(((index + 1 + step / (partials + 1)) * every, index, realtime(state, text)))
     return script
 
 
-def is_end_of_stream(text: str) -> bool:
-    try:
-        message = json.loads(text)
-    except ValueError:
-        return False
-    data = message.get("data", message) if isinstance(message, dict) else None
-    return isinstance(data, dict) and data.get("status") == "CloseConnection"
+def server_frame(opcode: int, payload: bytes) -> bytes:
+    """An unmasked final frame, as servers send them."""
+    size = len(payload)
+    length = (struct.pack("!B", size) if size < 126 else struct.pack("!BH", 126, size) if size < 65536
+              else struct.pack("!BQ", 127, size))
+    return struct.pack("!B", 0x80 | opcode) + length + payload
 
 
-class Connection(SinkProtocol):
-    """What one client did, stamped on arrival."""
+def unmask(payload: bytes, key: bytes) -> bytes:
+    size = len(payload)
+    mask = int.from_bytes((key * (size // 4 + 1))[:size], "little")
+    return (int.from_bytes(payload, "little") ^ mask).to_bytes(size, "little")
 
-    def __init__(self, frame_times: bool, script):
-        super().__init__(time.monotonic)
-        self.frame_times = frame_times
-        self.script = script
-        self.tag = ""
-        self.opened = None
-        self.arrivals = array("d")
-        self.sizes = array("l")
-        self.frames = 0
-        self.bytes = 0
-        self.first_frame = None
-        self.last_frame = None
-        self.end_of_stream = None
-        self.end_marker_sent = None
-        self.closed_at = None
-        self.sent = []  # (sentence, state, text, monotonic time just before sending)
-        self.player = None
 
-    def on_open(self, path: str):
-        self.opened = time.monotonic()
-        self.tag = parse_qs(urlsplit(path).query).get("tag", [""])[0]
+class Connection(asyncio.Protocol):
+    """One client: the server's half of RFC 6455, and what the client did, stamped on arrival."""
 
-    def on_binary(self, size: int, stamp: float):
-        if self.first_frame is None:
-            self.first_frame = stamp
+    def __init__(self, options, script):
+        self.options, self.script = options, script
+        self.buffer, self.open, self.closed, self.player = bytearray(), False, False, None
+        self.record = {"tag": "", "frames": 0, "bytes": 0, "first_frame": None, "last_frame": None,
+                       "end_marker_sent": None, "sent": []}  # sent: (sentence, text, stamp just before)
+        self.arrivals, self.sizes = array("d"), array("l")
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def data_received(self, data: bytes):
+        stamp = time.monotonic()  # every frame of one read shares its stamp
+        if self.closed:
+            return
+        self.buffer += data
+        if not self.open and not self.handshake():
+            return
+        del self.buffer[:self.frames(stamp)]
+
+    def connection_lost(self, exc):
+        self.finish()
+
+    def handshake(self) -> bool:
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0:
+            return False
+        request, *lines = bytes(self.buffer[:end]).split(b"\r\n")
+        del self.buffer[:end + 4]
+        headers = {name.strip().lower(): value.strip() for name, _, value in (l.partition(b":") for l in lines)}
+        accept = base64.b64encode(hashlib.sha1(headers.get(b"sec-websocket-key", b"") + GUID).digest())
+        self.transport.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                             b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+        self.open = True
+        path = request.split(b" ")[1].decode("latin-1")
+        self.record["tag"] = parse_qs(urlsplit(path).query).get("tag", [""])[0]
+        return True
+
+    def frames(self, stamp: float) -> int:
+        """Handle every whole frame in the buffer; return the bytes they took."""
+        buffer, offset, size = self.buffer, 0, len(self.buffer)
+        while size - offset >= 2:
+            first, second = buffer[offset], buffer[offset + 1]
+            length, start = second & 0x7F, offset + 2
+            if length >= 126:
+                width = 2 if length == 126 else 8
+                if size - start < width:
+                    break
+                length = int.from_bytes(buffer[start:start + width], "big")
+                start += width
+            masked = 4 if second & 0x80 else 0
+            if start + masked + length > size:
+                break
+            mask, start = bytes(buffer[start:start + masked]), start + masked
+            if first & 0x0F in (BINARY, 0):
+                self.on_audio(length, stamp)
+            else:
+                payload = bytes(buffer[start:start + length])
+                self.on_control(first & 0x0F, unmask(payload, mask) if mask else payload, stamp)
+            offset = start + length
+        return offset
+
+    def on_audio(self, size: int, stamp: float):
+        record = self.record
+        if record["first_frame"] is None:
+            record["first_frame"] = stamp
             if self.script:
-                self.player = asyncio.ensure_future(self.play())
-        self.last_frame = stamp
-        self.frames += 1
-        self.bytes += size
-        if self.frame_times:
+                self.player = asyncio.ensure_future(self.play(stamp))
+        record["last_frame"] = stamp
+        record["frames"] += 1
+        record["bytes"] += size
+        if self.options.frame_times:
             self.arrivals.append(stamp)
             self.sizes.append(size)
 
-    def on_text(self, text: str, stamp: float):
-        if not is_end_of_stream(text):
+    def on_control(self, opcode: int, payload: bytes, stamp: float):
+        if opcode == TEXT:
+            message = json.loads(payload)
+            if isinstance(message, dict) and is_end_of_stream(message):
+                self.record["end_of_stream"] = stamp
+                if self.player is not None:
+                    self.player.cancel()
+                self.record["end_marker_sent"] = time.monotonic()
+                self.send(END_MARKER)
+        elif opcode == PING:
+            self.transport.write(server_frame(PONG, payload))
+        elif opcode == CLOSE:
+            self.transport.write(server_frame(CLOSE, payload[:2]))
+            self.finish()
+            self.transport.close()
+
+    def send(self, message: dict):
+        if not self.closed:
+            self.transport.write(server_frame(TEXT, json.dumps(message, ensure_ascii=False).encode()))
+
+    async def play(self, first_frame: float):
+        for at, index, message in self.script:
+            # The loop's clock is time.monotonic, so a deadline is a plain stamp.
+            await asyncio.sleep(max(0.0, first_frame + at - time.monotonic()))
+            self.record["sent"].append((index, message["text"], time.monotonic()))
+            self.send(message)
+
+    def finish(self):
+        if self.closed:
             return
-        self.end_of_stream = stamp
+        self.closed = True
         if self.player is not None:
             self.player.cancel()
-        self.end_marker_sent = time.monotonic()
-        self.send_text(END_MARKER)
-
-    def on_closed(self, stamp: float):
-        if self.player is not None:
-            self.player.cancel()
-        self.closed_at = stamp
-        print(json.dumps(self.summary()), flush=True)
-
-    async def play(self):
-        """Send the script on its own clock, measured from the first audio frame."""
-        loop = asyncio.get_running_loop()
-        # The loop's clock is time.monotonic, so a deadline is a plain stamp.
-        for at, index, state, text in self.script:
-            delay = self.first_frame + at - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            message = json.dumps({"type": "realtime", "state": state, "text": text}, ensure_ascii=False)
-            self.sent.append((index, state, text, time.monotonic()))
-            self.send_text(message)
-
-    def summary(self) -> dict:
-        return {
-            "tag": self.tag, "opened": self.opened, "frames": self.frames, "bytes": self.bytes,
-            "first_frame": self.first_frame, "last_frame": self.last_frame,
-            "end_of_stream": self.end_of_stream, "end_marker_sent": self.end_marker_sent,
-            "closed": self.closed_at, "arrivals": list(self.arrivals), "sizes": list(self.sizes),
-            "sent": self.sent,
-        }
+        self.record.update(closed=time.monotonic(), arrivals=list(self.arrivals), sizes=list(self.sizes))
+        print(json.dumps(self.record), flush=True)
 
 
 async def main(options):
-    script = build_script(options.sentences, options.every, options.partials) if options.sentences else []
-    stop = asyncio.Event()
+    script = build_script(options.sentences, options.every, options.partials)
     loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGTERM, stop.set)
-    threading.Thread(target=_stop_on_stdin_eof, args=(loop, stop), daemon=True).start()
-    server = await loop.create_server(lambda: Connection(options.frame_times, script), "127.0.0.1", 0)
+    stop = asyncio.Event()
+    # The bench going away closes our stdin.
+    threading.Thread(target=lambda: (sys.stdin.read(), loop.call_soon_threadsafe(stop.set)), daemon=True).start()
+    server = await loop.create_server(lambda: Connection(options, script), "127.0.0.1", 0)
     print(f"listening {server.sockets[0].getsockname()[1]}", flush=True)
     async with server:
         await stop.wait()
 
 
-def _stop_on_stdin_eof(loop, stop):
-    sys.stdin.read()
-    loop.call_soon_threadsafe(stop.set)
-
-
-def parse_options(argv=None):
+if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frame-times", action="store_true", help="record each audio frame's arrival")
     parser.add_argument("--sentences", type=int, default=0, help="scripted sentences per connection")
     parser.add_argument("--every", type=float, default=0.1, help="seconds between sentences")
     parser.add_argument("--partials", type=int, default=0, help="partial messages within each sentence")
-    return parser.parse_args(argv)
-
-
-if __name__ == "__main__":
-    asyncio.run(main(parse_options()))
+    asyncio.run(main(parser.parse_args()))

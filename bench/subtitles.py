@@ -1,138 +1,79 @@
-"""Subtitle timing: cue start and end error against the true speech, speech-aligned beside arrival times.
+"""Figure 9: subtitle timing, cue start and end error against the true speech, beside arrival times.
 
-    .venv/bin/python bench/subtitles.py [--speed 1]
+The speech and the late scripted server are the tests' own (tests/utterances.py, tests/test_timing.py)."""
 
-Real utterances with known silences between them (tests/utterances.py) go
-through `asrx transcribe --json` at real time, against a scripted server that
-answers 300-800 ms late and against `asrx serve`. Each final's start and end
-(placed on the speech) and the arrival-time estimates the same run yields
-(the audio sent when its first words and its close arrived) are compared with
-the true onsets and offsets. `measure()` returns the figures for a report.
-"""
-
-import argparse
 import json
-import math
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+import numpy as np
+import soundfile
 
-from asrx_cli.server.process import ServeProcess, asrx_command  # noqa: E402
-from tests.fakeserver import ScriptedServer  # noqa: E402
-from tests.test_timing import late_script  # noqa: E402
-from tests.utterances import STANDARD_SILENCES, layout, standard_utterances  # noqa: E402
+import clients
+import report
+from asrx_cli.server.process import ServeProcess
+from asrx_cli.wire import SAMPLE_RATE
+from report import FigureResult, Row
+from tests.fakeserver import ScriptedServer
+from tests.test_timing import late_script
+from tests.utterances import STANDARD_SILENCES, layout, standard_utterances
 
-KEY = "bench-subtitles-key"
-
-
-def run_asrx(url: str, audio: Path, speed: float) -> list:
-    result = subprocess.run(asrx_command() + ["transcribe", "--url", url, "--json", "--speed", str(speed), str(audio)],
-                            capture_output=True, text=True, env={"ASRX_API_KEY": KEY, "PATH": "/usr/bin:/bin"},
-                            timeout=300)
-    if result.returncode != 0:
-        raise RuntimeError(f"asrx transcribe failed: {result.stderr.strip()}")
-    return [json.loads(line) for line in result.stdout.splitlines()]
+GOALS = {"start": 0.150, "end": 0.250}  # p95, seconds
 
 
 def cue_times(events: list, seconds: float):
     """(speech-aligned cues, arrival-time cues): lists of (start, end)."""
-    finals = [e for e in events if e["type"] == "final"]
+    finals = [event for event in events if event["type"] == "final"]
     first_words = {}
     for event in events:
         if event["type"] == "partial":
             first_words.setdefault(event["sentence"], event["offset"])
-    aligned = [(f["start"], f["end"]) for f in finals]
-    arrival = [(first_words.get(f["sentence"], f["start"]), first_words.get(f["sentence"] + 1, seconds))
-               for f in finals]
+    aligned = [(final["start"], final["end"]) for final in finals]
+    arrival = [(first_words.get(final["sentence"], final["start"]), first_words.get(final["sentence"] + 1, seconds))
+               for final in finals]
     return aligned, arrival
 
 
-def quantile(values, fraction):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, math.ceil(fraction * len(ordered)) - 1)]
-
-
-def errors(cues, truth):
+def errors(cues, truth) -> dict:
+    """p50 / p95 of the start and end errors, or None when the cues do not match the utterances one to one."""
     if len(cues) != len(truth):
         return None
-    starts = [abs(s - onset) for (s, _), (onset, _) in zip(cues, truth)]
-    ends = [abs(e - offset) for (_, e), (_, offset) in zip(cues, truth)]
-    return {"start_p50": quantile(starts, 0.5), "start_p95": quantile(starts, 0.95),
-            "end_p50": quantile(ends, 0.5), "end_p95": quantile(ends, 0.95)}
+    return {"start": report.summary([abs(start - onset) for (start, _), (onset, _) in zip(cues, truth)]),
+            "end": report.summary([abs(end - offset) for (_, end), (_, offset) in zip(cues, truth)])}
 
 
-def measure(speed: float = 1.0) -> dict:
-    import numpy as np
-    import soundfile
+def transcribe(url: str, audio: str) -> list:
+    run = clients.Client(clients.command("asrx", audio, url) + ["--json"]).finish(300)
+    return [json.loads(line) for _, line in run.lines if line]
 
+
+def run(folder: Path) -> FigureResult:
     utterances = standard_utterances()
     speech = layout(utterances, STANDARD_SILENCES[:len(utterances) + 1])
-    results = {}
-    with tempfile.TemporaryDirectory() as folder:
-        audio = Path(folder) / "utterances.wav"
-        soundfile.write(str(audio), np.frombuffer(speech.pcm, "<i2"), 16000, subtype="PCM_16")
-        scripted = ScriptedServer(late_script(speech.truth, speech.texts), api_key=KEY).start()
-        try:
-            results["scripted server, 300-800 ms late"] = run_asrx(scripted.url, audio, speed)
-        finally:
-            scripted.stop()
-        with ServeProcess("--api-key", KEY) as serve:
-            results["asrx serve"] = run_asrx(serve.url, audio, speed)
-    figures = {}
-    for server, events in results.items():
-        aligned, arrival = cue_times(events, speech.seconds)
-        figures[server] = {"speech": errors(aligned, speech.truth), "arrival": errors(arrival, speech.truth),
-                           "cues": len(aligned), "utterances": len(speech.truth)}
-    return figures
-
-
-def table(figures: dict) -> str:
-    lines = ["| server | times | start error p50 / p95 | end error p50 / p95 |", "|---|---|---|---|"]
-    for server, figure in figures.items():
-        for kind in ("speech", "arrival"):
-            found = figure[kind]
-            if found is None:
-                lines.append(f"| {server} | {kind} | {figure['cues']} cues for {figure['utterances']} utterances | |")
-                continue
-            lines.append(f"| {server} | {kind} | {found['start_p50'] * 1000:.0f} / {found['start_p95'] * 1000:.0f} ms "
-                         f"| {found['end_p50'] * 1000:.0f} / {found['end_p95'] * 1000:.0f} ms |")
-    return "\n".join(lines)
-
-
-GOAL_START, GOAL_END = 0.150, 0.250  # p95, seconds
-
-
-def run(speed: float = 1.0):
-    """The figure as rows of bench/run.py's table: speech-aligned cues beside arrival-time ones."""
-    import report
-
-    figures = measure(speed)
-    rows = []
-    for server, figure in figures.items():
-        speech, arrival = figure["speech"], figure["arrival"]
-        if speech is None or arrival is None:
-            rows.append(report.Row(f"9. subtitle timing, {server}",
-                                   f"{figure['cues']} cues for {figure['utterances']} utterances", met=False))
+    audio = str(folder / "utterances.wav")
+    soundfile.write(audio, np.frombuffer(speech.pcm, "<i2"), SAMPLE_RATE, subtype="PCM_16")
+    events = {}
+    scripted = ScriptedServer(late_script(speech.truth, speech.texts), api_key=clients.API_KEY).start()
+    try:
+        events["scripted server, 300-800 ms late"] = transcribe(scripted.url, audio)
+    finally:
+        scripted.stop()
+    with ServeProcess("--api-key", clients.API_KEY, env=clients.client_environment()) as serve:
+        events["asrx serve"] = transcribe(serve.url, audio)
+    figures, rows = {}, []
+    for server, found in events.items():
+        aligned, arrival = cue_times(found, speech.seconds)
+        speech_errors, arrival_errors = errors(aligned, speech.truth), errors(arrival, speech.truth)
+        figures[server] = {"speech": speech_errors, "arrival": arrival_errors, "cues": len(aligned),
+                           "utterances": len(speech.truth)}
+        if speech_errors is None:
+            rows.append(Row(f"9. Subtitle timing, {server}", f"{len(aligned)} cues for {len(speech.truth)} "
+                            "utterances", goal="one cue per utterance", met=False))
             continue
-        for edge, goal in (("start", GOAL_START), ("end", GOAL_END)):
-            rows.append(report.Row(
-                f"9. cue {edge} error p50 / p95, {server}",
-                f"{speech[edge + '_p50'] * 1000:.0f} / {speech[edge + '_p95'] * 1000:.0f} ms",
-                baseline=f"{arrival[edge + '_p50'] * 1000:.0f} / {arrival[edge + '_p95'] * 1000:.0f} ms (arrival times)",
-                ratio=f"{arrival[edge + '_p95'] / max(speech[edge + '_p95'], 0.001):.0f}x smaller",
-                goal=f"p95 <= {goal * 1000:.0f} ms", met=speech[edge + "_p95"] <= goal))
-    return report.FigureResult("subtitles", rows, [], figures)
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--speed", type=float, default=1.0, help="audio sent at X times real time [1]")
-    print(table(measure(parser.parse_args().speed)))
-
-
-if __name__ == "__main__":
-    main()
+        for edge, goal in GOALS.items():
+            ours, theirs = speech_errors[edge], arrival_errors[edge]
+            rows.append(Row(f"9. Subtitle cue {edge} error p50 / p95, {server} (baseline: arrival times)",
+                            report.ms_list(ours, "p50", "p95", digits=0),
+                            report.ms_list(theirs, "p50", "p95", digits=0),
+                            report.ratio(ours["p95"], theirs["p95"], "p95"), f"p95 ≤ {goal * 1000:.0f} ms",
+                            ours["p95"] <= goal))
+    return FigureResult("subtitles", rows, [], figures)

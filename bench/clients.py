@@ -1,0 +1,165 @@
+"""The processes under measurement: the sink, and clients watched by threads that stamp events (time.monotonic)."""
+
+import contextlib
+import json
+import os
+import queue
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+
+from asrx_cli.server.process import asrx_command as asrx_executable
+
+BENCH_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH_DIR.parent))  # figures 8 and 9 take their speech from the tests' helpers
+API_KEY = "bench-key"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+# A source tree whose asrx_cli the clients import instead of the installed one
+# (run.py --client-source): measures a change before it is applied.
+client_source: Optional[str] = None
+
+
+def client_environment() -> Dict[str, str]:
+    """The user's environment without asrx settings or config file, plus the bench's key."""
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("ASRX_")}
+    environment.update(ASRX_API_KEY=API_KEY, XDG_CONFIG_HOME=tempfile.gettempdir() + "/asrx-bench-no-config")
+    if client_source:
+        environment["PYTHONPATH"] = os.pathsep.join(filter(None, [client_source, environment.get("PYTHONPATH")]))
+    return environment
+
+
+def command(client: str, audio: str, url: str, speed: float = 1) -> List[str]:
+    """asrx, or the baseline, streaming `audio` at real time (speed 1) or unpaced (speed 0)."""
+    if client.startswith("asrx"):
+        return [*asrx_executable(), "transcribe", audio, "--url", url, "--speed", f"{speed:g}", "-q"]
+    return [sys.executable, str(BENCH_DIR / "baseline.py"), audio, "--url", url] + ([] if speed else ["--no-sleep"])
+
+
+def stat_fields(pid: int) -> List[str]:
+    """The fields of /proc/PID/stat after the command name; none once the process is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return []
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system seconds of a live process; 0 once it is gone."""
+    fields = stat_fields(pid)
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS if fields else 0.0
+
+
+class SinkProcess(contextlib.AbstractContextManager):
+    """bench/sink.py in a subprocess; the record of each connection arrives as a JSON line, by tag."""
+
+    def __init__(self, *options: str):
+        self.process = subprocess.Popen([sys.executable, str(BENCH_DIR / "sink.py"), *options],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        first = self.process.stdout.readline().split()
+        if first[:1] != ["listening"]:
+            self.stop()
+            raise RuntimeError(f"the sink did not start: {first}")
+        self.port = int(first[1])
+        self.records: "queue.Queue[dict]" = queue.Queue()
+        self.held: Dict[str, dict] = {}
+        threading.Thread(target=lambda: [self.records.put(json.loads(line)) for line in self.process.stdout],
+                         daemon=True).start()
+
+    def url(self, tag: str) -> str:
+        return f"ws://127.0.0.1:{self.port}/asrx?tag={tag}"
+
+    def record(self, tag: str, timeout: float = 30.0) -> dict:
+        """The record of the connection tagged `tag`, once it has ended."""
+        deadline = time.monotonic() + timeout
+        while tag not in self.held:
+            try:
+                record = self.records.get(timeout=max(deadline - time.monotonic(), 0.001))
+            except queue.Empty:
+                raise RuntimeError(f"the sink reported no connection tagged {tag!r} in {timeout:g} s") from None
+            self.held[record["tag"]] = record
+        return self.held.pop(tag)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.stdin.close()
+            self.process.terminate()
+            self.process.wait(10)
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+
+class Client:
+    """Starts a client; threads stamp its stdout lines and its exit, and sample its CPU if asked."""
+
+    def __init__(self, command: List[str], sample_cpu_every: float = 0.0, also_watch: Tuple[int, ...] = ()):
+        self.command, self.also_watch, self.stderr = command, also_watch, tempfile.TemporaryFile()
+        self.lines: List[Tuple[float, str]] = []  # (arrival stamp, line)
+        # (stamp, CPU seconds of the client, CPU seconds of the other watched processes)
+        self.cpu_samples: List[Tuple[float, float, float]] = []
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self.stderr,
+                                        stdin=subprocess.DEVNULL, env=client_environment())
+        self.done = threading.Event()
+        targets = [self.read_stdout, self.wait]
+        if sample_cpu_every:
+            targets.append(lambda: self.sample_cpu(sample_cpu_every))
+        self.threads = [threading.Thread(target=target, daemon=True) for target in targets]
+        for thread in self.threads:
+            thread.start()
+
+    def read_stdout(self):
+        for line in self.process.stdout:  # each line as soon as it is whole
+            self.lines.append((time.monotonic(), line.decode("utf-8", "replace").rstrip("\n")))
+
+    def wait(self):
+        # wait4 reaps the child and gives its own rusage in one call.
+        _, status, usage = os.wait4(self.process.pid, 0)
+        self.exited = time.monotonic()
+        self.process.returncode = os.waitstatus_to_exitcode(status)  # tells Popen it is reaped
+        self.cpu_seconds = usage.ru_utime + usage.ru_stime
+        self.done.set()
+
+    def sample_cpu(self, every: float):
+        last = (0.0, 0.0)
+        while not self.done.wait(every):
+            # A process that has just ended reads as zero: CPU time only grows.
+            last = (max(process_cpu_seconds(self.process.pid), last[0]),
+                    max(sum(map(process_cpu_seconds, self.also_watch)), last[1]))
+            self.cpu_samples.append((time.monotonic(), *last))
+
+    def finish(self, timeout: float) -> "Client":
+        if not self.done.wait(timeout):
+            self.process.kill()
+            self.done.wait(10)
+            raise RuntimeError(f"client did not finish in {timeout:.0f} s: {' '.join(self.command)}")
+        for thread in self.threads:
+            thread.join(10)
+        self.process.stdout.close()
+        self.stderr.seek(0)
+        stderr = self.stderr.read().decode("utf-8", "replace")
+        self.stderr.close()
+        if self.process.returncode != 0:
+            raise RuntimeError(f"client failed with status {self.process.returncode}: "
+                               f"{' '.join(self.command)}\n{stderr}")
+        return self
+
+
+def cpu_between(samples: List[Tuple[float, float, float]], start: float, end: float) -> Tuple[float, float]:
+    """CPU seconds (client, watched others) spent between two stamps, interpolated from samples."""
+    stamps, *cpu = zip(*samples)
+    return tuple(float(np.interp(end, stamps, values) - np.interp(start, stamps, values)) for values in cpu)
+
+
+def peak_rss_mb(command: List[str], timeout: float) -> float:
+    """The peak RSS of `command` itself, from GNU time: Linux carries the high-water mark across exec,
+    so a client started straight from the bench would report at least the bench's own size."""
+    with tempfile.NamedTemporaryFile("r", suffix=".txt") as out:
+        Client(["/usr/bin/time", "-f", "%M", "-o", out.name] + command).finish(timeout)
+        return int(out.read().split()[-1]) / 1024  # KiB
