@@ -91,3 +91,4 @@ def test_text_that_utf8_cannot_encode_is_replaced():
     t = Transcript()
     events = feed(t, '{"type": "realtime", "state": "Sentence", "text": "a\\ud800b"}')
     assert events == [Partial(0, "a?b", 0.0)]
+
