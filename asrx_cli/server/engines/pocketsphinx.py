@@ -19,10 +19,11 @@ IDLE_DECODERS_KEPT = 2
 # loglevel FATAL keeps the model loader's INFO lines off stderr. Without the
 # flat-lexicon and best-path passes decoding takes a quarter less CPU and makes
 # fewer errors on pocketsphinx-testdata, not more (make bench, accuracy figure).
-# Searching at most 5000 HMMs per frame (of 30000), with narrower phone and
-# word-exit beams, takes about a third less again, for the same words there.
+# Searching at most 4000 HMMs per frame (of 30000), with narrower phone and
+# word-exit beams, and letting at most 10 words end per frame, takes about a
+# third less again, for the same words there.
 DECODER_SETTINGS = dict(samprate=SAMPLE_RATE, loglevel="FATAL", fwdflat=False, bestpath=False,
-                        maxhmmpf=5000, pbeam=1e-45, wbeam=1e-25, lponlybeam=1e-20)
+                        maxhmmpf=4000, maxwpf=10, pbeam=1e-45, wbeam=1e-25, lponlybeam=1e-20)
 
 
 def _new_decoder() -> pocketsphinx.Decoder:
