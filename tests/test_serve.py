@@ -176,6 +176,21 @@ def test_both_forms_of_end_of_stream_flush_the_last_words(server, end_of_stream)
     assert exchange.transcript.startswith("go forward")
 
 
+def test_audio_that_does_not_fill_a_batch_is_decoded_without_waiting_for_more(server):
+    # The server hands audio to the engine in batches. Sent in 25 frames of
+    # 3100 bytes, the speech's last frame is a batch alone, that must not wait
+    # for audio that never comes: "ten meters" is in it ("can meet" without it).
+    ws = connect(server.url, KEY)
+    try:
+        send_audio(ws, read_pcm(GOFORWARD)[:25 * 3100], frame_bytes=3100)
+        texts = []
+        while texts[-1:] != [GOFORWARD_TEXT] and server_has_spoken(ws, 10.0):
+            texts.append(json.loads(ws.recv())["text"])
+        assert texts[-1:] == [GOFORWARD_TEXT]
+    finally:
+        ws.close()
+
+
 def test_frames_of_any_size_even_odd_give_the_same_transcript(server):
     pcm = read_pcm(GOFORWARD)
     ws = connect(server.url, KEY)
