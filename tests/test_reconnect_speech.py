@@ -15,8 +15,9 @@ from asrx_cli.server.app import ServerThread
 from asrx_cli.server.config import Limits, ServerConfig
 from tests.helpers import ASRX, json_lines, subprocess_env
 from tests.proxy import Fault, Proxy
-from tests.speech import GOFORWARD, needs_testdata, read_pcm, silence, word_error_rate
-from tests.utterances import STANDARD_SILENCES, layout, standard_utterances
+from tests.speech import (GOFORWARD, GOFORWARD_TEXT, SOMETHING, SOMETHING_TEXT, librivox_transcripts,
+                          needs_testdata, read_pcm, silence, word_error_rate)
+from tests.utterances import STANDARD_SILENCES, layout, recording
 
 pytestmark = needs_testdata
 
@@ -33,8 +34,11 @@ def server():
 
 @pytest.fixture(scope="module")
 def talk():
-    utterances = standard_utterances()
-    return layout(utterances, STANDARD_SILENCES[:len(utterances) + 1])
+    # Recordings with their true words (71 of them): two points of word error rate are more
+    # than one word, so the sentence heard again by a fresh session may differ by a word.
+    utterances = [recording(GOFORWARD, GOFORWARD_TEXT), recording(SOMETHING, SOMETHING_TEXT)]
+    utterances += [recording(path, text) for path, text in sorted(librivox_transcripts().items())]
+    return layout(utterances, (STANDARD_SILENCES * 2)[:len(utterances) + 1])
 
 
 def asrx(url: str, *args, stdin=None, timeout: float = 120) -> subprocess.CompletedProcess:
