@@ -38,7 +38,8 @@ FIGURES = {  # name: (figure numbers, how to measure them with the options and a
     "startup": ("7", lambda options, folder: lifecycle.startup(options.runs)),
     "serve": ("8", lambda options, folder: serve.run(options.serve_trial_seconds)),
     "subtitles": ("9", lambda options, folder: subtitles.run(folder)),
-    "batch": ("10", lambda options, folder: batch.run(folder)),
+    "batch": ("10", lambda options, folder: batch.run(folder, seconds=options.batch_seconds,
+                                                      loop_seconds=2 * options.batch_seconds)),
     "accuracy": ("11", lambda options, folder: accuracy.figure()),
 }
 QUIET_CORES = 0.15  # other load below this many cores counts as quiet
@@ -54,6 +55,7 @@ SIZES = [
     ("--sentence-every", float, 0.05, 0.05, "SECONDS", "time between them"),
     ("--runs", int, 15, 5, "N", "runs for start-up and shutdown (figures 6, 7)"),
     ("--serve-trial-seconds", float, 20, 8, "SECONDS", "each trial of figure 8"),
+    ("--batch-seconds", float, 10, 2, "SECONDS", "each paced file of figure 10 (unpaced: twice that)"),
     ("--settle-seconds", float, 20, 2, "SECONDS", "the longest wait before each figure for other processes to calm"),
 ]
 
