@@ -21,6 +21,7 @@ import batch
 import clients
 import lifecycle
 import paced
+import reconnect
 import report
 import serve
 import subtitles
@@ -41,6 +42,7 @@ FIGURES = {  # name: (figure numbers, how to measure them with the options and a
     "batch": ("10", lambda options, folder: batch.run(folder, seconds=options.batch_seconds,
                                                       loop_seconds=2 * options.batch_seconds)),
     "accuracy": ("11", lambda options, folder: accuracy.figure()),
+    "reconnect": ("12", lambda options, folder: reconnect.run(folder)),
 }
 QUIET_CORES = 0.15  # other load below this many cores counts as quiet
 
@@ -63,7 +65,7 @@ SIZES = [
 def parse_options(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Benchmarks of asrx against the sample-code client.")
     parser.add_argument("--only", action="append", metavar="FIGURE",
-                        help=f"run only this figure group ({', '.join(FIGURES)}, or 1-11); repeatable")
+                        help=f"run only this figure group ({', '.join(FIGURES)}, or 1-12); repeatable")
     parser.add_argument("--skip-serve", action="store_true", help="leave out figure 8 (asrx serve)")
     parser.add_argument("--quick", action="store_true", help="small sizes, for trying the bench itself")
     for option, kind, default, quick, metavar, what in SIZES:
@@ -83,7 +85,7 @@ def selected(options) -> List[str]:
     for name in options.only or FIGURES:
         found = [figure for figure, (numbers, _) in FIGURES.items() if name in (figure, *numbers.split("-"))]
         if not found:
-            raise SystemExit(f"bench: unknown figure {name!r} (known: {', '.join(FIGURES)}, 1-11)")
+            raise SystemExit(f"bench: unknown figure {name!r} (known: {', '.join(FIGURES)}, 1-12)")
         chosen.update(found)
     return [figure for figure in FIGURES if figure in chosen and not (options.skip_serve and figure == "serve")]
 
