@@ -95,7 +95,8 @@ def figure() -> FigureResult:
             f"{streamed_wer:.1%}", f"{offline_wer:.1%}", f"{ratio:.2f}", goal="ratio ≤ 1.0", met=ratio <= 1.0),
         Row("11. `asrx serve`: server CPU s per audio s, one stream (accuracy run)", f"{cpu:.3f}",
             goal=f"≤ {CPU_GOAL:g}", met=cpu <= CPU_GOAL),
-        Row("11. `asrx serve`: finals that differ from the last partial", f"{partials['differ']} of {partials['finals']}"),
+        Row("11. `asrx serve`: finals that differ from the last partial",
+            f"{partials['differ']} of {partials['finals']}"),
     ]
     note = (f"Accuracy: WER on {result['words']} words of LibriVox (pocketsphinx-testdata): offline decode "
             f"{offline_wer:.1%}, `asrx serve` {streamed_wer:.1%}; first text after the first frame: at most "

@@ -8,7 +8,6 @@ import numpy as np
 
 import clients
 import inputs
-from asrx_cli.server.process import asrx_command
 from paced import frame_lateness
 from report import FigureResult, Row
 
@@ -24,17 +23,14 @@ def write_files(folder: Path, count: int, seconds: float) -> Path:
 
 def asrx(sink: clients.SinkProcess, tag: str, *args) -> float:
     """Run `asrx transcribe ARGS` against the sink; its wall time."""
-    run = clients.Client([*asrx_command(), "transcribe", "-q", "--url", sink.url(tag), *map(str, args)]).finish(600)
+    command = [*clients.asrx_executable(), "transcribe", "-q", "--url", sink.url(tag), *map(str, args)]
+    run = clients.Client(command).finish(600)
     return run.exited - run.started
 
 
 def most_at_once(records: List[dict]) -> int:
     events = sorted([(r["opened"], 1) for r in records] + [(r["closed"], -1) for r in records])
-    count = best = 0
-    for _, step in events:
-        count += step
-        best = max(best, count)
-    return best
+    return int(np.cumsum([step for _, step in events]).max())
 
 
 def pacing_of(records: List[dict], wall: float, ideal: float) -> dict:

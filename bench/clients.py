@@ -18,7 +18,7 @@ import numpy as np
 from asrx_cli.server.process import asrx_command as asrx_executable
 
 BENCH_DIR = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH_DIR.parent))  # figures 8 and 9 take their speech from the tests' helpers
+sys.path.insert(0, str(BENCH_DIR.parent))  # figures 8 to 12 take speech and servers from the tests' helpers
 API_KEY = "bench-key"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # A source tree whose asrx_cli the clients import instead of the installed one

@@ -90,9 +90,6 @@ def selected(options) -> List[str]:
     return [figure for figure in FIGURES if figure in chosen and not (options.skip_serve and figure == "serve")]
 
 
-# --- the machine ----------------------------------------------------------------------------
-
-
 def load_probe() -> tuple:
     """(now, CPU seconds the machine has been busy since boot, those of the bench and its ended children)."""
     with open("/proc/stat") as stat:
@@ -113,9 +110,6 @@ def machine() -> str:
         model = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), "")
     return (f"{model}, {len(os.sched_getaffinity(0))} cores usable, {platform.platform()}, Python "
             f"{platform.python_version()}; load average {' '.join(f'{v:.2f}' for v in os.getloadavg())} at the end")
-
-
-# --- running --------------------------------------------------------------------------------
 
 
 def run_figure(figure: str, options, folder: Path) -> report.FigureResult:
