@@ -11,7 +11,7 @@ DEBIAN_PACKAGES := pocketsphinx-testdata espeak-ng sox libportaudio2 ffmpeg chro
 # The bench times start-up with hyperfine and peak memory with GNU time.
 BENCH_PACKAGES := hyperfine time
 
-.PHONY: demo test bench bench-reconnect debian-packages clean
+.PHONY: demo test bench debian-packages clean
 
 demo: $(VENV)/.installed debian-packages
 	$(BIN)/python scripts/demo.py
@@ -22,10 +22,6 @@ test: $(VENV)/.installed $(SEED_VENV)/.installed debian-packages
 bench: DEBIAN_PACKAGES += $(BENCH_PACKAGES)
 bench: $(VENV)/.installed debian-packages
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
-	$(BIN)/python bench/reconnect.py
-
-bench-reconnect: $(VENV)/.installed debian-packages
-	$(BIN)/python bench/reconnect.py $(BENCH_ARGS)
 
 $(VENV)/.installed: setup.cfg setup.py
 	$(PYTHON) -m venv $(VENV)

@@ -1,5 +1,6 @@
 """The processes under measurement: the sink, and clients watched by threads that stamp events (time.monotonic)."""
 
+import collections
 import contextlib
 import json
 import os
@@ -17,7 +18,7 @@ import numpy as np
 from asrx_cli.server.process import asrx_command as asrx_executable
 
 BENCH_DIR = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH_DIR.parent))  # figures 8 and 9 take their speech from the tests' helpers
+sys.path.insert(0, str(BENCH_DIR.parent))  # figures 8 to 12 take speech and servers from the tests' helpers
 API_KEY = "bench-key"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # A source tree whose asrx_cli the clients import instead of the installed one
@@ -55,6 +56,18 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS if fields else 0.0
 
 
+def tree_cpu_seconds(root: int) -> float:
+    """User + system seconds of a process and all its descendants alive now."""
+    children: Dict[int, List[int]] = {}
+    for pid in map(int, filter(str.isdigit, os.listdir("/proc"))):
+        children.setdefault(int((stat_fields(pid) or [0, 0])[1]), []).append(pid)
+    tree, pending = [], [root]
+    while pending:
+        tree.append(pending.pop())
+        pending.extend(children.get(tree[-1], []))
+    return sum(map(process_cpu_seconds, tree))
+
+
 class SinkProcess(contextlib.AbstractContextManager):
     """bench/sink.py in a subprocess; the record of each connection arrives as a JSON line, by tag."""
 
@@ -66,24 +79,29 @@ class SinkProcess(contextlib.AbstractContextManager):
             self.stop()
             raise RuntimeError(f"the sink did not start: {first}")
         self.port = int(first[1])
-        self.records: "queue.Queue[dict]" = queue.Queue()
-        self.held: Dict[str, dict] = {}
-        threading.Thread(target=lambda: [self.records.put(json.loads(line)) for line in self.process.stdout],
+        self.queue: "queue.Queue[dict]" = queue.Queue()
+        self.held: Dict[str, List[dict]] = collections.defaultdict(list)
+        threading.Thread(target=lambda: [self.queue.put(json.loads(line)) for line in self.process.stdout],
                          daemon=True).start()
 
     def url(self, tag: str) -> str:
         return f"ws://127.0.0.1:{self.port}/asrx?tag={tag}"
 
-    def record(self, tag: str, timeout: float = 30.0) -> dict:
-        """The record of the connection tagged `tag`, once it has ended."""
+    def records(self, tag: str, count: int, timeout: float = 30.0) -> List[dict]:
+        """The records of the next `count` connections tagged `tag`, once they have ended."""
         deadline = time.monotonic() + timeout
-        while tag not in self.held:
+        while len(self.held[tag]) < count:
             try:
-                record = self.records.get(timeout=max(deadline - time.monotonic(), 0.001))
+                record = self.queue.get(timeout=max(deadline - time.monotonic(), 0.001))
             except queue.Empty:
-                raise RuntimeError(f"the sink reported no connection tagged {tag!r} in {timeout:g} s") from None
-            self.held[record["tag"]] = record
-        return self.held.pop(tag)
+                raise RuntimeError(f"the sink reported {len(self.held[tag])} connections tagged {tag!r} "
+                                   f"in {timeout:g} s, not {count}") from None
+            self.held[record["tag"]].append(record)
+        taken, self.held[tag] = self.held[tag][:count], self.held[tag][count:]
+        return taken
+
+    def record(self, tag: str, timeout: float = 30.0) -> dict:
+        return self.records(tag, 1, timeout)[0]
 
     def stop(self):
         if self.process.poll() is None:
@@ -149,6 +167,12 @@ class Client:
             raise RuntimeError(f"client failed with status {self.process.returncode}: "
                                f"{' '.join(self.command)}\n{stderr}")
         return self
+
+
+def json_events(url: str, audio: str, *options: str, speed: float = 1, timeout: float = 600) -> List[dict]:
+    """The events of `asrx transcribe --json`."""
+    run = Client(command("asrx", audio, url, speed) + ["--json", *options]).finish(timeout)
+    return [json.loads(line) for _, line in run.lines if line]
 
 
 def cpu_between(samples: List[Tuple[float, float, float]], start: float, end: float) -> Tuple[float, float]:

@@ -20,10 +20,14 @@ DRIFT_GOAL, LATENESS_GOAL, LATENCY_GOAL = 0.010, 0.005, 0.002
 QUIET_CPU_GOAL, CHATTY_STREAMING_GOAL, CHATTY_WHOLE_GOAL = 0.01, 0.006, 0.01
 
 
-def measure(run: clients.Client, record: dict) -> dict:
+def frame_lateness(record: dict) -> np.ndarray:
+    """Each frame's arrival after its place on the schedule of the first frame (sink run with --frame-times)."""
     sizes, arrivals = np.array(record["sizes"]), np.array(record["arrivals"])
-    # Each frame's arrival after its place on the schedule of the first frame.
-    late = arrivals - arrivals[0] - np.concatenate([[0], np.cumsum(sizes[:-1])]) / BYTES_PER_SECOND
+    return arrivals - arrivals[0] - np.concatenate([[0], np.cumsum(sizes[:-1])]) / BYTES_PER_SECOND
+
+
+def measure(run: clients.Client, record: dict) -> dict:
+    late = frame_lateness(record)
     audio_seconds = record["bytes"] / BYTES_PER_SECOND
     streaming = np.array([(t, cpu) for t, cpu, _ in run.cpu_samples
                           if record["first_frame"] + SETTLE_SECONDS <= t <= record["last_frame"]])

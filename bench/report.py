@@ -38,16 +38,10 @@ def markdown_table(rows: List[Row]) -> str:
     return "\n".join(lines)
 
 
-# --- statistics -------------------------------------------------------------------------
-
-
 def summary(values: Sequence[float]) -> dict:
     """Nearest-rank percentiles: the smallest value with at least that share of the values at or below it."""
     found = np.percentile(values, [50, 95, 99, 100], method="inverted_cdf") if len(values) else [math.nan] * 4
     return {**dict(zip(("p50", "p95", "p99", "max"), map(float, found))), "n": len(values)}
-
-
-# --- numbers ------------------------------------------------------------------------------
 
 
 def ms(seconds: float, digits: int = 1) -> str:

@@ -21,6 +21,7 @@ import batch
 import clients
 import lifecycle
 import paced
+import reconnect
 import report
 import serve
 import subtitles
@@ -38,8 +39,10 @@ FIGURES = {  # name: (figure numbers, how to measure them with the options and a
     "startup": ("7", lambda options, folder: lifecycle.startup(options.runs)),
     "serve": ("8", lambda options, folder: serve.run(options.serve_trial_seconds)),
     "subtitles": ("9", lambda options, folder: subtitles.run(folder)),
-    "batch": ("10", lambda options, folder: batch.run(folder)),
+    "batch": ("10", lambda options, folder: batch.run(folder, seconds=options.batch_seconds,
+                                                      loop_seconds=2 * options.batch_seconds)),
     "accuracy": ("11", lambda options, folder: accuracy.figure()),
+    "reconnect": ("12", lambda options, folder: reconnect.run(folder)),
 }
 QUIET_CORES = 0.15  # other load below this many cores counts as quiet
 
@@ -54,6 +57,7 @@ SIZES = [
     ("--sentence-every", float, 0.05, 0.05, "SECONDS", "time between them"),
     ("--runs", int, 15, 5, "N", "runs for start-up and shutdown (figures 6, 7)"),
     ("--serve-trial-seconds", float, 20, 8, "SECONDS", "each trial of figure 8"),
+    ("--batch-seconds", float, 10, 2, "SECONDS", "each paced file of figure 10 (unpaced: twice that)"),
     ("--settle-seconds", float, 20, 2, "SECONDS", "the longest wait before each figure for other processes to calm"),
 ]
 
@@ -61,7 +65,7 @@ SIZES = [
 def parse_options(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Benchmarks of asrx against the sample-code client.")
     parser.add_argument("--only", action="append", metavar="FIGURE",
-                        help=f"run only this figure group ({', '.join(FIGURES)}, or 1-11); repeatable")
+                        help=f"run only this figure group ({', '.join(FIGURES)}, or 1-12); repeatable")
     parser.add_argument("--skip-serve", action="store_true", help="leave out figure 8 (asrx serve)")
     parser.add_argument("--quick", action="store_true", help="small sizes, for trying the bench itself")
     for option, kind, default, quick, metavar, what in SIZES:
@@ -81,12 +85,9 @@ def selected(options) -> List[str]:
     for name in options.only or FIGURES:
         found = [figure for figure, (numbers, _) in FIGURES.items() if name in (figure, *numbers.split("-"))]
         if not found:
-            raise SystemExit(f"bench: unknown figure {name!r} (known: {', '.join(FIGURES)}, 1-11)")
+            raise SystemExit(f"bench: unknown figure {name!r} (known: {', '.join(FIGURES)}, 1-12)")
         chosen.update(found)
     return [figure for figure in FIGURES if figure in chosen and not (options.skip_serve and figure == "serve")]
-
-
-# --- the machine ----------------------------------------------------------------------------
 
 
 def load_probe() -> tuple:
@@ -109,9 +110,6 @@ def machine() -> str:
         model = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), "")
     return (f"{model}, {len(os.sched_getaffinity(0))} cores usable, {platform.platform()}, Python "
             f"{platform.python_version()}; load average {' '.join(f'{v:.2f}' for v in os.getloadavg())} at the end")
-
-
-# --- running --------------------------------------------------------------------------------
 
 
 def run_figure(figure: str, options, folder: Path) -> report.FigureResult:

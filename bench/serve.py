@@ -13,7 +13,8 @@ from websockets.asyncio.client import connect
 import clients
 import report
 from asrx_cli.server.process import ServeProcess
-from asrx_cli.wire import BYTES_PER_SECOND, END_MARKERS, END_OF_STREAM, FRAME_BYTES, SAMPLE_RATE
+from asrx_cli.wire import (API_KEY_HEADER, BYTES_PER_SECOND, END_MARKERS, END_OF_STREAM, FRAME_BYTES, NEW_SENTENCE,
+                           SAMPLE_RATE)
 from report import FigureResult, Row
 from tests.speech import GOFORWARD, LIBRIVOX, NUMBERS, SOMETHING
 from tests.utterances import Utterance, recording
@@ -29,11 +30,13 @@ def utterances() -> List[Utterance]:
     return [recording(path, "") for path in paths]
 
 
-async def stream_once(url: str, utterance: Utterance) -> dict:
-    """One session: its audio seconds, latency (None without text), error, and the generator's own lateness."""
-    pcm = utterance.samples.tobytes() + SILENCE
-    session = {"audio_seconds": len(pcm) / BYTES_PER_SECOND, "latency": None, "error": None, "send_lateness": 0.0}
-    texts = []
+async def stream_once(url: str, name: str, speech: bytes) -> dict:
+    """One session of `speech` then silence: audio seconds, the transcript a client holds, first text and
+    latency from the first and last frame of speech (None without text), error, and the generator's lateness."""
+    pcm = speech + SILENCE
+    session = {"audio_seconds": len(pcm) / BYTES_PER_SECOND, "latency": None, "first_text": None, "error": None,
+               "send_lateness": 0.0, "transcript": ""}
+    texts, sentences = [], []
 
     async def receive(ws):
         async for message in ws:
@@ -42,25 +45,31 @@ async def stream_once(url: str, utterance: Utterance) -> dict:
                 return
             if "state" in data:
                 texts.append(time.monotonic())
+                if data["state"] == NEW_SENTENCE or not sentences:
+                    sentences.append("")
+                sentences[-1] = data["text"]
 
     try:
-        async with connect(url, additional_headers={"apikey": clients.API_KEY}, compression=None,
+        async with connect(url, additional_headers={API_KEY_HEADER: clients.API_KEY}, compression=None,
                            ping_interval=None, open_timeout=SESSION_TIMEOUT) as ws:
             receiver = asyncio.create_task(receive(ws))
-            started, end_byte, speech_sent = time.monotonic(), utterance.samples.nbytes, None
+            started, speech_sent = time.monotonic(), None
             for offset in range(0, len(pcm), FRAME_BYTES):
                 due = started + offset / BYTES_PER_SECOND
                 await asyncio.sleep(max(0.0, due - time.monotonic()))
                 session["send_lateness"] = max(session["send_lateness"], time.monotonic() - due)
                 await ws.send(pcm[offset:offset + FRAME_BYTES])
-                if speech_sent is None and offset + FRAME_BYTES >= end_byte:
+                if speech_sent is None and offset + FRAME_BYTES >= len(speech):
                     speech_sent = time.monotonic()
             await ws.send(json.dumps(END_OF_STREAM))
             await asyncio.wait_for(receiver, SESSION_TIMEOUT)
-        session["latency"] = texts[-1] - speech_sent if texts else None
-        session["error"] = None if texts else f"{utterance.name}: no text"
+        if texts:
+            session.update(latency=texts[-1] - speech_sent, first_text=texts[0] - started,
+                           transcript=" ".join(sentences))
+        else:
+            session["error"] = f"{name}: no text"
     except Exception as exc:  # any failure fails the trial; keep its words
-        session["error"] = f"{utterance.name}: {type(exc).__name__}: {exc}"
+        session["error"] = f"{name}: {type(exc).__name__}: {exc}"
     return session
 
 
@@ -73,28 +82,17 @@ async def run_streams(url: str, spoken: List[Utterance], streams: int, seconds: 
         await asyncio.sleep(first * mean / streams)
         sessions = []
         while time.monotonic() < deadline:
-            sessions.append(await stream_once(url, spoken[(first + len(sessions)) % len(spoken)]))
+            utterance = spoken[(first + len(sessions)) % len(spoken)]
+            sessions.append(await stream_once(url, utterance.name, utterance.samples.tobytes()))
         return sessions
 
     return [session for sessions in await asyncio.gather(*map(loop, range(streams))) for session in sessions]
 
 
-def tree_cpu_seconds(root: int) -> float:
-    """User + system seconds of a process and all its descendants alive now."""
-    children: Dict[int, List[int]] = {}
-    for pid in map(int, filter(str.isdigit, os.listdir("/proc"))):
-        children.setdefault(int((clients.stat_fields(pid) or [0, 0])[1]), []).append(pid)
-    tree, pending = [], [root]
-    while pending:
-        tree.append(pending.pop())
-        pending.extend(children.get(tree[-1], []))
-    return sum(map(clients.process_cpu_seconds, tree))
-
-
 def trial(server: ServeProcess, spoken: List[Utterance], streams: int, seconds: float) -> dict:
-    cpu_before = tree_cpu_seconds(server.pid)
+    cpu_before = clients.tree_cpu_seconds(server.pid)
     sessions = asyncio.run(run_streams(server.url, spoken, streams, seconds))
-    cpu = tree_cpu_seconds(server.pid) - cpu_before
+    cpu = clients.tree_cpu_seconds(server.pid) - cpu_before
     latencies = [s["latency"] for s in sessions if s["latency"] is not None]
     errors = [s["error"] for s in sessions if s["error"]]
     audio = sum(s["audio_seconds"] for s in sessions)

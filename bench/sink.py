@@ -60,8 +60,9 @@ class Connection(asyncio.Protocol):
     def __init__(self, options, script):
         self.options, self.script = options, script
         self.buffer, self.open, self.closed, self.player = bytearray(), False, False, None
-        self.record = {"tag": "", "frames": 0, "bytes": 0, "first_frame": None, "last_frame": None,
-                       "end_marker_sent": None, "sent": []}  # sent: (sentence, text, stamp just before)
+        # sent: (sentence, text, stamp just before)
+        self.record = {"tag": "", "opened": time.monotonic(), "frames": 0, "bytes": 0, "first_frame": None,
+                       "last_frame": None, "end_marker_sent": None, "sent": []}
         self.arrivals, self.sizes = array("d"), array("l")
 
     def connection_made(self, transport):

@@ -2,7 +2,6 @@
 
 The speech and the late scripted server are the tests' own (tests/utterances.py, tests/test_timing.py)."""
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -15,9 +14,17 @@ from asrx_cli.wire import SAMPLE_RATE
 from report import FigureResult, Row
 from tests.fakeserver import ScriptedServer
 from tests.test_timing import late_script
-from tests.utterances import STANDARD_SILENCES, layout, standard_utterances
+from tests.utterances import STANDARD_SILENCES, Layout, layout, standard_utterances
 
 GOALS = {"start": 0.150, "end": 0.250}  # p95, seconds
+
+
+def speech_file(folder: Path) -> Layout:
+    """The tests' standard utterances with their silences, written to folder/utterances.wav."""
+    utterances = standard_utterances()
+    speech = layout(utterances, STANDARD_SILENCES[:len(utterances) + 1])
+    soundfile.write(folder / "utterances.wav", np.frombuffer(speech.pcm, "<i2"), SAMPLE_RATE, subtype="PCM_16")
+    return speech
 
 
 def cue_times(events: list, seconds: float):
@@ -41,24 +48,16 @@ def errors(cues, truth) -> dict:
             "end": report.summary([abs(end - offset) for (_, end), (_, offset) in zip(cues, truth)])}
 
 
-def transcribe(url: str, audio: str) -> list:
-    run = clients.Client(clients.command("asrx", audio, url) + ["--json"]).finish(300)
-    return [json.loads(line) for _, line in run.lines if line]
-
-
 def run(folder: Path) -> FigureResult:
-    utterances = standard_utterances()
-    speech = layout(utterances, STANDARD_SILENCES[:len(utterances) + 1])
-    audio = str(folder / "utterances.wav")
-    soundfile.write(audio, np.frombuffer(speech.pcm, "<i2"), SAMPLE_RATE, subtype="PCM_16")
+    speech, audio = speech_file(folder), str(folder / "utterances.wav")
     events = {}
     scripted = ScriptedServer(late_script(speech.truth, speech.texts), api_key=clients.API_KEY).start()
     try:
-        events["scripted server, 300-800 ms late"] = transcribe(scripted.url, audio)
+        events["scripted server, 300-800 ms late"] = clients.json_events(scripted.url, audio)
     finally:
         scripted.stop()
     with ServeProcess("--api-key", clients.API_KEY, env=clients.client_environment()) as serve:
-        events["asrx serve"] = transcribe(serve.url, audio)
+        events["asrx serve"] = clients.json_events(serve.url, audio)
     figures, rows = {}, []
     for server, found in events.items():
         aligned, arrival = cue_times(found, speech.seconds)

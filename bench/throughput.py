@@ -16,7 +16,7 @@ import websocket
 import clients
 import inputs
 import report
-from asrx_cli.wire import BYTES_PER_SECOND, END_OF_STREAM, FRAME_BYTES, SAMPLE_RATE
+from asrx_cli.wire import API_KEY_HEADER, BYTES_PER_SECOND, END_OF_STREAM, FRAME_BYTES, SAMPLE_RATE
 from report import FigureResult, Row
 
 FRACTION_GOAL = 0.8
@@ -53,7 +53,7 @@ def resample(blocks: List[np.ndarray]) -> float:
 
 def send(frames: List[bytes], url: str):
     """websocket-client alone, sending prebuilt frames; the sink's stamps give its throughput."""
-    ws = websocket.create_connection(url, header={"apikey": clients.API_KEY}, enable_multithread=True)
+    ws = websocket.create_connection(url, header={API_KEY_HEADER: clients.API_KEY}, enable_multithread=True)
     for frame in frames:
         ws.send(frame, websocket.ABNF.OPCODE_BINARY)
     ws.send(json.dumps(END_OF_STREAM))

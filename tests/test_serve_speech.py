@@ -3,7 +3,7 @@
 Recordings and transcripts from pocketsphinx-testdata. The engine is
 PocketSphinx's default English model: the words below are the ones it
 recognises, and the rest is held to a word error rate bound, a loose guard
-against regressions (`make bench`, figure 9, measures 25.4% through this
+against regressions (`make bench`, figure 11, measures 25.4% through this
 server with a session per recording, against 28.2% for PocketSphinx's own
 offline decode of the same files; 21.1% with all of them in one session).
 """
