@@ -7,7 +7,8 @@ of audio.
 """
 
 import dataclasses
-from typing import Optional
+import queue
+from typing import Iterator, Optional
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,3 +59,12 @@ class Resumed:
     """Sender to main thread: this session's audio starts at `seconds` of the input."""
 
     seconds: float
+
+
+def waiting(messages: "queue.SimpleQueue") -> Iterator[object]:
+    """The messages in the queue now, without waiting for more."""
+    while True:
+        try:
+            yield messages.get_nowait()
+        except queue.Empty:
+            return

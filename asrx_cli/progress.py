@@ -6,11 +6,14 @@ from asrx_cli.config import TranscribeConfig
 from asrx_cli.environment import Environment
 
 
+def bar_wanted(config: TranscribeConfig, env: Environment, transcript_elsewhere: bool) -> bool:
+    """A bar goes on a terminal stderr, unless -q, or the transcript is drawn on that terminal."""
+    return env.stderr_isatty and not config.quiet and (transcript_elsewhere or not env.stdout_isatty)
+
+
 def progress_bar(config: TranscribeConfig, env: Environment, duration: Optional[float]):
-    """A bar on a terminal stderr, for audio of known length, unless the transcript is drawn there."""
-    show = (env.stderr_isatty and not config.quiet and duration
-            and (config.output_path is not None or not env.stdout_isatty))
-    if not show:
+    """A bar for audio of known length, where `bar_wanted` says so."""
+    if not duration or not bar_wanted(config, env, config.output_path is not None):
         return None
     from tqdm import tqdm  # only when a bar is drawn: tqdm costs start-up time
 

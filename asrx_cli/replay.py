@@ -20,17 +20,8 @@ from typing import Callable, Deque, Iterator, Tuple
 from asrx_cli.audio.backlog import Gap
 from asrx_cli.audio.readahead import END_OF_AUDIO
 from asrx_cli.audio.source import STOP_POLL_SECONDS
-from asrx_cli.messages import Resumed, Rewind, Skipped, Starved
+from asrx_cli.messages import Resumed, Rewind, Skipped, Starved, waiting
 from asrx_cli.wire import BYTES_PER_SECOND, SAMPLE_WIDTH
-
-
-def waiting(messages: "queue.SimpleQueue") -> Iterator[object]:
-    """The messages in the queue now, without waiting for more."""
-    while True:
-        try:
-            yield messages.get_nowait()
-        except queue.Empty:
-            return
 
 
 class Feed:

@@ -7,8 +7,7 @@ from typing import Optional
 
 from asrx_cli.errors import AudioError, ConnectionFailed, ServerStalled
 from asrx_cli.messages import Ending, Finished
-from asrx_cli.messages import Resumed, Skipped, Starved
-from asrx_cli.replay import waiting
+from asrx_cli.messages import Resumed, Skipped, Starved, waiting
 
 log = logging.getLogger("asrx")
 

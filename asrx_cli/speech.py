@@ -18,6 +18,7 @@ from typing import List, Optional, Union
 
 import webrtcvad
 
+from asrx_cli.messages import waiting
 from asrx_cli.wire import BYTES_PER_SECOND, SAMPLE_RATE, SAMPLE_WIDTH
 
 FRAME_SECONDS = 0.03  # WebRTC's VAD judges 10, 20 or 30 ms frames
@@ -135,11 +136,8 @@ class SpeechTimeline:
 
     def drain(self, changes: "queue.Queue") -> None:
         """Apply every change waiting in the queue, without blocking."""
-        while True:
-            try:
-                self.apply(changes.get_nowait())
-            except queue.Empty:
-                return
+        for change in waiting(changes):
+            self.apply(change)
 
     def index_at(self, t: float) -> Optional[int]:
         """The segment that contains `t`, else the last one that ended before it."""

@@ -4,13 +4,12 @@ from typing import Optional
 
 from asrx_cli.config import TranscribeConfig
 from asrx_cli.environment import Environment
+from asrx_cli.progress import bar_wanted
 
 
 def batch_bar(config: TranscribeConfig, env: Environment, total_seconds: float, files: int):
     """A bar on a terminal stderr, unless the transcripts are drawn on the same terminal."""
-    show = (env.stderr_isatty and not config.quiet and total_seconds >= 1
-            and (config.output_dir is not None or not env.stdout_isatty))
-    if not show:
+    if total_seconds < 1 or not bar_wanted(config, env, config.output_dir is not None):
         return None
     from tqdm import tqdm  # only when a bar is drawn: tqdm costs start-up time
 
