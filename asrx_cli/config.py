@@ -25,39 +25,23 @@ RAW_SAMPLE_FORMATS = ("s16le", "s16be", "s24le", "s32le", "f32le", "f64le", "u8"
 MAX_SAMPLE_RATE = 768000
 MAX_CHANNELS = 64
 
-# Top-level keys of the config file, applied to `asrx transcribe`.
+NUMBER = (int, float)
+# Top-level keys of the config file, applied to `asrx transcribe`, with the types they take.
 TRANSCRIBE_KEYS = {
-    "url": str,
-    "api_key": str,
-    "ca_file": str,
-    "speed": (int, float),
-    "chunk_ms": int,
-    "final_timeout": (int, float),
-    "connect_timeout": (int, float),
-    "send_timeout": (int, float),
-    "device": (str, int),
-    "jobs": int,
-    "retries": int,
-    "retry_delay": (int, float),
-    "max_buffer": (int, float),
-    "catch_up": (int, float),
+    **dict.fromkeys(("url", "api_key", "ca_file"), str),
+    **dict.fromkeys(("chunk_ms", "jobs", "retries"), int),
+    **dict.fromkeys(("speed", "final_timeout", "connect_timeout", "send_timeout", "retry_delay",
+                     "max_buffer", "catch_up"), NUMBER),
+    "device": (str, int),  # an index or a part of the name
 }
 SERVE_TABLE = "serve"
 # Keys of its [serve] table, applied to `asrx serve`: its options' names.
 SERVE_KEYS = {
-    "host": str,
-    "port": int,
-    "api_key": (str, list),
-    "engine": str,
-    "workers": int,
-    "max_sessions": int,
-    "max_frame_bytes": int,
-    "idle_timeout": (int, float),
-    "max_session_time": (int, float),
-    "close_wait": (int, float),
-    "engine_timeout": (int, float),
-    "quiet": bool,
-    "verbose": bool,
+    **dict.fromkeys(("host", "engine"), str),
+    **dict.fromkeys(("port", "workers", "max_sessions", "max_frame_bytes"), int),
+    **dict.fromkeys(("idle_timeout", "max_session_time", "close_wait", "engine_timeout"), NUMBER),
+    **dict.fromkeys(("quiet", "verbose"), bool),
+    "api_key": (str, list),  # one key, comma-separated keys or a list
 }
 
 

@@ -3,7 +3,7 @@
 The sender tells the main thread what it did (`Sent`, `Ending`, `Finished`,
 and across reconnects `Resumed`, `Skipped`, `Starved`); the main thread tells
 the next session's sender where to start (`Rewind`). Positions are seconds
-of audio.
+of audio; the messages that carry one position share its class.
 """
 
 import dataclasses
@@ -12,17 +12,16 @@ from typing import Iterator, Optional
 
 
 @dataclasses.dataclass(frozen=True)
-class Sent:
+class _Position:
+    seconds: float
+
+
+class Sent(_Position):
     """Audio sent so far, after each frame."""
 
-    seconds: float
 
-
-@dataclasses.dataclass(frozen=True)
-class Ending:
+class Ending(_Position):
     """The end-of-stream message is about to go: the server may answer before the send returns."""
-
-    seconds: float
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,30 +34,21 @@ class Finished:
     error: Optional[BaseException] = None
 
 
-@dataclasses.dataclass(frozen=True)
-class Rewind:
+class Rewind(_Position):
     """Main thread to sender: the next session starts at `seconds` of the input."""
 
-    seconds: float
 
-
-@dataclasses.dataclass(frozen=True)
-class Skipped:
+class Skipped(_Position):
     """Sender to main thread: audio of a live input dropped unsent, `seconds` of it, where the next frame starts."""
 
-    seconds: float
+
+class Resumed(_Position):
+    """Sender to main thread: this session's audio starts at `seconds` of the input."""
 
 
 @dataclasses.dataclass(frozen=True)
 class Starved:
     """Sender to main thread: the input has nothing to send; no send is under way until it has."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Resumed:
-    """Sender to main thread: this session's audio starts at `seconds` of the input."""
-
-    seconds: float
 
 
 def waiting(messages: "queue.SimpleQueue") -> Iterator[object]:

@@ -10,6 +10,7 @@ ready-cut from the decoder thread; what the main thread needs to know goes
 to it as messages (`Sent`, `Ending`, `Finished`) through `report`.
 """
 
+import dataclasses
 import logging
 import threading
 import time
@@ -37,6 +38,7 @@ class SessionStop:
         return self._own.is_set() or self._run_stop.is_set()
 
 
+@dataclasses.dataclass(eq=False)
 class Pacer:
     """Runs the sender in a thread; a context manager that re-raises the sender's error.
 
@@ -44,20 +46,18 @@ class Pacer:
     hands a `Sent`, `Ending` or `Finished` message to the main thread.
     """
 
-    def __init__(self, frames: Iterable[bytes], send_audio: Callable[[bytes], None],
-                 end_stream: Callable[[], None], speed: float, stop: threading.Event,
-                 report: Callable[[object], None],
-                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
-        self.frames = frames
-        self.send_audio = send_audio
-        self.end_stream = end_stream
-        self.speed = speed
-        self.stop = stop
-        self.report = report
-        self.clock = clock
-        self.sleep = sleep
-        self.bytes_sent = 0
-        self.error: Optional[BaseException] = None
+    frames: Iterable[bytes]
+    send_audio: Callable[[bytes], None]
+    end_stream: Callable[[], None]
+    speed: float
+    stop: threading.Event
+    report: Callable[[object], None]
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    bytes_sent: int = dataclasses.field(default=0, init=False)
+    error: Optional[BaseException] = dataclasses.field(default=None, init=False)
+
+    def __post_init__(self):
         self.thread = threading.Thread(target=self._run, name="asrx-sender", daemon=True)
 
     def __enter__(self) -> "Pacer":

@@ -17,6 +17,7 @@ import time
 from typing import List, Optional
 
 from asrx_cli.wire import BYTES_PER_SECOND, FRAME_BYTES
+from tests.rawserver import accept_each
 
 # A client's binary frame of FRAME_BYTES on the wire: 2 header bytes, 2 of length, 4 of mask.
 WIRE_FRAME = FRAME_BYTES + 8
@@ -76,24 +77,22 @@ class Proxy:
         self._thread.join(5)
 
     def _accept(self):
-        while not self._stopping.is_set():
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
-            if time.monotonic() < self._refuse_until or (self.limit is not None and self.connections >= self.limit):
-                self.refused += 1
-                _reset(client)
-                continue
-            fault = self.faults[self.connections] if self.connections < len(self.faults) else None
-            self.connections += 1
-            try:
-                server = socket.create_connection(("127.0.0.1", self.upstream_port))
-            except OSError:
-                _reset(client)
-                continue
-            self._sockets += [client, server]
-            Link(client, server, fault, self.refuse).start()
+        accept_each(self._listener, self._stopping, self._link)
+
+    def _link(self, client: socket.socket):
+        if time.monotonic() < self._refuse_until or (self.limit is not None and self.connections >= self.limit):
+            self.refused += 1
+            _reset(client)
+            return
+        fault = self.faults[self.connections] if self.connections < len(self.faults) else None
+        self.connections += 1
+        try:
+            server = socket.create_connection(("127.0.0.1", self.upstream_port))
+        except OSError:
+            _reset(client)
+            return
+        self._sockets += [client, server]
+        Link(client, server, fault, self.refuse).start()
 
 
 class Link:

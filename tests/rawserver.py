@@ -14,6 +14,16 @@ from typing import Callable, List, Optional
 WEBSOCKET_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
+def accept_each(listener: socket.socket, stopping: threading.Event, on_connection: Callable[[socket.socket], None]):
+    """Hands each connection to `on_connection` until stopped or the listener is closed."""
+    while not stopping.is_set():
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+        on_connection(conn)
+
+
 class RawServer:
     """Runs `handle(server, conn)` for every connection until stopped."""
 
@@ -35,13 +45,11 @@ class RawServer:
         return f"ws://127.0.0.1:{self.port}{path}"
 
     def _accept(self):
-        while not self.stopping.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            self.connections.append(conn)
-            threading.Thread(target=self._run, args=(conn,), daemon=True).start()
+        accept_each(self.listener, self.stopping, self._start)
+
+    def _start(self, conn: socket.socket):
+        self.connections.append(conn)
+        threading.Thread(target=self._run, args=(conn,), daemon=True).start()
 
     def _run(self, conn: socket.socket):
         try:

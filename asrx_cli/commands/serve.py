@@ -8,7 +8,7 @@ loaded when the server starts.
 import click
 
 from asrx_cli.errors import AsrxError, UsageError
-from asrx_cli.options import quiet_option, verbose_option
+from asrx_cli.options import env_option, quiet_option, verbose_option
 from asrx_cli.server.config import Limits, ServerConfig, default_workers, url_for
 from asrx_cli.server.engines import DEFAULT_ENGINE, engine_names
 from asrx_cli.server.process import LISTENING
@@ -68,22 +68,21 @@ WebSocket close codes:
 
 
 @click.command(epilog=STATUS_HELP)
-@click.option("--host", envvar="ASRX_SERVER_HOST", show_envvar=True, default="127.0.0.1", show_default=True,
-              help="Address to listen on. Anything but loopback needs API keys.")
-@click.option("--port", envvar="ASRX_SERVER_PORT", show_envvar=True, default=8765, show_default=True,
-              type=click.IntRange(0, 65535),
-              help="TCP port; 0 picks a free one (the listening line tells which).")
-@click.option("--api-key", "api_key", cls=ApiKeysOption, multiple=True, type=ApiKeyType(), callback=_keys,
-              envvar="ASRX_SERVER_KEYS", show_envvar=True, metavar="KEY",
-              help="An API key clients must send in the apikey header; repeat for several, or give "
-                   "them comma-separated in the environment variable. With none, any key is "
-                   "accepted and only loopback addresses may be used.")
-@click.option("--engine", envvar="ASRX_SERVER_ENGINE", show_envvar=True, default=DEFAULT_ENGINE,
-              show_default=True, type=click.Choice(engine_names()), help="Speech engine.")
-@click.option("--workers", envvar="ASRX_SERVER_WORKERS", show_envvar=True, type=click.IntRange(min=1),
-              default=None, metavar="N",
-              help="Engine processes, each decoding its share of the sessions. "
-                   f"[default: one per CPU core, here {default_workers()}]")
+@env_option("--host", envvar="ASRX_SERVER_HOST", default="127.0.0.1",
+            help="Address to listen on. Anything but loopback needs API keys.")
+@env_option("--port", envvar="ASRX_SERVER_PORT", default=8765, type=click.IntRange(0, 65535),
+            help="TCP port; 0 picks a free one (the listening line tells which).")
+@env_option("--api-key", "api_key", cls=ApiKeysOption, multiple=True, type=ApiKeyType(), callback=_keys,
+            envvar="ASRX_SERVER_KEYS", metavar="KEY",
+            help="An API key clients must send in the apikey header; repeat for several, or give "
+                 "them comma-separated in the environment variable. With none, any key is "
+                 "accepted and only loopback addresses may be used.")
+@env_option("--engine", envvar="ASRX_SERVER_ENGINE", default=DEFAULT_ENGINE,
+            type=click.Choice(engine_names()), help="Speech engine.")
+@env_option("--workers", envvar="ASRX_SERVER_WORKERS", type=click.IntRange(min=1),
+            default=None, metavar="N",
+            help="Engine processes, each decoding its share of the sessions. "
+                 f"[default: one per CPU core, here {default_workers()}]")
 @click.option("--max-sessions", default=DEFAULTS.max_sessions, show_default=True,
               type=click.IntRange(min=1), metavar="N",
               help="Sessions at once; more are refused with HTTP 503.")

@@ -9,7 +9,7 @@ from asrx_cli.config import (DEFAULT_URL, MAX_CHANNELS, MAX_SAMPLE_RATE, RAW_SAM
                              TranscribeConfig)
 from asrx_cli.environment import Environment
 from asrx_cli.errors import EXIT_STATUS_HELP
-from asrx_cli.options import quiet_option, verbose_option
+from asrx_cli.options import env_option, quiet_option, verbose_option
 
 OUTPUT_FORMATS = ("text", "json", "raw", "srt", "vtt")
 SUBTITLE_SUFFIXES = {".srt": "srt", ".vtt": "vtt"}  # -o with these names chooses the format
@@ -18,19 +18,18 @@ SUBTITLE_FORMATS = tuple(SUBTITLE_SUFFIXES.values())
 
 @click.command(epilog=EXIT_STATUS_HELP)
 @click.argument("audio", metavar="[AUDIO]...", nargs=-1)
-@click.option("--url", envvar="ASRX_URL", show_envvar=True, default=DEFAULT_URL, show_default=True,
-              help="WebSocket URL of the ASRX server.")
-@click.option("--api-key", envvar="ASRX_API_KEY", show_envvar=True, metavar="KEY",
-              help="API key sent in the apikey header. Prefer the environment variable or the "
-                   "config file: a command line is visible to other users.")
-@click.option("--ca-file", envvar="ASRX_CA_FILE", show_envvar=True, metavar="PEM",
-              type=click.Path(exists=True, dir_okay=False),
-              help="Also trust the CA certificates in this PEM file for wss:// URLs.")
-@click.option("--speed", envvar="ASRX_SPEED", show_envvar=True, type=click.FloatRange(min=0),
-              metavar="X", help="Send audio at X times real time; 0 sends as fast as possible. "
-                                "[default: 1 for files, 0 for stdin and --mic]")
-@click.option("--chunk-ms", envvar="ASRX_CHUNK_MS", show_envvar=True, default=32, show_default=True,
-              type=click.IntRange(1, 10000), metavar="MS", help="Audio sent per WebSocket frame.")
+@env_option("--url", envvar="ASRX_URL", default=DEFAULT_URL, help="WebSocket URL of the ASRX server.")
+@env_option("--api-key", envvar="ASRX_API_KEY", metavar="KEY",
+            help="API key sent in the apikey header. Prefer the environment variable or the "
+                 "config file: a command line is visible to other users.")
+@env_option("--ca-file", envvar="ASRX_CA_FILE", metavar="PEM",
+            type=click.Path(exists=True, dir_okay=False),
+            help="Also trust the CA certificates in this PEM file for wss:// URLs.")
+@env_option("--speed", envvar="ASRX_SPEED", type=click.FloatRange(min=0),
+            metavar="X", help="Send audio at X times real time; 0 sends as fast as possible. "
+                              "[default: 1 for files, 0 for stdin and --mic]")
+@env_option("--chunk-ms", envvar="ASRX_CHUNK_MS", default=32, type=click.IntRange(1, 10000), metavar="MS",
+            help="Audio sent per WebSocket frame.")
 @click.option("--raw-rate", type=click.IntRange(1, MAX_SAMPLE_RATE), default=16000, show_default=True,
               metavar="HZ", help="Sample rate of headerless input (.pcm, .raw, stdin).")
 @click.option("--raw-channels", type=click.IntRange(1, MAX_CHANNELS), default=1, show_default=True,
@@ -51,39 +50,37 @@ SUBTITLE_FORMATS = tuple(SUBTITLE_SUFFIXES.values())
                    "(a.wav: a.txt or a.jsonl), keeping the layout under a directory input.")
 @click.option("--overwrite", is_flag=True,
               help="Redo inputs whose output in --output-dir is already complete (else skipped).")
-@click.option("-j", "--jobs", envvar="ASRX_JOBS", show_envvar=True, default=1, show_default=True,
-              type=click.IntRange(1, 64), metavar="N", help="Transcribe up to N files at once.")
-@click.option("--final-timeout", envvar="ASRX_FINAL_TIMEOUT", show_envvar=True, default=10.0,
-              show_default=True, type=click.FloatRange(min=0), metavar="SECONDS",
-              help="How long to wait for the end marker after the audio is sent.")
-@click.option("--connect-timeout", envvar="ASRX_CONNECT_TIMEOUT", show_envvar=True, default=10.0,
-              show_default=True, type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
-              help="How long to wait for the connection and handshake, all of it.")
-@click.option("--send-timeout", envvar="ASRX_SEND_TIMEOUT", show_envvar=True, default=10.0,
-              show_default=True, type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
-              help="How long a send may wait on a server that takes no data before the run fails.")
-@click.option("--retries", envvar="ASRX_RETRIES", show_envvar=True, default=5, show_default=True,
-              type=click.IntRange(min=0), metavar="N",
-              help="When the connection is lost while audio remains, open a new session up to N times "
-                   "in a row, sending again the sentence that was open; 0: a lost connection ends the run.")
-@click.option("--retry-delay", envvar="ASRX_RETRY_DELAY", show_envvar=True, default=0.5, show_default=True,
-              type=click.FloatRange(min=0), metavar="SECONDS",
-              help="Base of the backoff between attempts: attempt n waits a random time up to "
-                   "SECONDS * 2^(n-1) (at most 30 s).")
-@click.option("--max-buffer", envvar="ASRX_MAX_BUFFER", show_envvar=True, default=120.0, show_default=True,
-              type=click.FloatRange(min=1), metavar="SECONDS",
-              help="Audio kept to be sent again after a reconnect, and read from a live input while "
-                   "the connection is down; beyond it the oldest is dropped, with a warning.")
-@click.option("--catch-up", envvar="ASRX_CATCH_UP", show_envvar=True, default=2.0, show_default=True,
-              type=click.FloatRange(min=1), metavar="X",
-              help="After a reconnect, send a live input's backlog at X times real time until live again.")
+@env_option("-j", "--jobs", envvar="ASRX_JOBS", default=1, type=click.IntRange(1, 64), metavar="N",
+            help="Transcribe up to N files at once.")
+@env_option("--final-timeout", envvar="ASRX_FINAL_TIMEOUT", default=10.0,
+            type=click.FloatRange(min=0), metavar="SECONDS",
+            help="How long to wait for the end marker after the audio is sent.")
+@env_option("--connect-timeout", envvar="ASRX_CONNECT_TIMEOUT", default=10.0,
+            type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+            help="How long to wait for the connection and handshake, all of it.")
+@env_option("--send-timeout", envvar="ASRX_SEND_TIMEOUT", default=10.0,
+            type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+            help="How long a send may wait on a server that takes no data before the run fails.")
+@env_option("--retries", envvar="ASRX_RETRIES", default=5, type=click.IntRange(min=0), metavar="N",
+            help="When the connection is lost while audio remains, open a new session up to N times "
+                 "in a row, sending again the sentence that was open; 0: a lost connection ends the run.")
+@env_option("--retry-delay", envvar="ASRX_RETRY_DELAY", default=0.5, type=click.FloatRange(min=0),
+            metavar="SECONDS",
+            help="Base of the backoff between attempts: attempt n waits a random time up to "
+                 "SECONDS * 2^(n-1) (at most 30 s).")
+@env_option("--max-buffer", envvar="ASRX_MAX_BUFFER", default=120.0, type=click.FloatRange(min=1),
+            metavar="SECONDS",
+            help="Audio kept to be sent again after a reconnect, and read from a live input while "
+                 "the connection is down; beyond it the oldest is dropped, with a warning.")
+@env_option("--catch-up", envvar="ASRX_CATCH_UP", default=2.0, type=click.FloatRange(min=1), metavar="X",
+            help="After a reconnect, send a live input's backlog at X times real time until live again.")
 @click.option("--stats", is_flag=True,
               help="At the end, print audio sent, wall time, real-time factor, sentences, time to "
                    "the first partial and final-text latency to stderr (with --json, also a "
                    "stats event).")
 @click.option("--mic", is_flag=True, help="Capture from the microphone instead of AUDIO (see `asrx devices`).")
-@click.option("--device", envvar="ASRX_DEVICE", show_envvar=True, metavar="NAME|INDEX",
-              help="Input device for --mic: its index, or a part of its name.  [default: the system's]")
+@env_option("--device", envvar="ASRX_DEVICE", metavar="NAME|INDEX",
+            help="Input device for --mic: its index, or a part of its name.  [default: the system's]")
 @click.option("--duration", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="Stop after SECONDS of audio (any input).")
 @click.option("--save-audio", metavar="FILE.wav",
