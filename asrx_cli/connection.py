@@ -32,6 +32,7 @@ CLOSE_TIMEOUT = 1.0
 # A transcript message is a sentence of JSON; a server's message larger than this
 # (one frame, or the fragments of one) ends the run instead of filling memory.
 MAX_MESSAGE_BYTES = 4 << 20
+READ_BYTES = 1 << 16  # what one read from the socket may take
 
 
 class Closed:
@@ -68,12 +69,18 @@ class DeadlineWebSocket(websocket.WebSocket):
     """
 
     read_deadline: Optional[float] = None  # monotonic; None: reads wait as the socket does
+    _unread = b""  # taken from the socket, not yet by the library
 
     def _recv(self, bufsize):
+        # The library asks for a frame's header, its length and its payload in turn:
+        # one read from the socket serves them all, instead of a wait and a read each.
         self._check_message_size()
         if self.read_deadline is not None and self.sock is not None:
             self._wait_readable(self.read_deadline - time.monotonic())
-        return super()._recv(bufsize)
+        if not self._unread:
+            self._unread = super()._recv(READ_BYTES)
+        data, self._unread = self._unread[:bufsize], self._unread[bufsize:]
+        return data
 
     def send_close(self, *args, **kwargs):
         """Answering a close frame is a courtesy: a peer already gone must not hide its close code."""
@@ -90,10 +97,10 @@ class DeadlineWebSocket(websocket.WebSocket):
             raise MessageTooLarge(f"the server sent a message of more than {MAX_MESSAGE_BYTES >> 20} MiB")
 
     def _wait_readable(self, timeout: float):
-        if isinstance(self.sock, ssl.SSLSocket) and self.sock.pending():
-            return
         if timeout <= 0:
             raise ReadPause("deadline")  # even with data waiting: a flood must not hold the caller
+        if self._unread or (isinstance(self.sock, ssl.SSLSocket) and self.sock.pending()):
+            return
         try:
             ready, _, _ = select.select([self.sock], [], [], timeout)
         except (OSError, ValueError):
