@@ -95,12 +95,13 @@ def place(segments: List[Segment], lowest: int, pending: Optional[int], first_wo
     if first is None:
         return None
     cut = sentence_break(segments, first + 1, closed_at, lead)
-    limit = cut - 1 if cut is not None else _last_started(segments, closed_at)
+    limit = cut - 1 if cut is not None else _last_started(segments, first, closed_at)
     return Placement(first, last_before(segments, first, limit, changed), cut)
 
 
-def _last_started(segments: List[Segment], at: float) -> int:
-    return max(i for i, segment in enumerate(segments) if segment.start <= at)
+def _last_started(segments: List[Segment], first: int, at: float) -> int:
+    """The last segment from `first` on (which began before `at`) to begin before `at`."""
+    return max(index for index in range(first, len(segments)) if segments[index].start <= at)
 
 
 class SpeechAligner:
@@ -112,6 +113,12 @@ class SpeechAligner:
         self._lowest = 0  # first segment no sentence has taken
         self._pending: Optional[int] = None
         self._changed: Dict[int, float] = {}  # sentence -> audio position of its last new text
+
+    def forget(self, count: int):
+        """The timeline dropped its first `count` segments: the indices held here follow."""
+        self._lowest = max(self._lowest - count, 0)
+        if self._pending is not None:
+            self._pending = self._pending - count if self._pending >= count else None
 
     def open_segment(self) -> Optional[int]:
         """The first segment no final has taken: where the open sentence's speech begins at the earliest."""

@@ -22,6 +22,7 @@ from asrx_cli.wire import BYTES_PER_SECOND
 log = logging.getLogger("asrx")
 
 STOP_CHECK_SECONDS = 0.05  # the longest sleep before the sender looks at the stop flag again
+UNPACED_REPORT_SECONDS = 0.001
 
 
 class SessionStop:
@@ -56,6 +57,7 @@ class Pacer:
     sleep: Callable[[float], None] = time.sleep
     bytes_sent: int = dataclasses.field(default=0, init=False)
     error: Optional[BaseException] = dataclasses.field(default=None, init=False)
+    reported_at: float = dataclasses.field(default=float("-inf"), init=False)  # the last Sent, unpaced
 
     def __post_init__(self):
         self.thread = threading.Thread(target=self._run, name="asrx-sender", daemon=True)
@@ -89,7 +91,17 @@ class Pacer:
                 break
             self.send_audio(frame)
             self.bytes_sent += len(frame)
-            self.report(Sent(self.bytes_sent / BYTES_PER_SECOND))
+            if self.speed > 0 or self._unpaced_report_due():
+                self.report(Sent(self.bytes_sent / BYTES_PER_SECOND))
+
+    def _unpaced_report_due(self) -> bool:
+        """Unpaced, tens of thousands of frames leave a second: one `Sent` per UNPACED_REPORT_SECONDS
+        tells the main thread as much, without a backlog of messages between its wake-ups."""
+        now = self.clock()
+        if now - self.reported_at < UNPACED_REPORT_SECONDS:
+            return False
+        self.reported_at = now
+        return True
 
     def _wait_until(self, deadline: float) -> bool:
         """Sleep until `deadline`; True if a stop was requested meanwhile.

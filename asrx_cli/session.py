@@ -226,6 +226,8 @@ class Session:
 
     def _note_progress(self, offset: float):
         self.timeline.drain(self.tracker.changes)
+        # Speech before the replay buffer is asked about no more: memory stays flat over hours.
+        self.aligner.forget(self.timeline.forget_before(offset - self.config.max_buffer))
         self.stats.progress(offset)
 
     def _emit(self, event):

@@ -27,6 +27,7 @@ AGGRESSIVENESS = 3  # 0-3: 3 calls the fewest non-speech frames speech
 ONSET_WINDOW = 6  # speech starts once ONSET_VOICED of the last ONSET_WINDOW frames are voiced
 ONSET_VOICED = 4
 HANGOVER_FRAMES = 8  # speech stops after this many unvoiced frames (240 ms) in a row
+FORGET_BATCH = 256  # old segments are dropped this many or more at once: seldom, and cheaply
 
 
 @dataclasses.dataclass(frozen=True)
@@ -138,6 +139,14 @@ class SpeechTimeline:
         """Apply every change waiting in the queue, without blocking."""
         for change in waiting(changes):
             self.apply(change)
+
+    def forget_before(self, horizon: float) -> int:
+        """Drop the segments over before `horizon`, FORGET_BATCH or more at a time; how many went."""
+        count = bisect.bisect_left(self._starts, horizon) - 1  # each ended when the next began
+        if count < FORGET_BATCH:
+            return 0
+        del self.segments[:count], self._starts[:count]
+        return count
 
     def index_at(self, t: float) -> Optional[int]:
         """The segment that contains `t`, else the last one that ended before it."""

@@ -1,5 +1,7 @@
 """Placing sentences on speech segments: by order and by what the messages say, not by arrival."""
 
+import pytest
+
 from asrx_cli.align import SpeechAligner, lead_for_speed
 from asrx_cli.protocol import Final, Partial
 from asrx_cli.speech import SpeechEnded, SpeechStarted, SpeechTimeline
@@ -75,3 +77,20 @@ def test_a_missed_sentence_does_not_shift_the_next_onto_its_speech():
 def test_the_lead_grows_with_the_speed():
     assert lead_for_speed(0) == lead_for_speed(1) == 4.0
     assert lead_for_speed(3) == 12.0
+
+
+@pytest.mark.parametrize("close_after", [2.6, 3.3], ids=["prompt-server", "late-server"])
+def test_hours_of_speech_keep_only_the_recent_segments_and_place_as_before(close_after):
+    """Old segments are dropped as the stream goes on; the sentences after are placed as with all of them."""
+    speech = [(2.0 * n + 1.0, 2.0 * n + 2.0) for n in range(3001)]  # 100 min: a second of speech every 2 s
+    everything = SpeechAligner(timeline(*speech))
+    live = SpeechTimeline()
+    forgetting = SpeechAligner(live)
+    for n in range(3000):
+        for start, end in speech[n:n + 2] if n == 0 else speech[n + 1:n + 2]:  # heard by the close
+            live.apply(SpeechStarted(start))
+            live.apply(SpeechEnded(end))
+        for event in sentence(n, 2.0 * n + 1.5, [2.0 * n + 2.2], 2.0 * n + close_after):
+            assert forgetting.event(event) == everything.event(event)
+        forgetting.forget(live.forget_before(2.0 * n - 120.0))  # as the session does, --max-buffer 120 s
+    assert len(live.segments) < 400 and live.segments[-1] == everything.timeline.segments[-1]

@@ -94,6 +94,21 @@ def test_speed_scales_the_schedule_and_zero_means_unpaced():
     assert {at for at, _ in sent} == {0.0}
 
 
+def test_unpaced_the_main_thread_hears_of_progress_once_a_millisecond_not_once_a_frame():
+    time = SimulatedTime()
+    recorder = Recorder()
+
+    def send(frame):
+        recorder.sent.append(frame)
+        time.now += 0.00001  # a send takes 10 us: 100 frames a millisecond
+
+    recorder.pacer([b"\0" * 32000] * 60, speed=0, send=send, clock=time.clock, sleep=time.sleep)._run()
+    *progress, ending, finished = recorder.news
+    assert len(recorder.sent) == 1875 and 15 <= len(progress) <= 25  # 18.75 ms of sending
+    assert [m.seconds for m in progress] == sorted(m.seconds for m in progress)
+    assert ending.seconds == finished.seconds == pytest.approx(60.0)
+
+
 def test_audio_error_still_ends_the_stream_and_is_raised_by_the_context_manager():
     def blocks():
         yield b"\0" * 2048
