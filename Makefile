@@ -8,6 +8,10 @@ VENV ?= .venv
 SEED_VENV ?= .venv-seed
 BIN := $(VENV)/bin
 DEBIAN_PACKAGES := pocketsphinx-testdata espeak-ng sox libportaudio2 ffmpeg chromium
+# Installed without what they recommend (jackd2 recommends a GUI).
+BARE_PACKAGES :=
+# The tests' real-time capture device: a JACK server and ALSA's plugin for it.
+TEST_PACKAGES := jackd2 libasound2-plugins
 # The bench times start-up with hyperfine and peak memory with GNU time.
 BENCH_PACKAGES := hyperfine time
 
@@ -16,6 +20,7 @@ BENCH_PACKAGES := hyperfine time
 demo: $(VENV)/.installed debian-packages
 	$(BIN)/python scripts/demo.py
 
+test: BARE_PACKAGES += $(TEST_PACKAGES)
 test: $(VENV)/.installed $(SEED_VENV)/.installed debian-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -37,16 +42,16 @@ $(SEED_VENV)/.installed:
 	touch $@
 
 debian-packages:
-	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
-	if [ -z "$$missing" ]; then exit 0; fi; \
-	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "installing Debian packages:" $$missing; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then \
-		sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	else \
-		echo "make: cannot install" $$missing "(needs root and apt-get); tests that need them are skipped"; \
-	fi
+	@missing() { for p in "$$@"; do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done; }; \
+	full=$$(missing $(DEBIAN_PACKAGES)); bare=$$(missing $(BARE_PACKAGES)); \
+	if [ -z "$$full$$bare" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then sudo=; \
+	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo=sudo; \
+	else echo "make: cannot install" $$full $$bare "(needs root and apt-get); tests that need them are skipped"; exit 0; fi; \
+	echo "installing Debian packages:" $$full $$bare; \
+	install="$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq"; \
+	$$sudo apt-get update -qq && { [ -z "$$full" ] || $$install $$full >/dev/null; } && \
+	{ [ -z "$$bare" ] || $$install --no-install-recommends $$bare >/dev/null; }
 
 clean:
 	rm -rf $(VENV) $(SEED_VENV) build *.egg-info .pytest_cache .hypothesis bench/results

@@ -3,6 +3,7 @@
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -33,6 +34,14 @@ def subprocess_env(**extra):
     env.update({"ASRX_API_KEY": API_KEY, "PYTHONUNBUFFERED": "1"})
     env.update(extra)
     return env
+
+
+def wait_for(condition, timeout=10.0):
+    """Until `condition()` holds; failing the test after `timeout` seconds instead of hanging."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"not there within {timeout} s"
+        time.sleep(0.02)
 
 
 def resident_kib(pid):

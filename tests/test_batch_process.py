@@ -9,7 +9,7 @@ import time
 import pytest
 
 from tests.fakeserver import Script, new_sentence, sentence
-from tests.helpers import ASRX, subprocess_env, transcribe
+from tests.helpers import ASRX, subprocess_env, transcribe, wait_for
 from tests.test_batch import HEARD, files_in, good
 from tests.test_process import run_on_terminal
 
@@ -19,13 +19,6 @@ pytestmark = pytest.mark.skipif(not os.path.exists(ASRX), reason=f"asrx is not i
 def start(server, *args):
     return subprocess.Popen([ASRX, "transcribe", "--url", server.url, *map(str, args)],
                             env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-
-
-def wait_for(condition, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the batch did not get there in time"
-        time.sleep(0.02)
 
 
 @pytest.fixture

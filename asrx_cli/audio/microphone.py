@@ -87,7 +87,8 @@ class Capture:
         finally:
             self.stream.stop()
             if self.overflows:
-                log.warning("%d input overflow(s): %s", self.overflows, OVERFLOW_EFFECT)
+                log.warning("%d input overflow%s in all: %s", self.overflows, "s" if self.overflows > 1 else "",
+                            OVERFLOW_EFFECT)
 
     def _read(self) -> np.ndarray:
         try:
