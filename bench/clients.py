@@ -4,7 +4,6 @@ stamp their events (time.monotonic)."""
 import collections
 import json
 import os
-import queue
 import select
 import subprocess
 import sys
@@ -82,28 +81,27 @@ class SinkProcess:
             self.stop()
             raise RuntimeError(f"the sink did not start: {first}")
         self.port = int(first[1])
-        self.queue: "queue.Queue[dict]" = queue.Queue()
-        self.held: Dict[str, List[dict]] = collections.defaultdict(list)
+        self.held: Dict[str, List[dict]] = collections.defaultdict(list)  # by tag
+        self.arrived = threading.Condition()
         threading.Thread(target=self.read, daemon=True).start()
 
     def read(self):
         for line in self.process.stdout:
-            self.queue.put(json.loads(line))
+            record = json.loads(line)
+            with self.arrived:
+                self.held[record["tag"]].append(record)
+                self.arrived.notify_all()
 
     def url(self, tag: str) -> str:
         return f"ws://127.0.0.1:{self.port}/asrx?tag={tag}"
 
     def records(self, tag: str, count: int, timeout: float = 30.0) -> List[dict]:
         """The records of the next `count` connections tagged `tag`, once they have ended."""
-        deadline = time.monotonic() + timeout
-        while len(self.held[tag]) < count:
-            try:
-                record = self.queue.get(timeout=max(deadline - time.monotonic(), 0.001))
-            except queue.Empty:
+        with self.arrived:
+            if not self.arrived.wait_for(lambda: len(self.held[tag]) >= count, timeout):
                 raise RuntimeError(f"the sink reported {len(self.held[tag])} connections tagged "
-                                   f"{tag!r} in {timeout:g} s, not {count}") from None
-            self.held[record["tag"]].append(record)
-        taken, self.held[tag] = self.held[tag][:count], self.held[tag][count:]
+                                   f"{tag!r} in {timeout:g} s, not {count}")
+            taken, self.held[tag] = self.held[tag][:count], self.held[tag][count:]
         return taken
 
     def record(self, tag: str) -> dict:
@@ -163,14 +161,15 @@ class Client:
     def finish(self, timeout: float) -> "Client":
         """Wait for the client's exit, stamp it, and take its own CPU time from wait4."""
         ended = select.select([self.exit], [], [], timeout)[0]
+        self.exited = time.monotonic()
         if not ended:
             self.process.kill()
-        _, status, usage = os.wait4(self.process.pid, 0)
-        self.exited, self.cpu_seconds = time.monotonic(), usage.ru_utime + usage.ru_stime
-        self.process.returncode = os.waitstatus_to_exitcode(status)  # tells Popen it is reaped
-        os.close(self.exit)
-        for thread in self.threads:
+        for thread in self.threads:  # they stop at the end of stdout and of the process
             thread.join(10)
+        _, status, usage = os.wait4(self.process.pid, 0)
+        os.close(self.exit)
+        self.cpu_seconds = usage.ru_utime + usage.ru_stime
+        self.process.returncode = os.waitstatus_to_exitcode(status)  # tells Popen it is reaped
         self.process.stdout.close()
         self.stderr.seek(0)
         stderr = self.stderr.read().decode("utf-8", "replace")

@@ -36,11 +36,12 @@ async def stream_once(url: str, name: str, speech: bytes) -> dict:
 
     async def receive(ws):
         async for message in ws:
-            exchange.messages.append(json.loads(message))
-            if exchange.messages[-1].get("text") in END_MARKERS:
+            data = json.loads(message)
+            if data.get("text") in END_MARKERS:
                 return
-            if "state" in exchange.messages[-1]:
+            if "state" in data:
                 texts.append(time.monotonic())
+                exchange.messages.append(data)
 
     try:
         async with connect(url, additional_headers={API_KEY_HEADER: clients.API_KEY},
@@ -57,8 +58,9 @@ async def stream_once(url: str, name: str, speech: bytes) -> dict:
                     speech_sent = time.monotonic()
             await ws.send(json.dumps(END_OF_STREAM))
             await asyncio.wait_for(receiver, SESSION_TIMEOUT)
-        session["error"] = None if texts else f"{name}: no text"
-        if texts:
+        if not texts:
+            session["error"] = f"{name}: no text"
+        else:
             session.update(latency=texts[-1] - speech_sent, first_text=texts[0] - started,
                            transcript=exchange.transcript)
     except Exception as exc:  # any failure fails the trial; keep its words
