@@ -13,7 +13,8 @@ import time
 
 import websocket
 
-from asrx_cli.wire import API_KEY_HEADER, BYTES_PER_SECOND, END_MARKERS, END_OF_STREAM, FRAME_BYTES, NEW_SENTENCE
+from asrx_cli.wire import (API_KEY_HEADER, BYTES_PER_SECOND, END_MARKERS, END_OF_STREAM,
+                           FRAME_BYTES, NEW_SENTENCE)
 
 
 def receive(ws):
@@ -36,7 +37,8 @@ def main():
     parser.add_argument("--no-sleep", action="store_true")
     options = parser.parse_args()
 
-    ws = websocket.create_connection(options.url, header={API_KEY_HEADER: os.environ["ASRX_API_KEY"]})
+    header = {API_KEY_HEADER: os.environ["ASRX_API_KEY"]}
+    ws = websocket.create_connection(options.url, header=header)
     receiver = threading.Thread(target=receive, args=(ws,))
     receiver.start()
     with open(options.audio, "rb") as audio:

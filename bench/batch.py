@@ -1,5 +1,6 @@
-"""Figure 10: batches: wall time and pacing of `--jobs 1, 4, 8` on real-time files, and unpaced throughput of
-one batch against a loop of single `asrx transcribe` calls (bench/README.md says how each is measured)."""
+"""Figure 10: batches: wall time and pacing of `--jobs 1, 4, 8` on real-time files, and unpaced
+throughput of one batch against a loop of single `asrx transcribe` calls (bench/README.md says
+how each is measured)."""
 
 from pathlib import Path
 from typing import List
@@ -11,7 +12,8 @@ import inputs
 from paced import frame_lateness
 from report import FigureResult, Row
 
-JOBS = (1, 4, 8)
+JOBS, UNPACED_JOBS = (1, 4, 8), (1, 4)
+FILES, LOOP_FILES, REPEATS = 8, 24, 2
 
 
 def write_files(folder: Path, count: int, seconds: float) -> Path:
@@ -23,7 +25,7 @@ def write_files(folder: Path, count: int, seconds: float) -> Path:
 
 def asrx(sink: clients.SinkProcess, tag: str, *args) -> float:
     """Run `asrx transcribe ARGS` against the sink; its wall time."""
-    command = [*clients.asrx_executable(), "transcribe", "-q", "--url", sink.url(tag), *map(str, args)]
+    command = [*clients.asrx_command(), "transcribe", "-q", "--url", sink.url(tag), *map(str, args)]
     run = clients.Client(command).finish(600)
     return run.exited - run.started
 
@@ -33,55 +35,61 @@ def most_at_once(records: List[dict]) -> int:
     return int(np.cumsum([step for _, step in events]).max())
 
 
-def pacing_of(records: List[dict], wall: float, ideal: float) -> dict:
-    late = [frame_lateness(record) for record in records]
-    return {"wall": wall, "ideal": ideal, "p99": float(np.percentile(np.concatenate(late), 99)),
-            "max": float(max(l.max() for l in late)), "drift": float(max(abs(l[-1]) for l in late)),
-            "most_at_once": most_at_once(records)}
-
-
-def paced(workdir: Path, sink: clients.SinkProcess, files: int, seconds: float, repeats: int) -> dict:
-    """Each --jobs on the same real-time files; the machine is shared: of `repeats` runs, the least late counts."""
-    folder, results = write_files(workdir / "paced", files, seconds), {}
+def paced(workdir: Path, sink: clients.SinkProcess, seconds: float) -> dict:
+    """Each --jobs on the same real-time files; the machine is shared: of REPEATS runs, the least
+    late counts."""
+    folder, results = write_files(workdir / "paced", FILES, seconds), {}
     for jobs in JOBS:
         runs = []
-        for attempt in range(repeats):
+        for attempt in range(REPEATS):
             tag = f"paced-{jobs}-{attempt}"
             wall = asrx(sink, tag, "--jobs", jobs, "--output-dir", workdir / f"out-{tag}", folder)
-            runs.append(pacing_of(sink.records(tag, files), wall, -(-files // jobs) * seconds))
+            records = sink.records(tag, FILES)
+            late = [frame_lateness(record) for record in records]
+            runs.append({"wall": wall, "ideal": -(-FILES // jobs) * seconds,
+                         "p99": float(np.percentile(np.concatenate(late), 99)),
+                         "max": float(max(each.max() for each in late)),
+                         "drift": float(max(abs(each[-1]) for each in late)),
+                         "most_at_once": most_at_once(records)})
         results[jobs] = min(runs, key=lambda run: run["p99"])
     return results
 
 
-def unpaced(workdir: Path, sink: clients.SinkProcess, files: int, seconds: float) -> dict:
-    """The same files: a shell-style loop of single calls, then batches of --jobs 1 and 4, unpaced."""
-    folder, audio = write_files(workdir / "unpaced", files, seconds), files * seconds
+def unpaced(workdir: Path, sink: clients.SinkProcess, seconds: float) -> dict:
+    """The same files: a shell-style loop of single calls, then batches, unpaced."""
+    folder, audio = write_files(workdir / "unpaced", LOOP_FILES, seconds), LOOP_FILES * seconds
     loop_wall = sum(asrx(sink, "loop", "--speed", "0", "-o", workdir / f"{path.stem}.txt", path)
                     for path in sorted(folder.iterdir()))
-    sink.records("loop", files)
+    sink.records("loop", LOOP_FILES)
     results = {"loop": audio / loop_wall}
-    for jobs in (1, 4):
+    for jobs in UNPACED_JOBS:
         tag = f"unpaced-{jobs}"
-        wall = asrx(sink, tag, "--speed", "0", "--jobs", jobs, "--output-dir", workdir / f"out-{tag}", folder)
-        sink.records(tag, files)
+        wall = asrx(sink, tag, "--speed", "0", "--jobs", jobs, "--output-dir",
+                    workdir / f"out-{tag}", folder)
+        sink.records(tag, LOOP_FILES)
         results[f"jobs {jobs}"] = audio / wall
     return results
 
 
-def run(workdir: Path, files=8, seconds=10.0, loop_files=24, loop_seconds=20.0, repeats=2) -> FigureResult:
+def run(options, workdir: Path) -> FigureResult:
+    seconds, loop_seconds = options.batch_seconds, 2 * options.batch_seconds
     with clients.SinkProcess("--frame-times") as sink:
-        pacing = paced(workdir, sink, files, seconds, repeats)
-        throughput = unpaced(workdir, sink, loop_files, loop_seconds)
+        pacing = paced(workdir, sink, seconds)
+        throughput = unpaced(workdir, sink, loop_seconds)
     rows = []
     for jobs, r in pacing.items():
-        rows += [Row(f"10. Batch: --jobs {jobs}, {files} files of {seconds:g} s at speed 1: wall time",
-                     f"{r['wall']:.2f} s", f"{r['ideal']:.2f} s", f"{r['wall'] / r['ideal']:.3f}"),
-                 Row(f"10. Batch: --jobs {jobs}: frame lateness p99 / max; worst drift; most sessions at once",
-                     f"{r['p99'] * 1000:.2f} / {r['max'] * 1000:.2f} ms; {r['drift'] * 1000:.2f} ms; "
-                     f"{r['most_at_once']}")]
-    what, loop = f"{loop_files} files of {loop_seconds:g} s, unpaced (audio s per wall s)", throughput["loop"]
-    rows.append(Row(f"10. Batch: a loop of single `asrx transcribe` calls, {what}", f"{loop:.0f}×", ratio="1.00"))
-    for name in ("jobs 1", "jobs 4"):
-        rows.append(Row(f"10. Batch: one batch, --{name}, {what}", f"{throughput[name]:.0f}×",
-                        ratio=f"{throughput[name] / loop:.2f}"))
+        rows += [Row(f"10. Batch: --jobs {jobs}, {FILES} files of {seconds:g} s at speed 1: wall "
+                     "time", f"{r['wall']:.2f} s", f"{r['ideal']:.2f} s",
+                     f"{r['wall'] / r['ideal']:.3f}"),
+                 Row(f"10. Batch: --jobs {jobs}: frame lateness p99 / max; worst drift; most "
+                     "sessions at once", f"{r['p99'] * 1000:.2f} / {r['max'] * 1000:.2f} ms; "
+                     f"{r['drift'] * 1000:.2f} ms; {r['most_at_once']}")]
+    what = f"{LOOP_FILES} files of {loop_seconds:g} s, unpaced (audio s per wall s)"
+    loop = throughput["loop"]
+    rows.append(Row(f"10. Batch: a loop of single `asrx transcribe` calls, {what}", f"{loop:.0f}×",
+                    ratio="1.00"))
+    for jobs in UNPACED_JOBS:
+        speed = throughput[f"jobs {jobs}"]
+        rows.append(Row(f"10. Batch: one batch, --jobs {jobs}, {what}", f"{speed:.0f}×",
+                        ratio=f"{speed / loop:.2f}"))
     return FigureResult("batch", rows, [], {"pacing": pacing, "throughput": throughput})

@@ -1,45 +1,52 @@
-"""The processes under measurement: the sink, and clients watched by threads that stamp events (time.monotonic)."""
+"""The processes under measurement: the sink, `asrx serve`, and clients watched by threads that
+stamp their events (time.monotonic)."""
 
 import collections
-import contextlib
 import json
 import os
-import queue
+import select
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 import numpy as np
 
-from asrx_cli.server.process import asrx_command as asrx_executable
+from asrx_cli.server.process import ServeProcess, asrx_command
 
 BENCH_DIR = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH_DIR.parent))  # figures 8 to 12 take speech and servers from the tests' helpers
+sys.path.insert(0, str(BENCH_DIR.parent))  # speech, servers and proxies from the tests' helpers
 API_KEY = "bench-key"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-# A source tree whose asrx_cli the clients import instead of the installed one
-# (run.py --client-source): measures a change before it is applied.
-client_source: Optional[str] = None
 
 
 def client_environment() -> Dict[str, str]:
     """The user's environment without asrx settings or config file, plus the bench's key."""
-    environment = {name: value for name, value in os.environ.items() if not name.startswith("ASRX_")}
-    environment.update(ASRX_API_KEY=API_KEY, XDG_CONFIG_HOME=tempfile.gettempdir() + "/asrx-bench-no-config")
-    if client_source:
-        environment["PYTHONPATH"] = os.pathsep.join(filter(None, [client_source, environment.get("PYTHONPATH")]))
-    return environment
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("ASRX_")}
+    no_config = tempfile.gettempdir() + "/asrx-bench-no-config"
+    return dict(environment, ASRX_API_KEY=API_KEY, XDG_CONFIG_HOME=no_config)
+
+
+def serve(*args: str) -> ServeProcess:
+    """`asrx serve ARGS` with the bench's key, listening."""
+    return ServeProcess("--api-key", API_KEY, *args, env=client_environment())
 
 
 def command(client: str, audio: str, url: str, speed: float = 1) -> List[str]:
     """asrx, or the baseline, streaming `audio` at real time (speed 1) or unpaced (speed 0)."""
     if client.startswith("asrx"):
-        return [*asrx_executable(), "transcribe", audio, "--url", url, "--speed", f"{speed:g}", "-q"]
-    return [sys.executable, str(BENCH_DIR / "baseline.py"), audio, "--url", url] + ([] if speed else ["--no-sleep"])
+        return [*asrx_command(), "transcribe", audio, "--url", url, "--speed", f"{speed:g}", "-q"]
+    baseline = [sys.executable, str(BENCH_DIR / "baseline.py"), audio, "--url", url]
+    return baseline + ([] if speed else ["--no-sleep"])
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system seconds of a live process; 0 once it is gone."""
+    fields = stat_fields(pid)
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS if fields else 0.0
 
 
 def stat_fields(pid: int) -> List[str]:
@@ -50,58 +57,61 @@ def stat_fields(pid: int) -> List[str]:
         return []
 
 
-def process_cpu_seconds(pid: int) -> float:
-    """User + system seconds of a live process; 0 once it is gone."""
-    fields = stat_fields(pid)
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS if fields else 0.0
-
-
 def tree_cpu_seconds(root: int) -> float:
     """User + system seconds of a process and all its descendants alive now."""
-    children: Dict[int, List[int]] = {}
+    children = collections.defaultdict(list)
     for pid in map(int, filter(str.isdigit, os.listdir("/proc"))):
-        children.setdefault(int((stat_fields(pid) or [0, 0])[1]), []).append(pid)
+        children[int((stat_fields(pid) or [0, 0])[1])].append(pid)
     tree, pending = [], [root]
     while pending:
         tree.append(pending.pop())
-        pending.extend(children.get(tree[-1], []))
+        pending.extend(children[tree[-1]])
     return sum(map(process_cpu_seconds, tree))
 
 
-class SinkProcess(contextlib.AbstractContextManager):
-    """bench/sink.py in a subprocess; the record of each connection arrives as a JSON line, by tag."""
+class SinkProcess:
+    """bench/sink.py in a subprocess; the record of each connection arrives as a JSON line."""
 
     def __init__(self, *options: str):
-        self.process = subprocess.Popen([sys.executable, str(BENCH_DIR / "sink.py"), *options],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.process = subprocess.Popen([sys.executable, "-m", "bench.sink", *options],
+                                        cwd=BENCH_DIR.parent, stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True)
         first = self.process.stdout.readline().split()
         if first[:1] != ["listening"]:
             self.stop()
             raise RuntimeError(f"the sink did not start: {first}")
         self.port = int(first[1])
-        self.queue: "queue.Queue[dict]" = queue.Queue()
-        self.held: Dict[str, List[dict]] = collections.defaultdict(list)
-        threading.Thread(target=lambda: [self.queue.put(json.loads(line)) for line in self.process.stdout],
-                         daemon=True).start()
+        self.held: Dict[str, List[dict]] = collections.defaultdict(list)  # by tag
+        self.arrived = threading.Condition()
+        threading.Thread(target=self.read, daemon=True).start()
+
+    def read(self):
+        for line in self.process.stdout:
+            record = json.loads(line)
+            with self.arrived:
+                self.held[record["tag"]].append(record)
+                self.arrived.notify_all()
 
     def url(self, tag: str) -> str:
         return f"ws://127.0.0.1:{self.port}/asrx?tag={tag}"
 
     def records(self, tag: str, count: int, timeout: float = 30.0) -> List[dict]:
         """The records of the next `count` connections tagged `tag`, once they have ended."""
-        deadline = time.monotonic() + timeout
-        while len(self.held[tag]) < count:
-            try:
-                record = self.queue.get(timeout=max(deadline - time.monotonic(), 0.001))
-            except queue.Empty:
-                raise RuntimeError(f"the sink reported {len(self.held[tag])} connections tagged {tag!r} "
-                                   f"in {timeout:g} s, not {count}") from None
-            self.held[record["tag"]].append(record)
-        taken, self.held[tag] = self.held[tag][:count], self.held[tag][count:]
+        with self.arrived:
+            if not self.arrived.wait_for(lambda: len(self.held[tag]) >= count, timeout):
+                raise RuntimeError(f"the sink reported {len(self.held[tag])} connections tagged "
+                                   f"{tag!r} in {timeout:g} s, not {count}")
+            taken, self.held[tag] = self.held[tag][:count], self.held[tag][count:]
         return taken
 
-    def record(self, tag: str, timeout: float = 30.0) -> dict:
-        return self.records(tag, 1, timeout)[0]
+    def record(self, tag: str) -> dict:
+        return self.records(tag, 1)[0]
+
+    def stream(self, client: str, audio: str, tag: str, timeout: float, speed: float = 1,
+               **watch) -> Tuple["Client", dict]:
+        """One run of `client` streaming `audio` here, and the sink's record of it."""
+        run = Client(command(client, audio, self.url(tag), speed), **watch).finish(timeout)
+        return run, self.record(tag)
 
     def stop(self):
         if self.process.poll() is None:
@@ -109,14 +119,18 @@ class SinkProcess(contextlib.AbstractContextManager):
             self.process.terminate()
             self.process.wait(10)
 
+    def __enter__(self) -> "SinkProcess":
+        return self
+
     def __exit__(self, *exc_info):
         self.stop()
 
 
 class Client:
-    """Starts a client; threads stamp its stdout lines and its exit, and sample its CPU if asked."""
+    """Starts a client; a thread stamps its stdout lines, another samples its CPU if asked."""
 
-    def __init__(self, command: List[str], sample_cpu_every: float = 0.0, also_watch: Tuple[int, ...] = ()):
+    def __init__(self, command: List[str], sample_cpu_every: float = 0.0,
+                 also_watch: Tuple[int, ...] = ()):
         self.command, self.also_watch, self.stderr = command, also_watch, tempfile.TemporaryFile()
         self.lines: List[Tuple[float, str]] = []  # (arrival stamp, line)
         # (stamp, CPU seconds of the client, CPU seconds of the other watched processes)
@@ -124,11 +138,11 @@ class Client:
         self.started = time.monotonic()
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self.stderr,
                                         stdin=subprocess.DEVNULL, env=client_environment())
-        self.done = threading.Event()
-        targets = [self.read_stdout, self.wait]
+        self.exit = os.pidfd_open(self.process.pid)  # readable once the process has ended
+        self.threads = [threading.Thread(target=self.read_stdout, daemon=True)]
         if sample_cpu_every:
-            targets.append(lambda: self.sample_cpu(sample_cpu_every))
-        self.threads = [threading.Thread(target=target, daemon=True) for target in targets]
+            self.threads.append(threading.Thread(target=self.sample_cpu, args=(sample_cpu_every,),
+                                                 daemon=True))
         for thread in self.threads:
             thread.start()
 
@@ -136,54 +150,54 @@ class Client:
         for line in self.process.stdout:  # each line as soon as it is whole
             self.lines.append((time.monotonic(), line.decode("utf-8", "replace").rstrip("\n")))
 
-    def wait(self):
-        # wait4 reaps the child and gives its own rusage in one call.
-        _, status, usage = os.wait4(self.process.pid, 0)
-        self.exited = time.monotonic()
-        self.process.returncode = os.waitstatus_to_exitcode(status)  # tells Popen it is reaped
-        self.cpu_seconds = usage.ru_utime + usage.ru_stime
-        self.done.set()
-
     def sample_cpu(self, every: float):
         last = (0.0, 0.0)
-        while not self.done.wait(every):
+        while not select.select([self.exit], [], [], every)[0]:
             # A process that has just ended reads as zero: CPU time only grows.
             last = (max(process_cpu_seconds(self.process.pid), last[0]),
                     max(sum(map(process_cpu_seconds, self.also_watch)), last[1]))
             self.cpu_samples.append((time.monotonic(), *last))
 
     def finish(self, timeout: float) -> "Client":
-        if not self.done.wait(timeout):
+        """Wait for the client's exit, stamp it, and take its own CPU time from wait4."""
+        ended = select.select([self.exit], [], [], timeout)[0]
+        self.exited = time.monotonic()
+        if not ended:
             self.process.kill()
-            self.done.wait(10)
-            raise RuntimeError(f"client did not finish in {timeout:.0f} s: {' '.join(self.command)}")
-        for thread in self.threads:
+        for thread in self.threads:  # they stop at the end of stdout and of the process
             thread.join(10)
+        _, status, usage = os.wait4(self.process.pid, 0)
+        os.close(self.exit)
+        self.cpu_seconds = usage.ru_utime + usage.ru_stime
+        self.process.returncode = os.waitstatus_to_exitcode(status)  # tells Popen it is reaped
         self.process.stdout.close()
         self.stderr.seek(0)
         stderr = self.stderr.read().decode("utf-8", "replace")
         self.stderr.close()
+        command = " ".join(self.command)
+        if not ended:
+            raise RuntimeError(f"client did not finish in {timeout:.0f} s: {command}")
         if self.process.returncode != 0:
-            raise RuntimeError(f"client failed with status {self.process.returncode}: "
-                               f"{' '.join(self.command)}\n{stderr}")
+            raise RuntimeError(f"client failed with status {self.process.returncode}: {command}\n"
+                               f"{stderr}")
         return self
 
 
-def json_events(url: str, audio: str, *options: str, speed: float = 1, timeout: float = 600) -> List[dict]:
+def json_events(url: str, audio: str, *options: str, speed: float = 1) -> List[dict]:
     """The events of `asrx transcribe --json`."""
-    run = Client(command("asrx", audio, url, speed) + ["--json", *options]).finish(timeout)
+    run = Client(command("asrx", audio, url, speed) + ["--json", *options]).finish(600)
     return [json.loads(line) for _, line in run.lines if line]
 
 
-def cpu_between(samples: List[Tuple[float, float, float]], start: float, end: float) -> Tuple[float, float]:
+def cpu_between(samples: List[Tuple[float, float, float]], start: float, end: float) -> tuple:
     """CPU seconds (client, watched others) spent between two stamps, interpolated from samples."""
     stamps, *cpu = zip(*samples)
-    return tuple(float(np.interp(end, stamps, values) - np.interp(start, stamps, values)) for values in cpu)
+    return tuple(float(np.interp(end, stamps, v) - np.interp(start, stamps, v)) for v in cpu)
 
 
 def peak_rss_mb(command: List[str], timeout: float) -> float:
-    """The peak RSS of `command` itself, from GNU time: Linux carries the high-water mark across exec,
-    so a client started straight from the bench would report at least the bench's own size."""
+    """The peak RSS of `command` itself, from GNU time: Linux carries the high-water mark across
+    exec, so a client started straight from the bench would report at least the bench's size."""
     with tempfile.NamedTemporaryFile("r", suffix=".txt") as out:
         Client(["/usr/bin/time", "-f", "%M", "-o", out.name] + command).finish(timeout)
         return int(out.read().split()[-1]) / 1024  # KiB

@@ -1,5 +1,5 @@
-"""Generated test audio: a voice-like signal (harmonics, syllables, a little noise), so that FLAC costs what speech
-costs; written block by block, so that a 3-hour file needs no 3 hours of memory."""
+"""Generated test audio: a voice-like signal (harmonics, syllables, a little noise), so that FLAC
+costs what speech costs; written block by block: a 3-hour file needs no 3 hours of memory."""
 
 from pathlib import Path
 
@@ -24,9 +24,10 @@ def _blocks(seconds: float, rate: int):
 
 
 def write(path: Path, seconds: float, rate: int = SAMPLE_RATE, channels: int = 1) -> str:
-    """A 16-bit WAV, FLAC or headerless .raw (the one format both clients read); extra channels are delayed copies."""
+    """A 16-bit WAV, FLAC or headerless .raw (the one format both clients read); extra channels
+    are delayed copies."""
     endian = "LITTLE" if Path(path).suffix == ".raw" else "FILE"
     with soundfile.SoundFile(path, "w", rate, channels, "PCM_16", endian=endian) as out:
         for block in _blocks(seconds, rate):
-            out.write(np.stack([np.roll(block, 7 * channel) for channel in range(channels)], axis=1))
+            out.write(np.stack([np.roll(block, 7 * n) for n in range(channels)], axis=1))
     return str(path)

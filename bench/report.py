@@ -2,7 +2,7 @@
 
 import math
 from dataclasses import dataclass, field
-from typing import List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence
 
 import numpy as np
 
@@ -17,8 +17,10 @@ class Row:
     met: Optional[bool] = None  # None: no goal, or nothing to judge
 
     def cells(self) -> List[str]:
-        verdict = self.goal if self.met is None else f"{self.goal}: {'met' if self.met else '**missed**'}"
-        return [self.figure, self.asrx, self.baseline, self.ratio, verdict]
+        if self.met is None:
+            return [self.figure, self.asrx, self.baseline, self.ratio, self.goal]
+        verdict = "met" if self.met else "**missed**"
+        return [self.figure, self.asrx, self.baseline, self.ratio, f"{self.goal}: {verdict}"]
 
 
 @dataclass
@@ -32,15 +34,27 @@ class FigureResult:
     other_load: float = 0.0  # cores that other processes kept busy meanwhile
 
 
+def paired(figure: str, asrx, baseline, show: Callable, stat: str = "", goal: str = "",
+           met: Optional[bool] = None) -> Row:
+    """asrx beside the baseline, each written by `show`, and their ratio: of the statistic `stat`
+    of two summaries, or of the values themselves."""
+    a, b = (asrx[stat], baseline[stat]) if stat else (asrx, baseline)
+    return Row(figure, show(asrx), show(baseline), ratio(a, b, stat), goal, met)
+
+
 def markdown_table(rows: List[Row]) -> str:
     lines = ["| figure | asrx | baseline | ratio | goal |", "|---|---|---|---|---|"]
-    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row.cells()) + " |" for row in rows]
+    for row in rows:
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in row.cells()) + " |")
     return "\n".join(lines)
 
 
 def summary(values: Sequence[float]) -> dict:
-    """Nearest-rank percentiles: the smallest value with at least that share of the values at or below it."""
-    found = np.percentile(values, [50, 95, 99, 100], method="inverted_cdf") if len(values) else [math.nan] * 4
+    """Nearest-rank percentiles: the smallest value with at least that share of the values at
+    or below it."""
+    found = [math.nan] * 4
+    if len(values):
+        found = np.percentile(values, [50, 95, 99, 100], method="inverted_cdf")
     return {**dict(zip(("p50", "p95", "p99", "max"), map(float, found))), "n": len(values)}
 
 
@@ -48,9 +62,9 @@ def ms(seconds: float, digits: int = 1) -> str:
     return "n/a" if seconds is None or math.isnan(seconds) else f"{seconds * 1000:.{digits}f} ms"
 
 
-def ms_list(summary_: dict, *keys: str, digits: int = 2) -> str:
-    """Some of a summary's values in ms: "0.39 / 0.57 ms"."""
-    return " / ".join(f"{summary_[key] * 1000:.{digits}f}" for key in keys) + " ms"
+def ms_of(*keys: str, digits: int = 2) -> Callable[[dict], str]:
+    """Some of a summary's values in ms: ms_of("p50", "p99")(summary) is "0.39 / 0.57 ms"."""
+    return lambda found: " / ".join(f"{found[key] * 1000:.{digits}f}" for key in keys) + " ms"
 
 
 def times(value: float) -> str:

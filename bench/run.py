@@ -1,6 +1,6 @@
 """`make bench`: measure asrx and the sample-code baseline side by side, print one Markdown table.
 
-    .venv/bin/python bench/run.py [--only FIGURE ...] [--skip-serve] [--quick] [--pacing-seconds 600] ...
+    .venv/bin/python bench/run.py [--only FIGURE ...] [--skip-serve] [--quick] ...
 """
 
 import argparse
@@ -9,40 +9,29 @@ import json
 import os
 import platform
 import re
-import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import List
 
-import accuracy
 import batch
 import clients
 import lifecycle
 import paced
-import reconnect
 import report
 import serve
-import subtitles
+import spoken
 import throughput
 
-README = clients.BENCH_DIR / "README.md"
-TABLE_START, TABLE_END = "<!-- bench:table -->", "<!-- /bench:table -->"
+README, RESULTS = clients.BENCH_DIR / "README.md", clients.BENCH_DIR / "results"
+TABLE = re.compile(r"(<!-- bench:table -->\n).*?(<!-- /bench:table -->)", re.DOTALL)
 FIGURES = {  # name: (figure numbers, how to measure them with the options and a folder for inputs)
-    "pacing": ("1-2", lambda options, folder: paced.pacing(folder, options.pacing_seconds)),
-    "throughput": ("3", lambda options, folder: throughput.run(folder, options.pcm_minutes, options.flac_minutes,
-                                                                options.repeats)),
-    "memory": ("4", lambda options, folder: lifecycle.memory(folder, 1, options.memory_hours)),
-    "latency": ("5", lambda options, folder: paced.latency(folder, options.sentences, options.sentence_every)),
-    "lifecycle": ("6-7", lambda options, folder: lifecycle.lifecycle(folder, options.runs)),
-    "startup": ("7", lambda options, folder: lifecycle.startup(options.runs)),
-    "serve": ("8", lambda options, folder: serve.run(options.serve_trial_seconds)),
-    "subtitles": ("9", lambda options, folder: subtitles.run(folder)),
-    "batch": ("10", lambda options, folder: batch.run(folder, seconds=options.batch_seconds,
-                                                      loop_seconds=2 * options.batch_seconds)),
-    "accuracy": ("11", lambda options, folder: accuracy.figure()),
-    "reconnect": ("12", lambda options, folder: reconnect.run(folder)),
+    "pacing": ("1-2", paced.pacing), "throughput": ("3", throughput.run),
+    "memory": ("4", lifecycle.memory), "latency": ("5", paced.latency),
+    "lifecycle": ("6-7", lifecycle.lifecycle), "startup": ("7", lifecycle.startup),
+    "serve": ("8", serve.capacity), "subtitles": ("9", spoken.subtitles),
+    "batch": ("10", batch.run), "accuracy": ("11", serve.accuracy),
+    "reconnect": ("12", spoken.reconnects),
 }
 QUIET_CORES = 0.15  # other load below this many cores counts as quiet
 
@@ -57,21 +46,21 @@ SIZES = [
     ("--sentence-every", float, 0.05, 0.05, "SECONDS", "time between them"),
     ("--runs", int, 15, 5, "N", "runs for start-up and shutdown (figures 6, 7)"),
     ("--serve-trial-seconds", float, 20, 8, "SECONDS", "each trial of figure 8"),
-    ("--batch-seconds", float, 10, 2, "SECONDS", "each paced file of figure 10 (unpaced: twice that)"),
-    ("--settle-seconds", float, 20, 2, "SECONDS", "the longest wait before each figure for other processes to calm"),
+    ("--batch-seconds", float, 10, 2, "SECONDS", "each paced file of figure 10 (unpaced: twice)"),
+    ("--settle-seconds", float, 20, 2, "SECONDS",
+     "the longest wait before each figure for other processes to calm"),
 ]
 
 
 def parse_options(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Benchmarks of asrx against the sample-code client.")
-    parser.add_argument("--only", action="append", metavar="FIGURE",
-                        help=f"run only this figure group ({', '.join(FIGURES)}, or 1-12); repeatable")
+    parser = argparse.ArgumentParser(description="Benchmarks of asrx and the sample-code client.")
+    parser.add_argument("--only", action="append", metavar="FIGURE", help="run only this figure "
+                        f"group ({', '.join(FIGURES)}, or 1-12); repeatable")
     parser.add_argument("--skip-serve", action="store_true", help="leave out figure 8 (asrx serve)")
-    parser.add_argument("--quick", action="store_true", help="small sizes, for trying the bench itself")
+    parser.add_argument("--quick", action="store_true", help="small sizes, to try the bench itself")
     for option, kind, default, quick, metavar, what in SIZES:
-        parser.add_argument(option, type=kind, metavar=metavar, help=f"{what} [{default:g}; quick {quick:g}]")
-    parser.add_argument("--client-source", metavar="DIR", help="run asrx from the asrx_cli package in DIR "
-                        "(to measure a change before applying it); the README is left alone")
+        parser.add_argument(option, type=kind, metavar=metavar,
+                            help=f"{what} [{default:g}; quick {quick:g}]")
     options = parser.parse_args(argv)
     for option, _, default, quick, _, _ in SIZES:
         name = option[2:].replace("-", "_")
@@ -80,23 +69,26 @@ def parse_options(argv=None) -> argparse.Namespace:
     return options
 
 
-def selected(options) -> List[str]:
+def selected(options) -> list:
     chosen = set()
     for name in options.only or FIGURES:
-        found = [figure for figure, (numbers, _) in FIGURES.items() if name in (figure, *numbers.split("-"))]
+        found = {figure for figure, (numbers, _) in FIGURES.items()
+                 if name in (figure, *numbers.split("-"))}
         if not found:
             raise SystemExit(f"bench: unknown figure {name!r} (known: {', '.join(FIGURES)}, 1-12)")
-        chosen.update(found)
-    return [figure for figure in FIGURES if figure in chosen and not (options.skip_serve and figure == "serve")]
+        chosen |= found
+    if options.skip_serve:
+        chosen.discard("serve")
+    return [figure for figure in FIGURES if figure in chosen]
 
 
 def load_probe() -> tuple:
-    """(now, CPU seconds the machine has been busy since boot, those of the bench and its ended children)."""
+    """(now, CPU seconds the machine has been busy since boot, those of the bench and its ended
+    children)."""
     with open("/proc/stat") as stat:
         user, nice, system, _idle, _iowait, irq, softirq = map(int, stat.readline().split()[1:8])
-    usages = (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN))
-    return (time.monotonic(), (user + nice + system + irq + softirq) / clients.CLOCK_TICKS,
-            sum(usage.ru_utime + usage.ru_stime for usage in usages))
+    busy = (user + nice + system + irq + softirq) / clients.CLOCK_TICKS
+    return time.monotonic(), busy, sum(os.times()[:4])
 
 
 def other_load(since: tuple) -> float:
@@ -107,9 +99,11 @@ def other_load(since: tuple) -> float:
 
 def machine() -> str:
     with open("/proc/cpuinfo") as info:
-        model = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), "")
-    return (f"{model}, {len(os.sched_getaffinity(0))} cores usable, {platform.platform()}, Python "
-            f"{platform.python_version()}; load average {' '.join(f'{v:.2f}' for v in os.getloadavg())} at the end")
+        model = next((line.split(":", 1)[1].strip() for line in info
+                      if line.startswith("model name")), "")
+    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    return (f"{model}, {len(os.sched_getaffinity(0))} cores usable, {platform.platform()}, "
+            f"Python {platform.python_version()}; load average {load} at the end")
 
 
 def run_figure(figure: str, options, folder: Path) -> report.FigureResult:
@@ -122,49 +116,49 @@ def run_figure(figure: str, options, folder: Path) -> report.FigureResult:
             break
     print(f"bench: {figure}...", file=sys.stderr, flush=True)
     since = load_probe()
+    numbers, measure = FIGURES[figure]
     try:
-        result = FIGURES[figure][1](options, folder)
+        result = measure(options, folder)
     except Exception as exc:  # one figure's failure must not cost the others
-        why, name = f"{type(exc).__name__}: {exc}".splitlines()[0], f"{FIGURES[figure][0]}. {figure}"
-        result = report.FigureResult(name, [report.Row(f"{name}: not measured", why)], [f"{name}: {why}"])
+        why, name = f"{type(exc).__name__}: {exc}".splitlines()[0], f"{numbers}. {figure}"
+        result = report.FigureResult(name, [report.Row(f"{name}: not measured", why)],
+                                     [f"{name}: {why}"])
     result.other_load, took = other_load(since), time.monotonic() - since[0]
-    result.notes.append(f"Machine during {figure} ({took:.0f} s): other processes kept {result.other_load:.2f} "
-                        f"cores busy ({before:.2f} just before).")
-    print(f"bench: {figure} took {took:.0f} s; other load {result.other_load:.2f} cores", file=sys.stderr, flush=True)
+    result.notes.append(f"Machine during {figure} ({took:.0f} s): other processes kept "
+                        f"{result.other_load:.2f} cores busy ({before:.2f} just before).")
+    print(f"bench: {figure} took {took:.0f} s; other load {result.other_load:.2f} cores",
+          file=sys.stderr, flush=True)
     return result
-
-
-def write_table(table: str, caption: str):
-    text = README.read_text()
-    block = f"{TABLE_START}\n{caption}\n\n{table}\n{TABLE_END}"
-    pattern = re.compile(re.escape(TABLE_START) + ".*?" + re.escape(TABLE_END), re.DOTALL)
-    if not pattern.search(text):
-        raise SystemExit(f"bench: {README} has no {TABLE_START} ... {TABLE_END} markers")
-    README.write_text(pattern.sub(lambda _: block, text))
-    print(f"bench: wrote the table into {README}", file=sys.stderr)
 
 
 def main(argv=None):
     options = parse_options(argv)
     figures = selected(options)
-    if options.client_source:
-        clients.client_source = str(Path(options.client_source).resolve())
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="asrx-bench-") as workdir:
         results = [run_figure(figure, options, Path(workdir)) for figure in figures]
-    rows = sorted((row for result in results for row in result.rows), key=lambda row: int(row.figure.split(".")[0].split("-")[0]))
+    rows = [row for result in results for row in result.rows]
+    rows.sort(key=lambda row: int(re.match(r"\d+", row.figure).group()))
     notes = [note for result in results for note in result.notes]
     table = report.markdown_table(rows)
-    busiest = max(result.other_load for result in results)
-    caption = (f"`make bench`{' --quick' if options.quick else ''}, {(time.monotonic() - started) / 60:.1f} min, "
-               f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, on {machine()}; other "
-               f"processes kept {busiest:.2f} cores busy during the busiest figure.")
+    caption = (f"`make bench`{' --quick' if options.quick else ''}, "
+               f"{(time.monotonic() - started) / 60:.1f} min, "
+               f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, on "
+               f"{machine()}; other processes kept "
+               f"{max(result.other_load for result in results):.2f} cores busy during the busiest "
+               "figure.")
     print(f"{table}\n\n{caption}\n\n" + "\n".join(f"- {note}" for note in notes))
-    (clients.BENCH_DIR / "results").mkdir(exist_ok=True)
-    raw = {"caption": caption, "notes": notes, "figures": {result.name: result.raw for result in results}}
-    (clients.BENCH_DIR / "results" / "latest.json").write_text(json.dumps(raw, indent=1, ensure_ascii=False))
-    if not options.only and not options.skip_serve and not options.quick and not options.client_source:
-        write_table(table, caption)
+    RESULTS.mkdir(exist_ok=True)
+    raw = {"caption": caption, "notes": notes,
+           "figures": {result.name: result.raw for result in results}}
+    (RESULTS / "latest.json").write_text(json.dumps(raw, indent=1, ensure_ascii=False))
+    if not (options.only or options.skip_serve or options.quick):
+        text, found = TABLE.subn(lambda old: f"{old[1]}{caption}\n\n{table}\n{old[2]}",
+                                 README.read_text(), count=1)
+        if not found:
+            raise SystemExit(f"bench: {README} has no bench:table markers")
+        README.write_text(text)
+        print(f"bench: wrote the table into {README}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """A receiving ASRX server for the benchmarks, in a process of its own so that its CPU never counts.
 
-    python bench/sink.py [--frame-times] [--sentences N --every SECONDS --partials K]
+    python -m bench.sink [--frame-times] [--sentences N --every SECONDS --partials K]
 
 stdout: "listening PORT", then one JSON line per finished connection; it
 stops when its stdin closes. Not the `websockets` library: its per-frame work
@@ -10,48 +10,33 @@ stream. Here a binary frame costs a header parse; its payload is never unmasked.
 
 import argparse
 import asyncio
-import base64
-import hashlib
 import json
-import struct
 import sys
-import threading
 import time
 from array import array
 from urllib.parse import parse_qs, urlsplit
 
-from asrx_cli.wire import END_MARKER, NEW_SENTENCE, SENTENCE, is_end_of_stream, realtime
+from websocket import ABNF
 
-GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-TEXT, BINARY, CLOSE, PING, PONG = 1, 2, 8, 9, 10
+from asrx_cli.wire import END_MARKER, NEW_SENTENCE, SENTENCE, is_end_of_stream, realtime
+from tests.rawserver import frame, upgrade_answer
+
 # Thai, as the service sends it: multi-byte UTF-8 with combining marks.
 WORDS = ["สวัสดีครับ", "ผมเสียงผู้ใหญ่", "ผู้ชายครับ", "วันนี้อากาศดี"]
 
 
 def build_script(sentences: int, every: float, partials: int):
-    """(seconds after the first audio frame, sentence, message): each sentence opens with NewSentence (the
-    first with Sentence) and grows a word a partial; its number keeps printed lines matched to messages."""
+    """(seconds after the first audio frame, sentence, message): each sentence opens with
+    NewSentence (the first with Sentence) and grows a word a partial; its number keeps printed
+    lines matched to messages."""
     script = []
     for index in range(sentences):
         for step in range(partials + 1):
-            text = f"{index:05d} " + " ".join(WORDS[(index + word) % len(WORDS)] for word in range(step + 1))
+            words = (WORDS[(index + word) % len(WORDS)] for word in range(step + 1))
             state = NEW_SENTENCE if index and not step else SENTENCE
-            script.append(((index + 1 + step / (partials + 1)) * every, index, realtime(state, text)))
+            message = realtime(state, f"{index:05d} " + " ".join(words))
+            script.append(((index + 1 + step / (partials + 1)) * every, index, message))
     return script
-
-
-def server_frame(opcode: int, payload: bytes) -> bytes:
-    """An unmasked final frame, as servers send them."""
-    size = len(payload)
-    length = (struct.pack("!B", size) if size < 126 else struct.pack("!BH", 126, size) if size < 65536
-              else struct.pack("!BQ", 127, size))
-    return struct.pack("!B", 0x80 | opcode) + length + payload
-
-
-def unmask(payload: bytes, key: bytes) -> bytes:
-    size = len(payload)
-    mask = int.from_bytes((key * (size // 4 + 1))[:size], "little")
-    return (int.from_bytes(payload, "little") ^ mask).to_bytes(size, "little")
 
 
 class Connection(asyncio.Protocol):
@@ -61,8 +46,9 @@ class Connection(asyncio.Protocol):
         self.options, self.script = options, script
         self.buffer, self.open, self.closed, self.player = bytearray(), False, False, None
         # sent: (sentence, text, stamp just before)
-        self.record = {"tag": "", "opened": time.monotonic(), "frames": 0, "bytes": 0, "first_frame": None,
-                       "last_frame": None, "end_marker_sent": None, "sent": []}
+        self.record = {"tag": "", "opened": time.monotonic(), "frames": 0, "bytes": 0,
+                       "first_frame": None, "last_frame": None, "end_marker_sent": None,
+                       "sent": []}
         self.arrivals, self.sizes = array("d"), array("l")
 
     def connection_made(self, transport):
@@ -84,12 +70,9 @@ class Connection(asyncio.Protocol):
         end = self.buffer.find(b"\r\n\r\n")
         if end < 0:
             return False
-        request, *lines = bytes(self.buffer[:end]).split(b"\r\n")
+        request = bytes(self.buffer[:end + 4])
         del self.buffer[:end + 4]
-        headers = {name.strip().lower(): value.strip() for name, _, value in (l.partition(b":") for l in lines)}
-        accept = base64.b64encode(hashlib.sha1(headers.get(b"sec-websocket-key", b"") + GUID).digest())
-        self.transport.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                             b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+        self.transport.write(upgrade_answer(request))
         self.open = True
         path = request.split(b" ")[1].decode("latin-1")
         self.record["tag"] = parse_qs(urlsplit(path).query).get("tag", [""])[0]
@@ -111,11 +94,11 @@ class Connection(asyncio.Protocol):
             if start + masked + length > size:
                 break
             mask, start = bytes(buffer[start:start + masked]), start + masked
-            if first & 0x0F in (BINARY, 0):
+            if first & 0x0F in (ABNF.OPCODE_BINARY, ABNF.OPCODE_CONT):
                 self.on_audio(length, stamp)
             else:
                 payload = bytes(buffer[start:start + length])
-                self.on_control(first & 0x0F, unmask(payload, mask) if mask else payload, stamp)
+                self.on_control(first & 0x0F, ABNF.mask(mask, payload) if mask else payload)
             offset = start + length
         return offset
 
@@ -132,25 +115,25 @@ class Connection(asyncio.Protocol):
             self.arrivals.append(stamp)
             self.sizes.append(size)
 
-    def on_control(self, opcode: int, payload: bytes, stamp: float):
-        if opcode == TEXT:
+    def on_control(self, opcode: int, payload: bytes):
+        if opcode == ABNF.OPCODE_TEXT:
             message = json.loads(payload)
             if isinstance(message, dict) and is_end_of_stream(message):
-                self.record["end_of_stream"] = stamp
                 if self.player is not None:
                     self.player.cancel()
                 self.record["end_marker_sent"] = time.monotonic()
                 self.send(END_MARKER)
-        elif opcode == PING:
-            self.transport.write(server_frame(PONG, payload))
-        elif opcode == CLOSE:
-            self.transport.write(server_frame(CLOSE, payload[:2]))
+        elif opcode == ABNF.OPCODE_PING:
+            self.transport.write(frame(ABNF.OPCODE_PONG, payload))
+        elif opcode == ABNF.OPCODE_CLOSE:
+            self.transport.write(frame(ABNF.OPCODE_CLOSE, payload[:2]))
             self.finish()
             self.transport.close()
 
     def send(self, message: dict):
         if not self.closed:
-            self.transport.write(server_frame(TEXT, json.dumps(message, ensure_ascii=False).encode()))
+            text = json.dumps(message, ensure_ascii=False).encode()
+            self.transport.write(frame(ABNF.OPCODE_TEXT, text))
 
     async def play(self, first_frame: float):
         for at, index, message in self.script:
@@ -165,26 +148,24 @@ class Connection(asyncio.Protocol):
         self.closed = True
         if self.player is not None:
             self.player.cancel()
-        self.record.update(closed=time.monotonic(), arrivals=list(self.arrivals), sizes=list(self.sizes))
+        self.record.update(closed=time.monotonic(), arrivals=list(self.arrivals),
+                           sizes=list(self.sizes))
         print(json.dumps(self.record), flush=True)
 
 
 async def main(options):
     script = build_script(options.sentences, options.every, options.partials)
     loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    # The bench going away closes our stdin.
-    threading.Thread(target=lambda: (sys.stdin.read(), loop.call_soon_threadsafe(stop.set)), daemon=True).start()
     server = await loop.create_server(lambda: Connection(options, script), "127.0.0.1", 0)
     print(f"listening {server.sockets[0].getsockname()[1]}", flush=True)
     async with server:
-        await stop.wait()
+        await loop.run_in_executor(None, sys.stdin.read)  # until the bench closes our stdin
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frame-times", action="store_true", help="record each audio frame's arrival")
-    parser.add_argument("--sentences", type=int, default=0, help="scripted sentences per connection")
+    parser.add_argument("--frame-times", action="store_true", help="record each frame's arrival")
+    parser.add_argument("--sentences", type=int, default=0, help="scripted sentences a connection")
     parser.add_argument("--every", type=float, default=0.1, help="seconds between sentences")
-    parser.add_argument("--partials", type=int, default=0, help="partial messages within each sentence")
+    parser.add_argument("--partials", type=int, default=0, help="partial messages in each sentence")
     asyncio.run(main(parser.parse_args()))

@@ -1,0 +1,137 @@
+"""Figures 9 and 12: real utterances with known silences between them through
+`asrx transcribe --json`: subtitle timing against the true speech, beside arrival times; and
+reconnects, words lost or repeated against an undisturbed run, and the audio sent again
+(bench/README.md says how each is measured).
+
+The speech, the late scripted server and the cutting proxy are the tests' own
+(tests/utterances.py, tests/test_timing.py, tests/proxy.py)."""
+
+import difflib
+from pathlib import Path
+from typing import List
+
+import numpy as np
+import soundfile
+
+import clients
+from asrx_cli.wire import SAMPLE_RATE
+from report import FigureResult, Row, ms_of, paired, summary
+from tests.fakeserver import ScriptedServer
+from tests.proxy import Fault, Proxy
+from tests.test_timing import late_script
+from tests.utterances import STANDARD_SILENCES, Layout, layout, standard_utterances
+
+CUE_GOALS = {"start": 0.150, "end": 0.250}  # p95, seconds
+CUTS, CUT_KINDS = (1, 3, 5), ("code", "close", "reset")
+RECONNECT_SPEED = 3.0
+RETRY = ("--no-partials", "--retry-delay", "0.05", "--retries", "9")
+
+
+def speech_file(folder: Path) -> Layout:
+    """The tests' standard utterances with their silences, written to folder/utterances.wav."""
+    utterances = standard_utterances()
+    speech = layout(utterances, STANDARD_SILENCES[:len(utterances) + 1])
+    soundfile.write(folder / "utterances.wav", np.frombuffer(speech.pcm, "<i2"), SAMPLE_RATE,
+                    subtype="PCM_16")
+    return speech
+
+
+def cue_times(events: list, seconds: float):
+    """(speech-aligned cues, arrival-time cues): lists of (start, end)."""
+    finals = [event for event in events if event["type"] == "final"]
+    first_words = {}
+    for event in events:
+        if event["type"] == "partial":
+            first_words.setdefault(event["sentence"], event["offset"])
+    aligned = [(final["start"], final["end"]) for final in finals]
+    arrival = [(first_words.get(final["sentence"], final["start"]),
+                first_words.get(final["sentence"] + 1, seconds)) for final in finals]
+    return aligned, arrival
+
+
+def errors(cues, truth) -> dict:
+    """p50 / p95 of the start and end errors, or None when the cues do not match the utterances
+    one to one."""
+    if len(cues) != len(truth):
+        return None
+    return {"start": summary([abs(start - onset) for (start, _), (onset, _) in zip(cues, truth)]),
+            "end": summary([abs(end - offset) for (_, end), (_, offset) in zip(cues, truth)])}
+
+
+def subtitles(options, folder: Path) -> FigureResult:
+    speech, audio = speech_file(folder), str(folder / "utterances.wav")
+    events = {}
+    script = late_script(speech.truth, speech.texts)
+    scripted = ScriptedServer(script, api_key=clients.API_KEY).start()
+    try:
+        events["scripted server, 300-800 ms late"] = clients.json_events(scripted.url, audio)
+    finally:
+        scripted.stop()
+    with clients.serve() as serve:
+        events["asrx serve"] = clients.json_events(serve.url, audio)
+    figures, rows = {}, []
+    for server, found in events.items():
+        aligned, arrival = cue_times(found, speech.seconds)
+        ours, theirs = errors(aligned, speech.truth), errors(arrival, speech.truth)
+        figures[server] = {"speech": ours, "arrival": theirs, "cues": len(aligned),
+                           "utterances": len(speech.truth)}
+        if ours is None:
+            rows.append(Row(f"9. Subtitle timing, {server}", f"{len(aligned)} cues for "
+                            f"{len(speech.truth)} utterances", goal="one cue per utterance",
+                            met=False))
+            continue
+        for edge, goal in CUE_GOALS.items():
+            rows.append(paired(f"9. Subtitle cue {edge} error p50 / p95, {server} (baseline: "
+                               "arrival times)", ours[edge], theirs[edge],
+                               ms_of("p50", "p95", digits=0), "p95",
+                               f"p95 ≤ {goal * 1000:.0f} ms", ours[edge]["p95"] <= goal))
+    return FigureResult("subtitles", rows, [], figures)
+
+
+def words(events: List[dict]) -> List[str]:
+    return " ".join(e["text"] for e in events if e["type"] == "final").split()
+
+
+def compare(calm: List[str], cut: List[str]):
+    """Words lost (no counterpart here), added (none there) and recognised otherwise (a
+    counterpart differs)."""
+    lost = added = changed = 0
+    matcher = difflib.SequenceMatcher(a=calm, b=cut, autojunk=False)
+    for op, a1, a2, b1, b2 in matcher.get_opcodes():
+        if op != "equal":
+            changed += min(a2 - a1, b2 - b1)
+            lost += max(0, (a2 - a1) - (b2 - b1))
+            added += max(0, (b2 - b1) - (a2 - a1))
+    return lost, added, changed
+
+
+def reconnects(options, folder: Path) -> FigureResult:
+    speech, audio = speech_file(folder), str(folder / "utterances.wav")
+    results = {}
+    with clients.serve("--close-wait", "1", "--quiet") as server:
+        for count in (0, *CUTS):
+            # Each cut after an equal share of the audio, counted on its own connection.
+            step = speech.seconds / (count + 1)
+            faults = [Fault(step, CUT_KINDS[n % len(CUT_KINDS)], 1011) for n in range(count)]
+            with Proxy(server.port, faults) as proxy:
+                results[count] = clients.json_events(proxy.url(), audio, *RETRY,
+                                                     speed=RECONNECT_SPEED)
+    calm, rows, raw = words(results[0]), [], {}
+    for count in CUTS:
+        events = results[count]
+        cuts = [e for e in events if e["type"] == "reconnect"]
+        lost, added, changed = compare(calm, words(events))
+        replayed = sum(e["position"] - e["replay_from"] for e in cuts) / max(len(cuts), 1)
+        sentences = sum(e["type"] == "final" for e in events)
+        raw[count] = {"reconnects": len(cuts), "sentences": sentences, "lost": lost,
+                      "added": added, "changed": changed, "replayed_per_cut": replayed}
+        rows.append(Row(f"12. Reconnects, {count} cuts: reconnects; sentences; words lost / added; "
+                        "recognised otherwise; audio sent again per cut",
+                        f"{len(cuts)}; {sentences}; {lost} / {added}; {changed}; "
+                        f"{replayed:.2f} s", goal="0 lost, 0 added", met=lost == added == 0))
+    sentences = sum(e["type"] == "final" for e in results[0])
+    note = (f"Reconnects: {speech.seconds:.1f} s of real speech through `asrx serve` and a cutting "
+            f"TCP proxy, --speed {RECONNECT_SPEED:g}; undisturbed, {sentences} sentences and "
+            f"{len(calm)} words.")
+    return FigureResult("reconnect", rows, [note],
+                        {"undisturbed": {"sentences": sentences, "words": len(calm)}, "cuts": raw})
