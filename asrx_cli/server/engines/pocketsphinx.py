@@ -22,9 +22,11 @@ PRIMING_BYTES = 2 * BYTES_PER_SECOND
 IDLE_DECODERS_KEPT = 2
 IDLE_DECODER_SECONDS = 60.0
 # While the opening is decoded again, each piece of new audio brings this many
-# times its length of it: two seconds are caught up in two thirds of a second,
-# and a tenth of a second of new audio costs about 0.05 s of CPU, not 0.2 s.
-CATCH_UP_RATE = 4
+# times its length of it: a tenth of a second of new audio costs about 0.07 s
+# of CPU (the whole opening at once, 0.2 s), and two seconds are caught up in
+# 0.3 s. Slower, the partial hypothesis stays stale long enough that a short
+# first sentence ends before it is caught up, and its final comes later.
+CATCH_UP_RATE = 8
 
 # loglevel FATAL keeps the model loader's INFO lines off stderr. Without the
 # flat-lexicon and best-path passes decoding takes a quarter less CPU and makes
