@@ -110,8 +110,8 @@ class PocketSphinxRecognizer:
 
     The second decoding of the opening costs as much as the first (about
     0.2 s of CPU), and every session of the worker process would wait that
-    long for it: so it is done a little with each piece of new audio, a few
-    times the new audio's length, until it has caught up. Meanwhile the
+    long for it: so it is done a little with each piece of new audio,
+    CATCH_UP_RATE times the piece's length, until it has caught up. Meanwhile the
     hypothesis shown stays the one from before. A mean from 1.5 s or 1 s of
     speech loses words, and so does giving the live decoder the mean of the
     speech so far as it grows, without decoding the opening again (31% of
@@ -156,7 +156,6 @@ class PocketSphinxRecognizer:
         self._primed = True
 
     def _catch_up(self, most: int) -> None:
-        most += len(self._behind) % 2  # whole samples only
         self._decoder.process_raw(bytes(self._behind[:most]), False, False)
         del self._behind[:most]
 
