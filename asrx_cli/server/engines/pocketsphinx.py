@@ -1,10 +1,15 @@
 """PocketSphinx 5 with the English model its wheel ships.
 
 Each session gets a decoder of its own. Building one loads the model (about
-0.3 s and 90 MB), so decoders are reused between sessions, with their
-feature extraction reset so that no session hears the voice of the previous
-one.
+0.3 s of CPU, holding up the other sessions of the worker process, and 90 MB),
+so decoders are reused between sessions, with their feature extraction reset
+so that no session hears the voice of the previous one. When a session ends,
+the idle decoders let go more than a minute ago are freed, but for the two
+last used: sessions coming and going at a steady rate find one ready.
 """
+
+import os
+import time
 
 import pocketsphinx
 
@@ -15,6 +20,13 @@ from asrx_cli.wire import BYTES_PER_SECOND, SAMPLE_RATE
 # less gives a mean that depends on the first word.
 PRIMING_BYTES = 2 * BYTES_PER_SECOND
 IDLE_DECODERS_KEPT = 2
+IDLE_DECODER_SECONDS = 60.0
+# While the opening is decoded again, each piece of new audio brings this many
+# times its length of it: a tenth of a second of new audio costs about 0.07 s
+# of CPU (the whole opening at once, 0.2 s), and two seconds are caught up in
+# 0.3 s. Slower, the partial hypothesis stays stale long enough that a short
+# first sentence ends before it is caught up, and its final comes later.
+CATCH_UP_RATE = 8
 
 # loglevel FATAL keeps the model loader's INFO lines off stderr. Without the
 # flat-lexicon and best-path passes decoding takes a quarter less CPU and makes
@@ -32,22 +44,53 @@ def _new_decoder() -> pocketsphinx.Decoder:
     return pocketsphinx.Decoder(**DECODER_SETTINGS)
 
 
+class CepstralMean:
+    """The cepstral mean of a stretch of speech, as an offline decode of it would normalise it by.
+
+    PocketSphinx computes that mean when it extracts the features of a whole
+    utterance, before searching them, which is what costs. This decoder's
+    search has one word to look for and scores one frame in 50, so the mean
+    of two seconds costs about 3 ms of CPU (a decode of them, 0.2 s). Its
+    acoustic model and feature settings are the engine's own; with no
+    language model or dictionary it takes 3 MB.
+    """
+
+    def __init__(self):
+        self._decoder = pocketsphinx.Decoder(samprate=SAMPLE_RATE, loglevel="FATAL", lm=None, dict=os.devnull,
+                                             ds=50)
+        self._decoder.add_word("oh", "OW", True)
+        self._decoder.add_jsgf_string("one-word", "#JSGF V1.0; grammar one; public <word> = oh;")
+        self._decoder.activate_search("one-word")
+
+    def of(self, pcm: bytes) -> str:
+        """The mean, as `Decoder.set_cmn` takes it."""
+        self._decoder.reinit_feat()
+        self._decoder.start_utt()
+        self._decoder.process_raw(pcm, True, True)  # features only, normalised as one block
+        mean = self._decoder.get_cmn(False)
+        self._decoder.end_utt()
+        return mean
+
+
 class PocketSphinxEngine:
     name = "pocketsphinx"
 
     def __init__(self):
         pocketsphinx.set_loglevel("FATAL")
-        self._idle = [_new_decoder()]
+        self._idle = [(time.monotonic(), _new_decoder())]  # (when it was let go, decoder), oldest first
+        self._mean = CepstralMean()
 
     def open(self) -> "PocketSphinxRecognizer":
-        decoder = self._idle.pop() if self._idle else _new_decoder()
+        decoder = self._idle.pop()[1] if self._idle else _new_decoder()
         # Back to the model's generic mean, and to whole-utterance normalisation.
         decoder.reinit_feat()
-        return PocketSphinxRecognizer(decoder, self._release)
+        return PocketSphinxRecognizer(decoder, self._mean, self._release)
 
     def _release(self, decoder: pocketsphinx.Decoder) -> None:
-        if len(self._idle) < IDLE_DECODERS_KEPT:
-            self._idle.append(decoder)
+        self._idle.append((time.monotonic(), decoder))
+        stale = time.monotonic() - IDLE_DECODER_SECONDS
+        while len(self._idle) > IDLE_DECODERS_KEPT and self._idle[0][0] < stale:
+            del self._idle[0]
 
 
 class PocketSphinxRecognizer:
@@ -56,24 +99,33 @@ class PocketSphinxRecognizer:
     PocketSphinx normalises the audio by its cepstral mean. Live, that mean
     starts from the model's generic guess and only moves after several
     seconds, so the first sentences of a session are heard badly ("the mr
-    john dashwood" for "and mister john dashwood"). Decoded as one block, an
-    utterance is normalised by its own mean, as an offline decode is.
+    john dashwood" for "and mister john dashwood"). An offline decode
+    normalises each utterance by its own mean.
 
     So the session's first two seconds of speech are decoded live, for the
-    partial hypotheses, and kept; then they are decoded again as one block,
-    which gives the decoder the speaker's mean, and live decoding goes on from
-    there. A first utterance shorter than that is decoded again as a whole
-    when it ends. The mean then follows the speaker from utterance to
-    utterance. The cost: two seconds of audio decoded twice per session, a
-    quarter of the engine's instructions on one-sentence sessions; a mean
-    from 1.5 s or 1 s of speech costs less and loses words.
+    partial hypotheses, and kept; then their mean is taken (CepstralMean) and
+    they are decoded again with it, and live decoding goes on from there. A
+    first utterance shorter than that is decoded again as a whole when it
+    ends. The mean then follows the speaker from utterance to utterance.
+
+    The second decoding of the opening costs as much as the first (about
+    0.2 s of CPU), and every session of the worker process would wait that
+    long for it: so it is done a little with each piece of new audio,
+    CATCH_UP_RATE times the piece's length, until it has caught up. Meanwhile the
+    hypothesis shown stays the one from before. A mean from 1.5 s or 1 s of
+    speech loses words, and so does giving the live decoder the mean of the
+    speech so far as it grows, without decoding the opening again (31% of
+    words wrong on the bench's recordings instead of 25%).
     """
 
-    def __init__(self, decoder: pocketsphinx.Decoder, release):
+    def __init__(self, decoder: pocketsphinx.Decoder, mean: CepstralMean, release):
         self._decoder = decoder
+        self._mean = mean
         self._release = release
         self._opening = bytearray()  # the session's first speech, until it has primed the mean
         self._primed = False
+        self._behind = bytearray()  # audio to decode before new audio, while catching up
+        self._shown = ""  # the hypothesis shown while catching up
         self._in_utterance = False
 
     def start_utterance(self) -> None:
@@ -81,31 +133,43 @@ class PocketSphinxRecognizer:
         self._in_utterance = True
 
     def accept(self, pcm: bytes) -> None:
-        if self._primed:
-            self._decoder.process_raw(pcm, False, False)
-            return
-        self._opening += pcm
-        if len(self._opening) < PRIMING_BYTES:
+        if self._behind:
+            self._behind += pcm
+            self._catch_up(CATCH_UP_RATE * len(pcm))
+        elif self._primed:
             self._decoder.process_raw(pcm, False, False)
         else:
-            self._prime()
+            self._opening += pcm
+            if len(self._opening) < PRIMING_BYTES:
+                self._decoder.process_raw(pcm, False, False)
+            else:
+                self._prime()
 
     def _prime(self) -> None:
-        """Decode the opening again as a block: its own mean normalises it and carries on."""
+        """Start the utterance again, normalised by the opening's own mean, the opening still to decode."""
+        mean = self._mean.of(bytes(self._opening))
+        self._shown = self.hypothesis()
         self._decoder.end_utt()
-        self._decoder.reinit_feat()
         self._decoder.start_utt()
-        self._decoder.process_raw(bytes(self._opening), False, True)
-        self._opening = bytearray()
+        self._decoder.set_cmn(mean)
+        self._behind, self._opening = self._opening, bytearray()
         self._primed = True
 
+    def _catch_up(self, most: int) -> None:
+        self._decoder.process_raw(bytes(self._behind[:most]), False, False)
+        del self._behind[:most]
+
     def hypothesis(self) -> str:
+        if self._behind:
+            return self._shown
         hypothesis = self._decoder.hyp()
         return hypothesis.hypstr if hypothesis is not None else ""
 
     def end_utterance(self) -> str:
         if not self._primed and self._opening:
             self._prime()
+        if self._behind:
+            self._catch_up(len(self._behind))
         self._decoder.end_utt()
         self._in_utterance = False
         return self.hypothesis()
