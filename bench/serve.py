@@ -236,4 +236,6 @@ def accuracy(options, workdir) -> FigureResult:
             f"that differ from the last partial: {partials['differ']} of {partials['finals']} "
             f"({partials['word_changes']} words changed of {partials['final_words']}); not an "
             f"extension of it: {partials['contradicted']}.")
-    return FigureResult("accuracy", rows, [note], result)
+    heard = [f"{f['file']}: said \"{f['reference']}\"; offline \"{f['offline']}\"; "
+             f"`asrx serve` \"{f['streamed']}\"" for f in result["files"]]
+    return FigureResult("accuracy", rows, [note, *heard], result)
