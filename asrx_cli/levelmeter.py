@@ -76,8 +76,8 @@ class MeterUntilWords(Renderer):
     def frame(self, frame: Union[str, bytes]):
         self.inner.frame(frame)
 
-    def stats(self, record: dict):
-        self.inner.stats(record)
+    def record(self, record: dict):
+        self.inner.record(record)
 
     def close(self):
         self.meter.close()

@@ -139,7 +139,7 @@ class Reconnector:
         self.retries.session_lasted(lasted)
         if lost.idle:
             log.info("%s while the input was idle; a new session with the new audio", lost_message(lost))
-            self.renderer.note(reconnect_record(0, self.retries.limit, lost, 0.0, replay_from))
+            self.renderer.record(reconnect_record(0, self.retries.limit, lost, 0.0, replay_from))
             try:
                 return self._open(replay_from)
             except ConnectionFailed as exc:
@@ -151,7 +151,7 @@ class Reconnector:
                                        "attempts to reconnect")
             attempt, limit = self.retries.attempt, self.retries.limit
             log.warning("%s; reconnecting in %.1f s, attempt %d/%d", lost_message(lost), delay, attempt, limit)
-            self.renderer.note(reconnect_record(attempt, limit, lost, delay, replay_from))
+            self.renderer.record(reconnect_record(attempt, limit, lost, delay, replay_from))
             if self.stop.wait(delay):
                 raise Interrupted(f"interrupted after {lost.seconds:.1f} s of audio")
             try:

@@ -57,11 +57,8 @@ class Renderer:
     def close(self):
         """The transcript is complete (or abandoned): leave the output tidy."""
 
-    def stats(self, record: dict):
-        """The run's figures (--stats), after the last event."""
-
-    def note(self, record: dict):
-        """Something that happened to the run (a reconnect), between events."""
+    def record(self, record: dict):
+        """A record for programs beside the transcript events: a reconnect, the run's figures (--stats)."""
 
     def write(self, text: str):
         try:
@@ -119,10 +116,8 @@ class JsonRenderer(Renderer):
             return
         self.write(json.dumps(record, ensure_ascii=False) + "\n")
 
-    def note(self, record: dict):
+    def record(self, record: dict):
         self.write(json.dumps(record, ensure_ascii=False) + "\n")
-
-    stats = note
 
 
 class RawRenderer(Renderer):

@@ -240,7 +240,7 @@ class Session:
     def _report_stats(self):
         self.stats.finish()
         record = self.stats.record()
-        self.renderer.stats(record)
+        self.renderer.record(record)
         self.env.stderr.write(stats_block(record))
         self.env.stderr.flush()
 

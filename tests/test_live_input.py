@@ -6,6 +6,7 @@ The capture itself is tested through PortAudio in test_microphone.py.
 """
 
 import io
+import json
 
 import numpy as np
 import pytest
@@ -17,7 +18,7 @@ from asrx_cli.audio.microphone import capture_settings, peak_level
 from asrx_cli.errors import UsageError
 from asrx_cli.levelmeter import LevelMeter, MeterUntilWords, meter_bar
 from asrx_cli.protocol import Final, Partial
-from asrx_cli.render import CLEAR_LINE, LineRenderer
+from asrx_cli.render import CLEAR_LINE, JsonRenderer, LineRenderer
 from tests.conftest import noise, write_audio
 from tests.fakeserver import Script, new_sentence, sentence
 from tests.helpers import run_cli, transcribe
@@ -195,3 +196,12 @@ def test_the_config_file_may_name_the_input_device(server, tmp_path):
     path = write_audio(tmp_path / "in.wav", noise(0.3), 16000)
     result = transcribe(server, path, "--speed", "0", env={"ASRX_CONFIG": str(config)})
     assert result.exit_code == 0, result.stderr  # a default for --mic, harmless for a file
+
+
+def test_records_for_programs_pass_the_level_meter():
+    """`--mic --json` on a terminal: reconnect and stats records reach the JSON output as without a meter."""
+    out = io.StringIO()
+    renderer = MeterUntilWords(JsonRenderer(out), LevelMeter(io.StringIO(), columns=80))
+    renderer.record({"type": "reconnect", "attempt": 1})
+    renderer.record({"type": "stats", "sentences": 0})
+    assert [json.loads(line)["type"] for line in out.getvalue().splitlines()] == ["reconnect", "stats"]
