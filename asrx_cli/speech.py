@@ -48,9 +48,6 @@ class Segment:
     start: float
     end: Optional[float] = None  # None while the speech goes on
 
-    def contains(self, t: float) -> bool:
-        return self.start <= t and (self.end is None or t < self.end)
-
 
 class SpeechDetector:
     """16 kHz mono s16le bytes in, in blocks of any size; speech boundaries out.
@@ -69,11 +66,6 @@ class SpeechDetector:
         self._in_speech = False
         self._last_voiced = -1  # index of the last voiced frame
         self._silent_run = 0
-
-    @property
-    def seconds(self) -> float:
-        """Audio judged so far."""
-        return self._frames * FRAME_SECONDS
 
     def feed(self, pcm: bytes) -> List[SpeechChange]:
         data = self._pending + pcm
@@ -157,18 +149,7 @@ class SpeechTimeline:
         index = self.index_at(t)
         return None if index is None else self.segments[index]
 
-    def speech_start_before(self, t: float, bridge: float = 0.0) -> Optional[float]:
-        """The onset of the speech that contains or precedes `t`.
-
-        Pauses shorter than `bridge` seconds count as part of the speech, so
-        the answer is the start of the utterance rather than of its last word.
-        """
-        index = self.index_at(t)
-        if index is None:
-            return None
-        while index > 0 and self.segments[index].start - self.segments[index - 1].end < bridge:
-            index -= 1
-        return self.segments[index].start
-
-    def in_speech(self) -> bool:
-        return bool(self.segments) and self.segments[-1].end is None
+    def speech_start_before(self, t: float) -> Optional[float]:
+        """The onset of the speech that contains or precedes `t`."""
+        segment = self.segment_at(t)
+        return None if segment is None else segment.start

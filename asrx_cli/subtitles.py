@@ -19,7 +19,6 @@ from asrx_cli.render import Renderer, display_width
 LINE_COLUMNS = 42
 CUE_LINES = 2
 SHORTEST_CUE = 0.2  # seconds: a cue squeezed by its neighbour still shows for this long
-SUBTITLE_FORMATS = ("srt", "vtt")
 _GRAPHEME = regex.compile(r"\X")
 
 

@@ -43,11 +43,13 @@ def run_batch(config: TranscribeConfig, env: Environment) -> int:
             os.makedirs(config.output_dir, exist_ok=True)
         except OSError as exc:
             raise UsageError(f"cannot create {config.output_dir}: {exc.strerror}") from None
-    done_before = [item for item in items if not config.overwrite and item.output and os.path.exists(item.output)]
-    for item in done_before:
-        log.info("%s: already done (%s)", item.path, item.output)
-    outcomes = [Outcome(item, Result.DONE_BEFORE) for item in done_before]
-    todo = [item for item in items if item not in done_before]
+    outcomes, todo = [], []
+    for item in items:
+        if not config.overwrite and item.output and os.path.exists(item.output):
+            log.info("%s: already done (%s)", item.path, item.output)
+            outcomes.append(Outcome(item, Result.DONE_BEFORE))
+        else:
+            todo.append(item)
     if todo:
         outcomes += Batch(config, env, todo).run()
     status = exit_status(outcomes)
