@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import websocket
 
 from asrx_cli.errors import AsrxError, AuthError, ConnectionFailed, UsageError
-from asrx_cli.proxy import Proxy, open_tunnel, proxy_for
+from asrx_cli.proxy import Proxy, open_tunnel, printable, proxy_for
 from asrx_cli.wire import API_KEY_HEADER
 
 log = logging.getLogger("asrx")
@@ -237,7 +237,7 @@ def _redirect_of(ws: websocket.WebSocket) -> Optional[str]:
     if response is None or not 300 <= response.status < 400:
         return None
     location = (response.headers or {}).get("location") or "nowhere"
-    shown = "".join(ch if ch.isprintable() else "?" for ch in location[:MAX_SHOWN_LOCATION])
+    shown = printable(location, MAX_SHOWN_LOCATION)
     if len(location) > MAX_SHOWN_LOCATION:
         shown += "..."
     return f"HTTP {response.status} to {shown}"

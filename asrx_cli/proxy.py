@@ -34,7 +34,7 @@ def proxy_for(host: str, secure: bool) -> Optional[Proxy]:
     import urllib.request  # only with a proxy in sight: it is slow to import
 
     url = urllib.request.getproxies().get("https" if secure else "http")
-    if not url or is_loopback(host) or urllib.request.proxy_bypass(host):
+    if not url or urllib.request.proxy_bypass(host):
         return None
     return Proxy(urlsplit(url if "://" in url else f"http://{url}"))
 
@@ -59,5 +59,9 @@ def open_tunnel(sock: socket.socket, proxy: Proxy, host: str, port: int):
     status = answer.split(b"\r\n", 1)[0].decode("latin-1")
     words = status.split(" ", 2)
     if len(words) < 2 or words[1] != "200":
-        shown = "".join(ch if ch.isprintable() else "?" for ch in status[:100])
-        raise ConnectionFailed(f"the proxy {proxy.where} refused a tunnel to {target} ({shown})")
+        raise ConnectionFailed(f"the proxy {proxy.where} refused a tunnel to {target} ({printable(status, 100)})")
+
+
+def printable(text: str, most: int) -> str:
+    """At most `most` characters of what a server said, fit for one line of a terminal."""
+    return "".join(ch if ch.isprintable() else "?" for ch in text[:most])

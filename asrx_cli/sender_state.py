@@ -6,8 +6,7 @@ import time
 from typing import Optional
 
 from asrx_cli.errors import AudioError, ConnectionFailed, ServerStalled
-from asrx_cli.messages import Ending, Finished
-from asrx_cli.messages import Resumed, Skipped, Starved, waiting
+from asrx_cli.messages import Ending, Finished, Resumed, Skipped, Starved, waiting
 
 log = logging.getLogger("asrx")
 
@@ -30,8 +29,10 @@ class SenderState:
         seconds = self.seconds
         for message in waiting(self.news):
             if isinstance(message, Resumed):
-                self.origin = message.seconds
-            elif isinstance(message, Skipped):
+                self.origin = self.seconds = message.seconds
+                self.starved = False
+                continue
+            if isinstance(message, Skipped):
                 self.origin += message.seconds
                 log.warning("the connection was down longer than --max-buffer: %.1f s of audio dropped "
                             "from %.1f s of the input", message.seconds, self.seconds)
@@ -39,7 +40,7 @@ class SenderState:
             self.starved = isinstance(message, Starved)
             if self.starved:
                 continue
-            self.seconds = message.seconds if isinstance(message, Resumed) else self.origin + message.seconds
+            self.seconds = self.origin + message.seconds
             if isinstance(message, Ending):
                 self.ending = True
             elif isinstance(message, Finished):
@@ -47,8 +48,8 @@ class SenderState:
                 self.ending = message.end_sent
         if self.seconds != seconds:
             self.last_sent = time.monotonic()
-        if self.on_progress is not None and self.seconds != seconds:
-            self.on_progress(self.seconds)
+            if self.on_progress is not None:
+                self.on_progress(self.seconds)
 
     @property
     def unexpected_error(self) -> Optional[BaseException]:
