@@ -147,8 +147,16 @@ class Connection:
         # of the library's general path (frame objects, a selector per send).
         self._write(masked_frame(websocket.ABNF.OPCODE_BINARY, chunk, os.urandom(4)))
 
+    def send_json(self, message: dict):
+        text = json.dumps(message)
+        log.info("> %s", text)
+        self._write(masked_frame(websocket.ABNF.OPCODE_TEXT, text.encode("utf-8"), os.urandom(4)))
+
+    def send_end_of_stream(self):
+        self.send_json(END_OF_STREAM)
+
     def _write(self, frame: bytes):
-        if self.stalled is not None:
+        if self.stalled is not None:  # a frame was left half sent: nothing more can follow it
             raise self.stalled
         sock = self.ws.sock
         try:
@@ -159,24 +167,6 @@ class Connection:
         except socket.timeout:
             raise self._stall() from None
         except OSError as exc:
-            raise ConnectionFailed(f"sending to the server failed: {reason(exc)}") from None
-
-    def send_json(self, message: dict):
-        text = json.dumps(message)
-        log.info("> %s", text)
-        self._send(text, websocket.ABNF.OPCODE_TEXT)
-
-    def send_end_of_stream(self):
-        self.send_json(END_OF_STREAM)
-
-    def _send(self, payload, opcode):
-        if self.stalled is not None:  # a frame was left half sent: nothing more can follow it
-            raise self.stalled
-        try:
-            self.ws.send(payload, opcode)
-        except websocket.WebSocketTimeoutException:
-            raise self._stall() from None
-        except (websocket.WebSocketException, OSError) as exc:
             raise ConnectionFailed(f"sending to the server failed: {reason(exc)}") from None
 
     def _stall(self) -> ServerStalled:
