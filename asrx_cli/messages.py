@@ -1,8 +1,7 @@
 """The messages the threads of a session send each other, all in one place.
 
 The sender tells the main thread what it did (`Sent`, `Ending`, `Finished`,
-and across reconnects `Resumed`, `Skipped`, `Starved`); the main thread tells
-the next session's sender where to start (`Rewind`). Positions are seconds
+and across reconnects `Resumed`, `Skipped`, `Starved`). Positions are seconds
 of audio; the messages that carry one position share its class.
 """
 
@@ -32,10 +31,6 @@ class Finished:
     end_sent: bool
     at: float  # monotonic clock
     error: Optional[BaseException] = None
-
-
-class Rewind(_Position):
-    """Main thread to sender: the next session starts at `seconds` of the input."""
 
 
 class Skipped(_Position):

@@ -4,23 +4,23 @@ A `Feed` stands between the decoder thread's frames and the sender of each
 session. It remembers the frames it handed out, with their positions in the
 input, for as long as `keep_seconds` of audio. When a session is lost, the
 main thread decides where the next one starts (asrx_cli/reconnect.py) and
-says so with a `Rewind` message on `commands`; the next session's sender
-takes it up before its first frame, and reports where its audio starts
-(`Resumed`), so that every position the main thread sees is a position in
-the input, whatever was sent twice.
+rewinds the feed there, between sessions, when no sender is running; the
+next session's sender reports where its audio starts (`Resumed`), so that
+every position the main thread sees is a position in the input, whatever
+was sent twice.
 
-Only one session's sender iterates the feed at a time.
+Only one session's sender iterates the feed at a time, and none while the
+main thread rewinds it.
 """
 
 import collections
-import queue
 import threading
 from typing import Callable, Deque, Iterator, Tuple
 
 from asrx_cli.audio.backlog import Gap
 from asrx_cli.audio.readahead import END_OF_AUDIO
 from asrx_cli.audio.source import STOP_POLL_SECONDS
-from asrx_cli.messages import Resumed, Rewind, Skipped, Starved, waiting
+from asrx_cli.messages import Resumed, Skipped, Starved
 from asrx_cli.wire import BYTES_PER_SECOND, SAMPLE_WIDTH
 
 
@@ -28,7 +28,6 @@ class Feed:
     """The frames of the input for one session after another; `frames(stop, report)` per session."""
 
     def __init__(self, batches, keep_seconds: float):
-        self.commands: "queue.SimpleQueue" = queue.SimpleQueue()
         self._batches = batches  # .next_batch(timeout), as audio.readahead.ReadAhead
         self._keep = int(keep_seconds * BYTES_PER_SECOND)
         self._sent: Deque[Tuple[int, bytes]] = collections.deque()  # (position, frame), oldest first
@@ -42,7 +41,6 @@ class Feed:
     def frames(self, stop: threading.Event, report: Callable[[object], None]) -> Iterator[bytes]:
         self._report = report
         self._starved = False
-        self._take_commands()
         report(Resumed(self.position / BYTES_PER_SECOND))
         while not stop.is_set():
             if not self._ready and not self._read():
@@ -91,13 +89,12 @@ class Feed:
         while self._sent and self._sent_bytes - len(self._sent[0][1]) >= self._keep:
             self._sent_bytes -= len(self._sent.popleft()[1])
 
-    def _take_commands(self):
-        for command in waiting(self.commands):
-            if isinstance(command, Rewind):
-                self._rewind(int(command.seconds * BYTES_PER_SECOND) // SAMPLE_WIDTH * SAMPLE_WIDTH)
+    def rewind(self, seconds: float):
+        """Between sessions: the next starts at `seconds` of the input (or at the oldest frame kept).
 
-    def _rewind(self, target: int):
-        """Put the frames sent from `target` on (or from the oldest kept) back in front of what is ready."""
+        The frames sent from there on go back in front of what is ready.
+        """
+        target = int(seconds * BYTES_PER_SECOND) // SAMPLE_WIDTH * SAMPLE_WIDTH
         again = []
         while self._sent and self._sent[-1][0] + len(self._sent[-1][1]) > target:
             position, frame = self._sent.pop()

@@ -16,7 +16,8 @@ In a batch, a worker thread of `batch.run` takes the main thread's part.
 
 A lost connection is followed by a new one (`reconnect.Reconnector`): the
 decoder and the frames kept to be sent again (`replay.Feed`) outlive it, each
-connection has a sender of its own, told where to start (`replay.Rewind`).
+connection has a sender of its own, which starts where the main thread rewound
+the feed (`replay.Feed.rewind`, between sessions).
 
 Whatever ends the run (the end marker, an error, Ctrl-C), the sentences
 already received are written out first.
@@ -41,7 +42,6 @@ from asrx_cli.progress import progress_bar
 from asrx_cli.protocol import EndOfProcess, Final, Ignored, Transcript
 from asrx_cli.reconnect import Lost, Reconnector, lost_by_close, replay_point, retriable, session_speed
 from asrx_cli.render import Renderer
-from asrx_cli.messages import Rewind
 from asrx_cli.replay import Feed
 from asrx_cli.sender_state import SenderState
 from asrx_cli.speech import SpeechTimeline
@@ -117,7 +117,7 @@ class Session:
         if lost.idle:
             feed.wait_for_audio(self.interrupt.stop)  # the input stalled: a new session when it goes on
         connection = reconnector.reconnect(lost, replay, lasted)
-        feed.commands.put(Rewind(replay))
+        feed.rewind(replay)
         self.transcript.resume()
         return connection
 

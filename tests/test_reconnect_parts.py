@@ -10,7 +10,7 @@ from asrx_cli.audio.backlog import Backlog, Gap
 from asrx_cli.audio.readahead import ReadAhead
 from asrx_cli.protocol import Final, Partial, Transcript
 from asrx_cli.reconnect import MAX_DELAY, PRE_ROLL, Retries, replay_point, retriable
-from asrx_cli.messages import Resumed, Rewind
+from asrx_cli.messages import Resumed
 from asrx_cli.replay import Feed
 from asrx_cli.wire import BYTES_PER_SECOND
 from tests.fakeserver import new_sentence, sentence
@@ -81,7 +81,7 @@ def test_the_feed_sends_again_from_the_rewind_with_positions_in_the_input():
         first = feed.frames(stop, news.append)
         sent = b"".join(next(first) for _ in range(30))
         assert sent == pcm[:len(sent)] and news == [Resumed(0.0)]
-        feed.commands.put(Rewind(0.5))  # within a frame: from that very sample
+        feed.rewind(0.5)  # within a frame: from that very sample
         rest = b"".join(feed.frames(stop, news.append))
     assert news[-1] == Resumed(0.5)
     assert rest == pcm[int(0.5 * BYTES_PER_SECOND):]
@@ -95,7 +95,7 @@ def test_the_feed_keeps_only_so_much_to_send_again():
         first = feed.frames(stop, news.append)
         for _ in range(80):  # 2.56 s
             next(first)
-        feed.commands.put(Rewind(0.0))
+        feed.rewind(0.0)
         again = feed.frames(stop, news.append)
         next(again)
     oldest = news[-1].seconds
