@@ -14,10 +14,14 @@ class InterruptFlag:
         # The second press, for a session whose receiver is not the main thread (a batch's).
         self.abandon = threading.Event()
 
-    def _handle(self, signum, frame):
-        # Only flags here; the second press gets Python's default (KeyboardInterrupt).
+    def press(self):
+        """What the first Ctrl-C does; a batch does it to each running file."""
         self.pressed = True
         self.stop.set()
+
+    def _handle(self, signum, frame):
+        # Only flags here; the second press gets Python's default (KeyboardInterrupt).
+        self.press()
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
     @contextlib.contextmanager

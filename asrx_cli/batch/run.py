@@ -60,14 +60,6 @@ def run_batch(config: TranscribeConfig, env: Environment) -> int:
     return status
 
 
-class JobStop(InterruptFlag):
-    """What Ctrl-C is to a single run, for one file of the batch: set by the main thread."""
-
-    def halt(self):
-        self.pressed = True
-        self.stop.set()
-
-
 class Batch:
     def __init__(self, config: TranscribeConfig, env: Environment, items: List[Item]):
         self.config = config
@@ -78,7 +70,7 @@ class Batch:
         self.lines = SharedLines(env.stdout, config.output_format)
         self.interrupt = InterruptFlag()  # Ctrl-C, in the main thread only
         self.stopping = threading.Event()  # no new file starts: Ctrl-C, or a failure all would meet
-        self.job_stops = [JobStop() for _ in items]
+        self.job_stops = [InterruptFlag() for _ in items]  # pressed by the main thread
         self.audio_read: "queue.SimpleQueue" = queue.SimpleQueue()  # (index, bytes) from the decoders
         self.bar = batch_bar(config, env, sum(item.duration for item in items), len(items))
 
@@ -119,7 +111,7 @@ class Batch:
         self.stopping.set()
         for stop in self.job_stops:
             if not stop.pressed:
-                stop.halt()
+                stop.press()
 
     def _transcribe(self, index: int) -> Outcome:
         """A worker's whole part in one file; whatever happens, an outcome."""

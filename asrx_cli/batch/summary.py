@@ -16,8 +16,9 @@ class Result(enum.Enum):
     FAILED = "failed"
 
 
-# Failures that every other file would meet as well: the batch stops at once.
-STOPS_THE_BATCH = (AuthError, OutputClosed)
+# Failures that every other file would meet as well: the batch stops at once. In this
+# order they decide its exit status (a closed stdout before a refused key).
+STOPS_THE_BATCH = (OutputClosed, AuthError)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,7 +49,7 @@ def summary_line(outcomes: Iterable[Outcome]) -> str:
 def exit_status(outcomes: List[Outcome]) -> int:
     """What stopped the batch, else Ctrl-C, else the first failure class in the documented order."""
     errors = [o.error for o in outcomes if o.error is not None]
-    for kind in (OutputClosed, AuthError):
+    for kind in STOPS_THE_BATCH:
         if any(isinstance(error, kind) for error in errors):
             return kind.exit_status
     if any(o.result in (Result.INTERRUPTED, Result.NOT_STARTED) for o in outcomes):
