@@ -162,7 +162,8 @@ def offline(recordings: List[bytes]) -> List[str]:
         decoder.start_utt()
         decoder.process_raw(pcm, full_utt=True)
         decoder.end_utt()
-        texts.append(decoder.hyp().hypstr if decoder.hyp() else "")
+        hypothesis = decoder.hyp()
+        texts.append(hypothesis.hypstr if hypothesis else "")
     return texts
 
 

@@ -163,7 +163,7 @@ class Session:
             said = f": {closed.rcvd.reason}" if closed.rcvd.reason else ""
             self.close_code, self.close_reason = closed.rcvd.code, "closed by the client" + said
         else:
-            dropped = getattr(self.connection, "dropped_because", None)
+            dropped = self.connection.dropped_because
             self.close_code, self.close_reason = NO_CLOSE_FRAME, dropped or "the client vanished"
 
     def _log_summary(self) -> None:

@@ -143,12 +143,12 @@ class PocketSphinxRecognizer:
             if len(self._opening) < PRIMING_BYTES:
                 self._decoder.process_raw(pcm, False, False)
             else:
+                self._shown = self.hypothesis()  # until the opening is caught up
                 self._prime()
 
     def _prime(self) -> None:
         """Start the utterance again, normalised by the opening's own mean, the opening still to decode."""
         mean = self._mean.of(bytes(self._opening))
-        self._shown = self.hypothesis()
         self._decoder.end_utt()
         self._decoder.start_utt()
         self._decoder.set_cmn(mean)
