@@ -7,9 +7,10 @@ notes (monotonic time, audio seconds sent) as it goes.
 """
 
 import bisect
-import math
 import time
 from typing import Callable, List, Optional
+
+import numpy as np
 
 from asrx_cli.protocol import Event, Final, Partial
 
@@ -17,11 +18,8 @@ KEPT_SECONDS = 120.0  # progress notes older than this much audio before the new
 
 
 def percentile(values: List[float], fraction: float) -> float:
-    """Linear interpolation between closest ranks, as numpy's default."""
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * fraction
-    low, high = math.floor(position), math.ceil(position)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    """Linear interpolation between closest ranks (numpy's default)."""
+    return float(np.percentile(values, fraction * 100))
 
 
 class RunStats:
