@@ -7,7 +7,9 @@ PYTHON ?= python3
 VENV ?= .venv
 SEED_VENV ?= .venv-seed
 BIN := $(VENV)/bin
-DEBIAN_PACKAGES := pocketsphinx-testdata espeak-ng sox libportaudio2 ffmpeg chromium
+DEBIAN_PACKAGES := pocketsphinx-testdata espeak-ng sox libportaudio2
+# The tests read subtitles back with ffmpeg and a real browser.
+TEST_READERS := ffmpeg chromium
 # Installed without what they recommend (jackd2 recommends a GUI).
 BARE_PACKAGES :=
 # The tests' real-time capture device: a JACK server and ALSA's plugin for it.
@@ -20,6 +22,7 @@ BENCH_PACKAGES := hyperfine time
 demo: $(VENV)/.installed debian-packages
 	$(BIN)/python scripts/demo.py
 
+test: DEBIAN_PACKAGES += $(TEST_READERS)
 test: BARE_PACKAGES += $(TEST_PACKAGES)
 test: $(VENV)/.installed $(SEED_VENV)/.installed debian-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
