@@ -23,6 +23,9 @@ pytestmark = needs_testdata
 
 BINARY, PING = 0x2, 0x9
 FAST = ["--speed", "8", "--retry-delay", "0.05"]
+# Where the cuts fall: in two's speech, 0.8 s of audio after one's final is sent (at two + 0.4),
+# 100 ms at --speed 8, so that the final is through the proxy before a reset discards what is in flight.
+CUT_INTO_TWO = 1.2
 WARNING = re.compile(r"^asrx: warning: connection lost after (\d+\.\d) s of audio \((.+)\); "
                      r"reconnecting in \d+\.\d s, attempt (\d)/(\d)$")
 
@@ -65,7 +68,7 @@ def warnings(stderr: str):
 ])
 def test_a_cut_connection_goes_on_in_a_new_session_from_the_open_sentence(
         make_server, talk, audio_file, action, code, cause):
-    cut = talk.truth[1][0] + 0.8
+    cut = talk.truth[1][0] + CUT_INTO_TWO
     server = make_server(scripts(talk, cut))
     with Proxy(server.port, [Fault(cut, action, code or 1011)]) as proxy:
         result = run(proxy, audio_file, "--json", *FAST)
@@ -92,7 +95,7 @@ def test_a_cut_connection_goes_on_in_a_new_session_from_the_open_sentence(
 
 
 def test_plain_text_prints_each_sentence_once(make_server, talk, audio_file):
-    cut = talk.truth[1][0] + 0.8
+    cut = talk.truth[1][0] + CUT_INTO_TWO
     server = make_server(scripts(talk, cut))
     with Proxy(server.port, [Fault(cut, "code", 1011)]) as proxy:
         result = run(proxy, audio_file, *FAST)
@@ -102,7 +105,7 @@ def test_plain_text_prints_each_sentence_once(make_server, talk, audio_file):
 
 
 def test_new_connections_refused_for_a_while_are_retried(make_server, talk, audio_file):
-    cut = talk.truth[1][0] + 0.8
+    cut = talk.truth[1][0] + CUT_INTO_TWO
     server = make_server(scripts(talk, cut))
     with Proxy(server.port, [Fault(cut, "reset", refuse_for=0.5)]) as proxy:
         result = run(proxy, audio_file, "--retries", "8", "--speed", "8", "--retry-delay", "0.1")
@@ -115,7 +118,7 @@ def test_new_connections_refused_for_a_while_are_retried(make_server, talk, audi
 
 
 def test_a_server_gone_for_good_ends_with_exit_5_and_the_transcript_so_far(make_server, talk, audio_file):
-    cut = talk.truth[1][0] + 0.8
+    cut = talk.truth[1][0] + CUT_INTO_TWO
     server = make_server(scripts(talk, cut))
     began = time.monotonic()
     with Proxy(server.port, [Fault(cut, "close")], connections=1) as proxy:
@@ -131,7 +134,7 @@ def test_a_server_gone_for_good_ends_with_exit_5_and_the_transcript_so_far(make_
 
 
 def test_a_refused_key_on_the_second_connection_exits_4_with_the_transcript(make_server, talk, audio_file):
-    cut = talk.truth[1][0] + 0.8
+    cut = talk.truth[1][0] + CUT_INTO_TWO
     server = make_server(scripts(talk, cut, then=Script(reject_status=401)))
     with Proxy(server.port, [Fault(cut, "code", 1012)]) as proxy:
         result = run(proxy, audio_file, *FAST)
@@ -143,7 +146,7 @@ def test_a_refused_key_on_the_second_connection_exits_4_with_the_transcript(make
 
 @pytest.mark.parametrize("code", [1002, 1003, 1007, 1009, 1010])
 def test_a_close_that_blames_the_client_is_never_retried(make_server, talk, audio_file, code):
-    cut = talk.truth[1][0] + 0.8
+    cut = talk.truth[1][0] + CUT_INTO_TWO
     server = make_server(scripts(talk, cut))
     with Proxy(server.port, [Fault(cut, "code", code)]) as proxy:
         result = run(proxy, audio_file, *FAST)
@@ -154,7 +157,7 @@ def test_a_close_that_blames_the_client_is_never_retried(make_server, talk, audi
 
 
 def test_no_retries_with_retries_0_from_the_environment(make_server, talk, audio_file):
-    cut = talk.truth[1][0] + 0.8
+    cut = talk.truth[1][0] + CUT_INTO_TWO
     server = make_server(scripts(talk, cut))
     with Proxy(server.port, [Fault(cut, "code", 1011)]) as proxy:
         result = run(proxy, audio_file, "--speed", "8", env={"ASRX_RETRIES": "0"})
@@ -187,7 +190,7 @@ def test_a_live_input_read_while_down_drops_the_oldest_beyond_max_buffer(make_se
 
 
 def test_save_audio_keeps_the_input_once_whatever_was_sent_again(make_server, talk, audio_file, tmp_path):
-    cut = talk.truth[1][0] + 0.8
+    cut = talk.truth[1][0] + CUT_INTO_TWO
     server = make_server(scripts(talk, cut))
     saved = tmp_path / "sent.wav"
     with Proxy(server.port, [Fault(cut, "reset")]) as proxy:
@@ -252,7 +255,7 @@ def test_a_server_that_stops_reading_is_left_for_a_new_session(make_server, tmp_
 
 
 def test_retries_from_the_config_file_and_a_bad_one_refused(make_server, talk, audio_file, tmp_path):
-    cut = talk.truth[1][0] + 0.8
+    cut = talk.truth[1][0] + CUT_INTO_TWO
     server = make_server(scripts(talk, cut))
     config = tmp_path / "config.toml"
     config.write_text("retries = 0\n")
