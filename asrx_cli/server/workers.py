@@ -47,11 +47,14 @@ class EngineWorker:
         self.alive = True
         self._busy = 0  # calls submitted and not finished
         self._progress_at = 0.0  # when a call last finished, or work arrived at an idle worker
-        # spawn: a fresh interpreter, as forking a threaded server is not safe.
-        self._executor = ProcessPoolExecutor(
-            1, mp_context=multiprocessing.get_context("spawn"),
-            initializer=engine_process.initialize, initargs=(engine_name,),
-        )
+        try:  # out of file descriptors, even the executor's pipes cannot be made
+            # spawn: a fresh interpreter, as forking a threaded server is not safe.
+            self._executor = ProcessPoolExecutor(
+                1, mp_context=multiprocessing.get_context("spawn"),
+                initializer=engine_process.initialize, initargs=(engine_name,),
+            )
+        except OSError as error:
+            raise EngineFailed(f"cannot start the {engine_name} engine: {_why(error)}") from None
 
     async def start(self) -> None:
         try:
@@ -104,6 +107,9 @@ class EngineWorker:
         except (BrokenProcessPool, RuntimeError):  # broken, or shut down
             self.alive = False
             raise EngineFailed("the speech engine's worker process is gone") from None
+        except OSError as error:  # the executor starts its process with the first call
+            self.alive = False
+            raise EngineFailed(f"cannot start the speech engine's worker process: {_why(error)}") from None
         if self._busy == 0:
             self._progress_at = time.monotonic()
         self._busy += 1
@@ -135,6 +141,10 @@ class EngineWorker:
             except ProcessLookupError:
                 pass  # it died meanwhile
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _why(error: OSError) -> str:
+    return os.strerror(error.errno) if error.errno else str(error)
 
 
 class EngineStream:
