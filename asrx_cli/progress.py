@@ -15,11 +15,16 @@ def progress_bar(config: TranscribeConfig, env: Environment, duration: Optional[
     """A bar for audio of known length, where `bar_wanted` says so."""
     if not duration or not bar_wanted(config, env, config.output_path is not None):
         return None
+    return ProgressBar(seconds_bar(env, round(duration, 1), decimals=1))
+
+
+def seconds_bar(env: Environment, total: float, decimals: int, postfix: str = ""):
+    """A tqdm bar on stderr counting seconds of audio, as wide as the terminal."""
     from tqdm import tqdm  # only when a bar is drawn: tqdm costs start-up time
 
-    return ProgressBar(tqdm(total=round(duration, 1), unit="s", file=env.stderr, leave=False,
-                            dynamic_ncols=True,
-                            bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} s [{elapsed}<{remaining}]"))
+    counts = f"{{n:.{decimals}f}}/{{total:.{decimals}f}} s"
+    return tqdm(total=total, unit="s", file=env.stderr, leave=False, dynamic_ncols=True,
+                bar_format="{l_bar}{bar}| " + counts + " [{elapsed}<{remaining}]" + postfix)
 
 
 class ProgressBar:

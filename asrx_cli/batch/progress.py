@@ -4,19 +4,14 @@ from typing import Optional
 
 from asrx_cli.config import TranscribeConfig
 from asrx_cli.environment import Environment
-from asrx_cli.progress import bar_wanted
+from asrx_cli.progress import bar_wanted, seconds_bar
 
 
 def batch_bar(config: TranscribeConfig, env: Environment, total_seconds: float, files: int):
     """A bar on a terminal stderr, unless the transcripts are drawn on the same terminal."""
     if total_seconds < 1 or not bar_wanted(config, env, config.output_dir is not None):
         return None
-    from tqdm import tqdm  # only when a bar is drawn: tqdm costs start-up time
-
-    return BatchBar(tqdm(total=round(total_seconds), unit="s", file=env.stderr, leave=False,
-                         dynamic_ncols=True,
-                         bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s [{elapsed}<{remaining}] {postfix}"),
-                    files)
+    return BatchBar(seconds_bar(env, round(total_seconds), decimals=0, postfix=" {postfix}"), files)
 
 
 class BatchBar:

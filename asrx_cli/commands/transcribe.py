@@ -125,12 +125,13 @@ def build_transcribe_config(ctx, options) -> TranscribeConfig:
         raise click.UsageError("--quiet and --verbose exclude each other")
     if options["json_output"] and options["output_format"] not in ("text", "json"):
         raise click.UsageError(f"--json and --format {options['output_format']} exclude each other")
-    _check_input(ctx, options)
+    batch = _is_batch(options)  # looks at the file system: once
+    _check_input(ctx, options, batch)
     inputs = tuple(options["audio"])
     return TranscribeConfig(
         audio=inputs[0] if len(inputs) == 1 else None,
         inputs=inputs,
-        batch=_is_batch(options),
+        batch=batch,
         jobs=options["jobs"],
         output_dir=options["output_dir"],
         overwrite=options["overwrite"],
@@ -171,13 +172,13 @@ def _output_format(ctx, options) -> str:
     return options["output_format"]
 
 
-def _check_input(ctx, options):
+def _check_input(ctx, options, batch: bool):
     """AUDIO or --mic, one of the two; stdin alone."""
     if options["mic"] and options["audio"]:
         raise click.UsageError("give AUDIO or --mic, not both")
     if not options["mic"] and not options["audio"]:
         raise click.UsageError("missing AUDIO: give a file, - for stdin, or --mic")
-    if _is_batch(options):
+    if batch:
         _check_batch(options)
     if not options["mic"] and ctx.get_parameter_source("device") is click.core.ParameterSource.COMMANDLINE:
         raise click.UsageError("--device applies to --mic only")
