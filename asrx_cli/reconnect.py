@@ -140,10 +140,9 @@ class Reconnector:
         if lost.idle:
             log.info("%s while the input was idle; a new session with the new audio", lost_message(lost))
             self.renderer.record(reconnect_record(0, self.retries.limit, lost, 0.0, replay_from))
-            try:
-                return self._open(replay_from)
-            except ConnectionFailed as exc:
-                lost = dataclasses.replace(lost, cause=exc.message, code=None, idle=False)
+            connection, lost = self._attempt(lost, replay_from)
+            if connection is not None:
+                return connection
         while True:
             delay = self.retries.next_delay()
             if delay is None:
@@ -154,13 +153,16 @@ class Reconnector:
             self.renderer.record(reconnect_record(attempt, limit, lost, delay, replay_from))
             if self.stop.wait(delay):
                 raise Interrupted(f"interrupted after {lost.seconds:.1f} s of audio")
-            try:
-                return self._open(replay_from)
-            except ConnectionFailed as exc:
-                log.info("reconnecting failed: %s", exc.message)
-                lost = dataclasses.replace(lost, cause=exc.message, code=None)
+            connection, lost = self._attempt(lost, replay_from)
+            if connection is not None:
+                return connection
 
-    def _open(self, replay_from: float):
-        connection = self.connect()
+    def _attempt(self, lost: Lost, replay_from: float):
+        """(a new connection, None) or (None, what was lost, with why connecting failed)."""
+        try:
+            connection = self.connect()
+        except ConnectionFailed as exc:
+            log.info("reconnecting failed: %s", exc.message)
+            return None, dataclasses.replace(lost, cause=exc.message, code=None, idle=False)
         log.info("reconnected; the audio goes on from %.2f s", replay_from)
-        return connection
+        return connection, lost
