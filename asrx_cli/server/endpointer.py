@@ -27,14 +27,14 @@ class Endpointer:
         self._start_frames = int(ratio * frames)
         self._end_frames = int((1.0 - ratio) * frames + 0.5)
         self._window = deque(maxlen=frames)  # (is speech, frame), oldest first
-        self._frames = 0  # frames taken so far
+        self.taken = 0  # bytes of the stream taken so far
         self.in_speech = False
-        self.speech_start = 0.0  # seconds into the stream where the utterance under way began
+        self.speech_start_byte = 0  # where in the stream the utterance under way began
 
     def process(self, frame: bytes) -> Optional[bytes]:
         """Take one frame of `frame_bytes`; the oldest frame of the window while in speech."""
         self._window.append((self._vad.is_speech(frame), frame))
-        self._frames += 1
+        self.taken += len(frame)
         speech_frames = sum(is_speech for is_speech, _ in self._window)
         if self.in_speech and speech_frames < self._end_frames:
             self.in_speech = False
@@ -42,8 +42,13 @@ class Endpointer:
         if not self.in_speech and speech_frames > self._start_frames:
             self.in_speech = True
             # As pocketsphinx's: speech starts with the oldest frame of the window, the one returned now.
-            self.speech_start = (self._frames - len(self._window)) * self.frame_bytes / BYTES_PER_SECOND
+            self.speech_start_byte = self.taken - len(self._window) * self.frame_bytes
         return self._window.popleft()[1] if self.in_speech else None
+
+    @property
+    def speech_start(self) -> float:
+        """Seconds into the stream where the utterance under way began."""
+        return self.speech_start_byte / BYTES_PER_SECOND
 
     def end_stream(self, frame: bytes) -> Optional[bytes]:
         """The stream ended with `frame` (up to `frame_bytes`): the rest of the utterance under way."""

@@ -32,7 +32,6 @@ class Transcriber:
         self._endpointer = endpointer or _new_endpointer()
         self._frame_bytes = self._endpointer.frame_bytes
         self._pending = bytearray()
-        self._position = 0  # bytes the endpointer has had
         self._recent = bytearray()  # the audio it had last, while out of speech
         self._unreported = 0  # bytes of speech decoded since the last partial hypothesis
         self._utterance = -1
@@ -59,7 +58,6 @@ class Transcriber:
     def _process_frame(self, frame: bytes, hypotheses: list) -> bool:
         was_in_speech = self._endpointer.in_speech
         speech = self._endpointer.process(frame)
-        self._position += len(frame)
         if not was_in_speech:
             self._recent += frame
             del self._recent[:-RECENT_BYTES]
@@ -78,8 +76,8 @@ class Transcriber:
 
     def _lead_in(self) -> bytes:
         """The audio just before the endpointer's start of speech."""
-        start = round(self._endpointer.speech_start * SAMPLE_RATE) * 2
-        held_from = self._position - len(self._recent)
+        start = self._endpointer.speech_start_byte
+        held_from = self._endpointer.taken - len(self._recent)
         lead_in = self._recent[max(0, start - LEAD_IN_BYTES - held_from):max(0, start - held_from)]
         self._recent.clear()
         return bytes(lead_in)
