@@ -6,7 +6,6 @@ real WebSocket client; audio is sent unpaced.
 
 import json
 import os
-import resource
 import signal
 import socket
 import threading
@@ -332,47 +331,3 @@ def test_a_session_over_the_time_limit_is_closed_with_1008(strict_server):
     assert "time limit" in exchange.close_reason
     assert 2.9 <= time.monotonic() - started < 6
 
-
-def closed_by_the_server(url, pcm):
-    """(code, reason) of the close that ended a session sent `pcm` and then silence."""
-    ws = connect(url)
-    try:
-        send_audio(ws, pcm)
-        while not server_has_spoken(ws, 0.1):
-            ws.send_binary(silence(0.1))
-    except OSError:
-        pass  # closed while sending: the close frame is still there to read
-    exchange = read_until_closed(ws, Exchange())
-    return exchange.close_code, exchange.close_reason
-
-
-def open_files() -> int:
-    return len(os.listdir("/proc/self/fd"))
-
-
-@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counting open files needs /proc")
-def test_an_engine_process_that_cannot_be_started_fails_its_session_with_1011_and_is_tried_again(caplog):
-    """Out of file descriptors, a replacement engine process cannot even get its pipes: that
-    session ends as an engine failure would (1011, a one-line warning), and the next one, with
-    descriptors to spare, gets its replacement."""
-    server = start_server(workers=1)
-    limits = resource.getrlimit(resource.RLIMIT_NOFILE)
-    try:
-        pool = server.server.pool
-        os.kill(pool.pids[0], signal.SIGKILL)
-        assert closed_by_the_server(server.url, read_pcm(GOFORWARD)[:32000])[0] == 1011
-        assert not pool.alive  # the next session needs a replacement
-        # Room for the client's socket and the server's end of it, none for an engine's pipes.
-        resource.setrlimit(resource.RLIMIT_NOFILE, (open_files() + 2, limits[1]))
-        try:
-            closed = closed_by_the_server(server.url, b"")
-        finally:
-            resource.setrlimit(resource.RLIMIT_NOFILE, limits)
-        assert closed == (1011, "speech engine failed")
-        assert caplog.records[-1].getMessage().endswith(
-            "speech engine failed: cannot start the pocketsphinx engine: Too many open files")
-        assert not [record for record in caplog.records if record.exc_info]  # no traceback
-        assert transcribe(server.url, read_pcm(GOFORWARD)).transcript == GOFORWARD_TEXT
-        assert len(pool.pids) == 1
-    finally:
-        server.stop()

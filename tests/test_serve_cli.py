@@ -2,6 +2,7 @@
 
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -16,7 +17,7 @@ from asrx_cli.config import SERVE_KEYS
 from asrx_cli.server.process import ServeProcess, asrx_command
 from tests.helpers import run_cli
 from tests.speech import (GOFORWARD, GOFORWARD_TEXT, Exchange, connect, needs_testdata, read_pcm,
-                          read_until_closed, send_audio, transcribe)
+                          read_until_closed, send_audio, server_has_spoken, silence, transcribe)
 
 KEYS = ("alpha-key-5e21", "beta-key-80c4")
 
@@ -163,3 +164,54 @@ def test_a_valid_serve_table_is_applied(tmp_path):
     result = serve_with_config(tmp_path, 'host = "0.0.0.0"\nmax_sessions = 2\nidle_timeout = 5')
     assert result.exit_code == 2  # the host came from the file, and it needs keys
     assert "refusing to listen on 0.0.0.0 without API keys" in result.stderr
+
+
+def closed_by_the_server(url, pcm):
+    """(code, reason) of the close that ended a session sent `pcm` and then silence."""
+    ws = connect(url)
+    try:
+        send_audio(ws, pcm)
+        while not server_has_spoken(ws, 0.1):
+            ws.send_binary(silence(0.1))
+    except OSError:
+        pass  # closed while sending: the close frame is still there to read
+    exchange = read_until_closed(ws, Exchange())
+    return exchange.close_code, exchange.close_reason
+
+
+def engine_process(server_pid: int) -> int:
+    """The one engine process among the server's children (the other tracks its semaphores)."""
+    with open(f"/proc/{server_pid}/task/{server_pid}/children") as children:
+        for pid in children.read().split():
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                if b"spawn_main" in cmdline.read():
+                    return int(pid)
+    raise AssertionError("no engine process")
+
+
+@needs_testdata
+@pytest.mark.skipif(not os.path.exists("/proc/self/task/%d/children" % os.getpid()),
+                    reason="finding the engine process needs /proc/PID/task/TID/children (Linux)")
+def test_an_engine_process_that_cannot_be_started_fails_its_session_with_1011_and_is_tried_again():
+    """Out of file descriptors, a replacement engine process cannot even get its pipes: that
+    session ends as an engine failure would (1011, a one-line warning), and the next one, with
+    descriptors to spare, gets its replacement."""
+    server = ServeProcess("--workers", "1")
+    try:
+        os.kill(engine_process(server.pid), signal.SIGKILL)
+        assert closed_by_the_server(server.url, read_pcm(GOFORWARD)[:32000])[0] == 1011
+        limits = resource.prlimit(server.pid, resource.RLIMIT_NOFILE)
+        # Room for the server's end of one more connection, none for an engine's pipes.
+        open_files = len(os.listdir(f"/proc/{server.pid}/fd"))
+        resource.prlimit(server.pid, resource.RLIMIT_NOFILE, (open_files + 1, limits[1]))
+        try:
+            closed = closed_by_the_server(server.url, b"")
+        finally:
+            resource.prlimit(server.pid, resource.RLIMIT_NOFILE, limits)
+        assert closed == (1011, "speech engine failed")
+        assert transcribe(server.url, read_pcm(GOFORWARD)).transcript == GOFORWARD_TEXT
+    finally:
+        status, stderr = server.stop()
+    assert status == 0, stderr
+    assert "Traceback" not in stderr
+    assert "speech engine failed: cannot start the pocketsphinx engine: Too many open files\n" in stderr

@@ -109,7 +109,7 @@ class EngineWorker:
             raise EngineFailed("the speech engine's worker process is gone") from None
         except OSError as error:  # the executor starts its process with the first call
             self.alive = False
-            raise EngineFailed(f"cannot start the speech engine's worker process: {_why(error)}") from None
+            raise EngineFailed(_why(error)) from None  # start() says what could not start
         if self._busy == 0:
             self._progress_at = time.monotonic()
         self._busy += 1
