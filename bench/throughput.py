@@ -8,12 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import soundfile
-import soxr
 import websocket
 
 import clients
 import inputs
-from asrx_cli.wire import API_KEY_HEADER, BYTES_PER_SECOND, END_OF_STREAM, FRAME_BYTES, SAMPLE_RATE
+from asrx_cli.audio.convert import Converter
+from asrx_cli.wire import API_KEY_HEADER, BYTES_PER_SECOND, END_OF_STREAM, FRAME_BYTES
 from report import FigureResult, Row, paired, ratio, times
 
 FRACTION_GOAL = 0.8
@@ -41,10 +41,11 @@ def decode(path: str) -> float:
 
 
 def resample(blocks: list[np.ndarray]) -> float:
-    resampler = soxr.ResampleStream(FLAC_RATE, SAMPLE_RATE, 1, dtype="float32", quality="HQ")
+    """asrx's own conversion (soxr, then s16) of mono blocks."""
+    converter = Converter(FLAC_RATE)
     for block in blocks:
-        resampler.resample_chunk(block)
-    resampler.resample_chunk(np.zeros(0, np.float32), last=True)
+        converter.convert(block)
+    converter.convert(np.zeros(0, np.float32), last=True)
     return sum(map(len, blocks)) / FLAC_RATE
 
 
