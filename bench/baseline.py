@@ -37,15 +37,11 @@ def main():
     parser.add_argument("--no-sleep", action="store_true")
     options = parser.parse_args()
 
-    header = {API_KEY_HEADER: os.environ["ASRX_API_KEY"]}
-    ws = websocket.create_connection(options.url, header=header)
+    ws = websocket.create_connection(options.url, header={API_KEY_HEADER: os.environ["ASRX_API_KEY"]})
     receiver = threading.Thread(target=receive, args=(ws,))
     receiver.start()
     with open(options.audio, "rb") as audio:
-        while True:
-            data = audio.read(FRAME_BYTES)
-            if not data:
-                break
+        for data in iter(lambda: audio.read(FRAME_BYTES), b""):
             ws.send_binary(data)
             if not options.no_sleep:
                 time.sleep(FRAME_BYTES / BYTES_PER_SECOND)

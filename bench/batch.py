@@ -1,9 +1,7 @@
 """Figure 10: batches: wall time and pacing of `--jobs 1, 4, 8` on real-time files, and unpaced
-throughput of one batch against a loop of single `asrx transcribe` calls (bench/README.md says
-how each is measured)."""
+throughput of one batch against a loop of single `asrx transcribe` calls."""
 
 from pathlib import Path
-from typing import List
 
 import numpy as np
 
@@ -23,14 +21,14 @@ def write_files(folder: Path, count: int, seconds: float) -> Path:
     return folder
 
 
-def asrx(sink: clients.SinkProcess, tag: str, *args) -> float:
-    """Run `asrx transcribe ARGS` against the sink; its wall time."""
-    command = [*clients.asrx_command(), "transcribe", "-q", "--url", sink.url(tag), *map(str, args)]
-    run = clients.Client(command).finish(600)
+def asrx(sink: clients.SinkProcess, tag: str, audio: Path, speed: float, *options) -> float:
+    """Run `asrx transcribe AUDIO OPTIONS` against the sink; its wall time."""
+    run = clients.Client(clients.command("asrx", audio, sink.url(tag), speed, *options))
+    run.finish(600)
     return run.exited - run.started
 
 
-def most_at_once(records: List[dict]) -> int:
+def most_at_once(records: list[dict]) -> int:
     events = sorted([(r["opened"], 1) for r in records] + [(r["closed"], -1) for r in records])
     return int(np.cumsum([step for _, step in events]).max())
 
@@ -43,7 +41,7 @@ def paced(workdir: Path, sink: clients.SinkProcess, seconds: float) -> dict:
         runs = []
         for attempt in range(REPEATS):
             tag = f"paced-{jobs}-{attempt}"
-            wall = asrx(sink, tag, "--jobs", jobs, "--output-dir", workdir / f"out-{tag}", folder)
+            wall = asrx(sink, tag, folder, 1, "--jobs", jobs, "--output-dir", workdir / f"out-{tag}")
             records = sink.records(tag, FILES)
             late = [frame_lateness(record) for record in records]
             runs.append({"wall": wall, "ideal": -(-FILES // jobs) * seconds,
@@ -58,14 +56,13 @@ def paced(workdir: Path, sink: clients.SinkProcess, seconds: float) -> dict:
 def unpaced(workdir: Path, sink: clients.SinkProcess, seconds: float) -> dict:
     """The same files: a shell-style loop of single calls, then batches, unpaced."""
     folder, audio = write_files(workdir / "unpaced", LOOP_FILES, seconds), LOOP_FILES * seconds
-    loop_wall = sum(asrx(sink, "loop", "--speed", "0", "-o", workdir / f"{path.stem}.txt", path)
+    loop_wall = sum(asrx(sink, "loop", path, 0, "-o", workdir / f"{path.stem}.txt")
                     for path in sorted(folder.iterdir()))
     sink.records("loop", LOOP_FILES)
     results = {"loop": audio / loop_wall}
     for jobs in UNPACED_JOBS:
         tag = f"unpaced-{jobs}"
-        wall = asrx(sink, tag, "--speed", "0", "--jobs", jobs, "--output-dir",
-                    workdir / f"out-{tag}", folder)
+        wall = asrx(sink, tag, folder, 0, "--jobs", jobs, "--output-dir", workdir / f"out-{tag}")
         sink.records(tag, LOOP_FILES)
         results[f"jobs {jobs}"] = audio / wall
     return results
@@ -73,7 +70,7 @@ def unpaced(workdir: Path, sink: clients.SinkProcess, seconds: float) -> dict:
 
 def run(options, workdir: Path) -> FigureResult:
     seconds, loop_seconds = options.batch_seconds, 2 * options.batch_seconds
-    with clients.SinkProcess("--frame-times") as sink:
+    with clients.SinkProcess() as sink:
         pacing = paced(workdir, sink, seconds)
         throughput = unpaced(workdir, sink, loop_seconds)
     rows = []

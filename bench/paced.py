@@ -3,20 +3,19 @@ measured)."""
 
 import math
 from pathlib import Path
-from typing import List
 
 import numpy as np
 
 import clients
 import inputs
 from asrx_cli.wire import BYTES_PER_SECOND
-from report import FigureResult, Row, ms, ms_of, paired, ratio, summary
+from report import FigureResult, Row, ms, ms_of, paired, ratio, summary, within
+from sink import build_script
 
-CPU_SAMPLE_SECONDS = 1.0
 SETTLE_SECONDS = 2.0  # after the first frame: start-up is left out of the streaming CPU rate
 CHATTY_SENTENCE_SECONDS, CHATTY_PARTIALS = 2.0, 11  # a message every 2 s ÷ 12 = 167 ms
-LATENCY_PARTIALS = 2
-DRIFT_GOAL, LATENESS_GOAL, LATENCY_GOAL = 0.010, 0.005, 0.002
+LATENCY_SENTENCE_SECONDS, LATENCY_PARTIALS = 0.05, 2
+DRIFT_GOAL, LATENESS_GOAL = 0.010, 0.005
 # (server, the rate measured, its goal): the rows of figure 2
 CPU_ROWS = [("quiet", "whole", 0.01), ("quiet", "streaming", 0.01),
             ("chatty", "whole", 0.01), ("chatty", "streaming", 0.006)]
@@ -24,8 +23,7 @@ CPU_WHAT = {"whole": "whole run with start-up", "streaming": "streaming only"}
 
 
 def frame_lateness(record: dict) -> np.ndarray:
-    """Each frame's arrival after its place on the schedule of the first frame (sink run with
-    --frame-times)."""
+    """Each frame's arrival after its place on the schedule of the first frame."""
     sizes, arrivals = np.array(record["sizes"]), np.array(record["arrivals"])
     due = np.concatenate([[0], np.cumsum(sizes[:-1])]) / BYTES_PER_SECOND
     return arrivals - arrivals[0] - due
@@ -34,7 +32,7 @@ def frame_lateness(record: dict) -> np.ndarray:
 def measure(run: clients.Client, record: dict) -> dict:
     late = frame_lateness(record)
     audio_seconds = record["bytes"] / BYTES_PER_SECOND
-    streaming = np.array([(t, cpu) for t, cpu, _ in run.cpu_samples
+    streaming = np.array([(t, cpu) for t, cpu in run.cpu_samples
                           if record["first_frame"] + SETTLE_SECONDS <= t <= record["last_frame"]])
     return {"audio_seconds": audio_seconds, "frames": record["frames"], "drift": float(late[-1]),
             "lateness": summary(late), "cpu_total": run.cpu_seconds,
@@ -46,14 +44,13 @@ def pacing(options, workdir: Path) -> FigureResult:
     seconds = options.pacing_seconds
     audio = inputs.write(workdir / "pacing.raw", seconds)
     flac = inputs.write(workdir / "pacing.flac", seconds, 44100, 2)
-    chatty = ("--sentences", str(math.ceil(seconds / CHATTY_SENTENCE_SECONDS)), "--every",
-              str(CHATTY_SENTENCE_SECONDS), "--partials", str(CHATTY_PARTIALS))
-    with (clients.SinkProcess("--frame-times") as quiet,
-          clients.SinkProcess("--frame-times", *chatty) as talker):
+    chatty = build_script(math.ceil(seconds / CHATTY_SENTENCE_SECONDS), CHATTY_SENTENCE_SECONDS,
+                          CHATTY_PARTIALS)
+    with clients.SinkProcess() as quiet, clients.SinkProcess(chatty) as talker:
         sinks = {"asrx-quiet": quiet, "baseline-quiet": quiet, "asrx-chatty": talker,
                  "baseline-chatty": talker, "asrx-flac": talker}
         running = {name: clients.Client(clients.command(name, flac if "flac" in name else audio,
-                                                        sink.url(name)), CPU_SAMPLE_SECONDS)
+                                                        sink.url(name)))
                    for name, sink in sinks.items()}
         # The baseline drifts late by design: give it room to finish.
         results = {name: measure(client.finish(seconds * 1.5 + 60), sinks[name].record(name))
@@ -65,18 +62,18 @@ def pacing(options, workdir: Path) -> FigureResult:
     return FigureResult("pacing", pacing_rows(results, seconds), [note], results)
 
 
-def pacing_rows(results: dict, seconds: float) -> List[Row]:
+def pacing_rows(results: dict, seconds: float) -> list[Row]:
     a, b, f = results["asrx-quiet"], results["baseline-quiet"], results["asrx-flac"]
     length = f"{seconds / 60:g} min" if seconds % 60 == 0 else f"{seconds:g} s"
-    late = ms_of("p50", "p99", "max")
     rows = [
         Row(f"1. Pacing, drift at the end of {length} of 16 kHz PCM (speed 1)", ms(a["drift"]),
             ms(b["drift"]), ratio(abs(a["drift"]), abs(b["drift"])), "within ±10 ms",
             abs(a["drift"]) <= DRIFT_GOAL),
-        paired("1. Pacing, chunk lateness p50 / p99 / max", a["lateness"], b["lateness"], late,
-               "p99", "p99 ≤ 5 ms", a["lateness"]["p99"] <= LATENESS_GOAL),
+        within("1. Pacing, chunk lateness p50 / p99 / max", a["lateness"], b["lateness"],
+               ("p50", "p99", "max"), "p99", LATENESS_GOAL),
         Row(f"1. Pacing, {length} of 44.1 kHz stereo FLAC: drift; lateness p50 / p99 / max",
-            f"{ms(f['drift'])}; {late(f['lateness'])}", goal="drift within ±10 ms, p99 ≤ 5 ms",
+            f"{ms(f['drift'])}; {ms_of('p50', 'p99', 'max')(f['lateness'])}",
+            goal="drift within ±10 ms, p99 ≤ 5 ms",
             met=abs(f["drift"]) <= DRIFT_GOAL and f["lateness"]["p99"] <= LATENESS_GOAL),
     ]
     for server, rate, goal in CPU_ROWS:
@@ -87,7 +84,7 @@ def pacing_rows(results: dict, seconds: float) -> List[Row]:
     return rows
 
 
-def line_latencies(record: dict, lines) -> List[float]:
+def line_latencies(record: dict, lines) -> list[float]:
     """For each sentence made final by the next one's NewSentence: its line's arrival minus that
     message's sending."""
     last, opened = {}, {}
@@ -103,19 +100,18 @@ def line_latencies(record: dict, lines) -> List[float]:
 
 
 def latency(options, workdir: Path) -> FigureResult:
-    every = options.sentence_every
+    every = LATENCY_SENTENCE_SECONDS
     seconds = (options.sentences + 1) * every + 1.0
     audio = inputs.write(workdir / "latency.raw", seconds)
-    results = {}
-    script = ("--sentences", str(options.sentences), "--every", str(every),
-              "--partials", str(LATENCY_PARTIALS))
-    with clients.SinkProcess(*script) as sink:
-        for name in ("asrx", "baseline"):  # one at a time: each has the machine to itself
-            run, record = sink.stream(name, audio, name, seconds * 1.5 + 60)
-            results[name] = summary(line_latencies(record, run.lines))
+    with clients.SinkProcess(build_script(options.sentences, every, LATENCY_PARTIALS)) as sink:
+        # One client at a time: each has the machine to itself.
+        runs = {name: sink.stream(name, audio, name, seconds * 1.5 + 60)
+                for name in ("asrx", "baseline")}
+    results = {name: summary(line_latencies(record, run.lines))
+               for name, (run, record) in runs.items()}
     a, b = results["asrx"], results["baseline"]
-    row = paired("5. Result latency, server send → line on the pipe, p50 / p99", a, b,
-                 ms_of("p50", "p99"), "p99", "p99 ≤ 2 ms", a["p99"] <= LATENCY_GOAL)
+    row = within("5. Result latency, server send → line on the pipe, p50 / p99", a, b,
+                 ("p50", "p99"), "p99", 0.002)
     note = (f"Result latency: {a['n']} sentences per client, one every {every * 1000:.0f} ms with "
             f"{LATENCY_PARTIALS} partials each; max {ms(a['max'], 2)} for asrx, "
             f"{ms(b['max'], 2)} for the baseline.")

@@ -2,7 +2,7 @@
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 
@@ -16,11 +16,9 @@ class Row:
     goal: str = ""
     met: Optional[bool] = None  # None: no goal, or nothing to judge
 
-    def cells(self) -> List[str]:
-        if self.met is None:
-            return [self.figure, self.asrx, self.baseline, self.ratio, self.goal]
-        verdict = "met" if self.met else "**missed**"
-        return [self.figure, self.asrx, self.baseline, self.ratio, f"{self.goal}: {verdict}"]
+    def cells(self) -> list[str]:
+        verdict = "" if self.met is None else ": met" if self.met else ": **missed**"
+        return [self.figure, self.asrx, self.baseline, self.ratio, self.goal + verdict]
 
 
 @dataclass
@@ -28,8 +26,8 @@ class FigureResult:
     """What one group of figures measured: table rows, notes on them, and the raw numbers."""
 
     name: str
-    rows: List[Row]
-    notes: List[str] = field(default_factory=list)
+    rows: list[Row]
+    notes: list[str] = field(default_factory=list)
     raw: dict = field(default_factory=dict)
     other_load: float = 0.0  # cores that other processes kept busy meanwhile
 
@@ -42,7 +40,7 @@ def paired(figure: str, asrx, baseline, show: Callable, stat: str = "", goal: st
     return Row(figure, show(asrx), show(baseline), ratio(a, b, stat), goal, met)
 
 
-def markdown_table(rows: List[Row]) -> str:
+def markdown_table(rows: list[Row]) -> str:
     lines = ["| figure | asrx | baseline | ratio | goal |", "|---|---|---|---|---|"]
     for row in rows:
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in row.cells()) + " |")
@@ -50,8 +48,7 @@ def markdown_table(rows: List[Row]) -> str:
 
 
 def summary(values: Sequence[float]) -> dict:
-    """Nearest-rank percentiles: the smallest value with at least that share of the values at
-    or below it."""
+    """Nearest-rank percentiles (the smallest value with that share of the values at or below it)."""
     found = [math.nan] * 4
     if len(values):
         found = np.percentile(values, [50, 95, 99, 100], method="inverted_cdf")
@@ -59,7 +56,7 @@ def summary(values: Sequence[float]) -> dict:
 
 
 def ms(seconds: float, digits: int = 1) -> str:
-    return "n/a" if seconds is None or math.isnan(seconds) else f"{seconds * 1000:.{digits}f} ms"
+    return "n/a" if math.isnan(seconds) else f"{seconds * 1000:.{digits}f} ms"
 
 
 def ms_of(*keys: str, digits: int = 2) -> Callable[[dict], str]:
@@ -68,9 +65,7 @@ def ms_of(*keys: str, digits: int = 2) -> Callable[[dict], str]:
 
 
 def times(value: float) -> str:
-    if value is None or math.isnan(value):
-        return "n/a"
-    return f"{value:.0f}×" if value >= 100 else f"{value:.3g}×"
+    return "n/a" if math.isnan(value) else f"{value:.0f}×" if value >= 100 else f"{value:.3g}×"
 
 
 def ratio(asrx: float, baseline: float, which: str = "") -> str:
@@ -79,3 +74,11 @@ def ratio(asrx: float, baseline: float, which: str = "") -> str:
         return "—"
     value = asrx / baseline
     return (f"{value:.2f}" if value >= 0.01 else f"{value:.1e}") + (f" ({which})" if which else "")
+
+
+def within(figure: str, asrx: dict, baseline: dict, shown: tuple, stat: str, limit: float,
+           digits: int = 2) -> Row:
+    """Two summaries, their `shown` statistics in ms; met when asrx's `stat` is at most `limit`
+    seconds."""
+    return paired(figure, asrx, baseline, ms_of(*shown, digits=digits), stat,
+                  f"{stat} ≤ {limit * 1000:g} ms", asrx[stat] <= limit)

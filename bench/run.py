@@ -32,7 +32,7 @@ FIGURES = {  # name: (figure numbers, how to measure them with the options and a
     "serve": ("8", serve.capacity), "subtitles": ("9", spoken.subtitles),
     "batch": ("10", batch.run), "accuracy": ("11", serve.accuracy),
     "reconnect": ("12", spoken.reconnects),
-}
+}  # in the table's order
 QUIET_CORES = 0.15  # other load below this many cores counts as quiet
 
 # (option, type, default, quick default, metavar, what it sets)
@@ -43,7 +43,6 @@ SIZES = [
     ("--repeats", int, 3, 1, "N", "runs of each throughput measurement (the best counts)"),
     ("--memory-hours", float, 3, 0.25, "HOURS", "the long input of figure 4"),
     ("--sentences", int, 300, 50, "N", "scripted sentences for figure 5"),
-    ("--sentence-every", float, 0.05, 0.05, "SECONDS", "time between them"),
     ("--runs", int, 15, 5, "N", "runs for start-up and shutdown (figures 6, 7)"),
     ("--serve-trial-seconds", float, 20, 8, "SECONDS", "each trial of figure 8"),
     ("--batch-seconds", float, 10, 2, "SECONDS", "each paced file of figure 10 (unpaced: twice)"),
@@ -55,31 +54,23 @@ SIZES = [
 def parse_options(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Benchmarks of asrx and the sample-code client.")
     parser.add_argument("--only", action="append", metavar="FIGURE", help="run only this figure "
-                        f"group ({', '.join(FIGURES)}, or 1-12); repeatable")
+                        f"group ({', '.join(FIGURES)}, or 1-12); repeatable",
+                        choices=[*FIGURES, *map(str, range(1, 13))])
     parser.add_argument("--skip-serve", action="store_true", help="leave out figure 8 (asrx serve)")
     parser.add_argument("--quick", action="store_true", help="small sizes, to try the bench itself")
     for option, kind, default, quick, metavar, what in SIZES:
         parser.add_argument(option, type=kind, metavar=metavar,
                             help=f"{what} [{default:g}; quick {quick:g}]")
-    options = parser.parse_args(argv)
-    for option, _, default, quick, _, _ in SIZES:
-        name = option[2:].replace("-", "_")
-        if getattr(options, name) is None:
-            setattr(options, name, quick if options.quick else default)
-    return options
+    quick = parser.parse_known_args(argv)[0].quick  # the sizes' defaults depend on it
+    parser.set_defaults(**{option[2:].replace("-", "_"): fast if quick else full
+                           for option, _, full, fast, _, _ in SIZES})
+    return parser.parse_args(argv)
 
 
 def selected(options) -> list:
-    chosen = set()
-    for name in options.only or FIGURES:
-        found = {figure for figure, (numbers, _) in FIGURES.items()
-                 if name in (figure, *numbers.split("-"))}
-        if not found:
-            raise SystemExit(f"bench: unknown figure {name!r} (known: {', '.join(FIGURES)}, 1-12)")
-        chosen |= found
-    if options.skip_serve:
-        chosen.discard("serve")
-    return [figure for figure in FIGURES if figure in chosen]
+    wanted = set(options.only or FIGURES)
+    return [figure for figure, (numbers, _) in FIGURES.items()
+            if wanted & {figure, *numbers.split("-")} and not (options.skip_serve and figure == "serve")]
 
 
 def load_probe() -> tuple:
@@ -97,6 +88,17 @@ def other_load(since: tuple) -> float:
     return max(0.0, (now_busy - busy) - (now_own - own)) / max(now_wall - wall, 1e-9)
 
 
+def settle(longest: float) -> float:
+    """Wait, at most about `longest` seconds, for other processes to calm down; their last load."""
+    waiting = time.monotonic()
+    while True:
+        since = load_probe()
+        time.sleep(1.0)
+        load = other_load(since)
+        if load < QUIET_CORES or time.monotonic() - waiting >= longest:
+            return load
+
+
 def machine() -> str:
     with open("/proc/cpuinfo") as info:
         model = next((line.split(":", 1)[1].strip() for line in info
@@ -107,13 +109,7 @@ def machine() -> str:
 
 
 def run_figure(figure: str, options, folder: Path) -> report.FigureResult:
-    waiting = time.monotonic()
-    while True:  # for other processes to calm down, a bounded time
-        since = load_probe()
-        time.sleep(1.0)
-        before = other_load(since)
-        if before < QUIET_CORES or time.monotonic() - waiting >= options.settle_seconds:
-            break
+    before = settle(options.settle_seconds)
     print(f"bench: {figure}...", file=sys.stderr, flush=True)
     since = load_probe()
     numbers, measure = FIGURES[figure]
@@ -133,14 +129,11 @@ def run_figure(figure: str, options, folder: Path) -> report.FigureResult:
 
 def main(argv=None):
     options = parse_options(argv)
-    figures = selected(options)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="asrx-bench-") as workdir:
-        results = [run_figure(figure, options, Path(workdir)) for figure in figures]
-    rows = [row for result in results for row in result.rows]
-    rows.sort(key=lambda row: int(re.match(r"\d+", row.figure).group()))
+        results = [run_figure(figure, options, Path(workdir)) for figure in selected(options)]
+    table = report.markdown_table([row for result in results for row in result.rows])
     notes = [note for result in results for note in result.notes]
-    table = report.markdown_table(rows)
     caption = (f"`make bench`{' --quick' if options.quick else ''}, "
                f"{(time.monotonic() - started) / 60:.1f} min, "
                f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, on "

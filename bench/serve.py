@@ -1,15 +1,12 @@
 """Figures 8 and 11: `asrx serve` with PocketSphinx: CPU per stream, how many real-time streams it
-sustains, and its accuracy against PocketSphinx's own offline decode of the same files
-(bench/README.md says how each is measured).
-
-One asyncio process drives every stream, so that the cores go to the server."""
+sustains, and its accuracy. One asyncio process drives every stream: the cores go to the server."""
 
 import asyncio
 import json
 import os
 import time
-from typing import Dict, List
 
+import pocketsphinx
 from websockets.asyncio.client import connect
 
 import clients
@@ -27,10 +24,10 @@ MOST_STREAMS, MOST_TRIALS = 64, 6
 
 
 async def stream_once(url: str, name: str, speech: bytes) -> dict:
-    """One session of `speech` then silence: audio seconds, the transcript a client holds, first
-    text and latency from the first and last frame of speech (None without text), error, and the
+    """One session of `speech` then silence, at real time: audio seconds, the transcript a client
+    holds, first text and latency from the first and last frame of speech, error, and the
     generator's lateness."""
-    pcm, exchange, texts = speech + SILENCE, Exchange(), []
+    pcm, exchange, texts, speech_sent = speech + SILENCE, Exchange(), [], None
     session = {"audio_seconds": len(pcm) / BYTES_PER_SECOND, "latency": None, "first_text": None,
                "error": None, "send_lateness": 0.0, "transcript": ""}
 
@@ -47,8 +44,7 @@ async def stream_once(url: str, name: str, speech: bytes) -> dict:
         async with connect(url, additional_headers={API_KEY_HEADER: clients.API_KEY},
                            compression=None, ping_interval=None,
                            open_timeout=SESSION_TIMEOUT) as ws:
-            receiver = asyncio.create_task(receive(ws))
-            started, speech_sent = time.monotonic(), None
+            receiver, started = asyncio.create_task(receive(ws)), time.monotonic()
             for offset in range(0, len(pcm), FRAME_BYTES):
                 due = started + offset / BYTES_PER_SECOND
                 await asyncio.sleep(max(0.0, due - time.monotonic()))
@@ -59,34 +55,32 @@ async def stream_once(url: str, name: str, speech: bytes) -> dict:
             await ws.send(json.dumps(END_OF_STREAM))
             await asyncio.wait_for(receiver, SESSION_TIMEOUT)
         if not texts:
-            session["error"] = f"{name}: no text"
-        else:
-            session.update(latency=texts[-1] - speech_sent, first_text=texts[0] - started,
-                           transcript=exchange.transcript)
-    except Exception as exc:  # any failure fails the trial; keep its words
+            raise RuntimeError("no text")
+        session.update(latency=texts[-1] - speech_sent, first_text=texts[0] - started,
+                       transcript=exchange.transcript)
+    except Exception as exc:  # any failure fails the trial
         session["error"] = f"{name}: {type(exc).__name__}: {exc}"
     return session
 
 
-async def run_streams(url: str, spoken: Dict[str, bytes], streams: int, seconds: float) -> list:
+async def run_streams(url: str, spoken: dict[str, bytes], streams: int, seconds: float) -> list:
     """Keep `streams` sessions going for `seconds` (each finishes its utterance), starts spread
     over one."""
     mean = (sum(map(len, spoken.values())) / len(spoken) + len(SILENCE)) / BYTES_PER_SECOND
-    deadline = time.monotonic() + seconds
+    deadline, names = time.monotonic() + seconds, list(spoken)
 
-    async def loop(first: int) -> List[dict]:
+    async def loop(first: int) -> list[dict]:
         await asyncio.sleep(first * mean / streams)
         sessions = []
         while time.monotonic() < deadline:
-            name, speech = list(spoken.items())[(first + len(sessions)) % len(spoken)]
-            sessions.append(await stream_once(url, name, speech))
+            name = names[(first + len(sessions)) % len(names)]
+            sessions.append(await stream_once(url, name, spoken[name]))
         return sessions
 
-    per_stream = await asyncio.gather(*map(loop, range(streams)))
-    return [session for sessions in per_stream for session in sessions]
+    return sum(await asyncio.gather(*map(loop, range(streams))), [])
 
 
-def trial(server, spoken: Dict[str, bytes], streams: int, seconds: float) -> dict:
+def trial(server, spoken: dict[str, bytes], streams: int, seconds: float) -> dict:
     cpu_before = clients.tree_cpu_seconds(server.pid)
     sessions = asyncio.run(run_streams(server.url, spoken, streams, seconds))
     cpu = clients.tree_cpu_seconds(server.pid) - cpu_before
@@ -120,11 +114,8 @@ def capacity(options, workdir) -> FigureResult:
     """Figure 8, on Debian's pocketsphinx-testdata recordings trimmed to their speech as the tests
     trim them."""
     paths = [*sorted(LIBRIVOX.glob("*.wav")), GOFORWARD, SOMETHING, NUMBERS]
-    paths = [path for path in paths if path.exists()]
-    if not paths:
-        raise RuntimeError(f"no speech recordings in {LIBRIVOX.parent} (pocketsphinx-testdata)")
     spoken = {path.name: recording(path, "").samples.tobytes() for path in paths}
-    trials: Dict[int, dict] = {}
+    trials: dict[int, dict] = {}
 
     def sustained(streams: int) -> bool:
         if streams not in trials:
@@ -151,13 +142,10 @@ def capacity(options, workdir) -> FigureResult:
     return FigureResult("serve", rows, [note], {"trials": trials, "capacity": most})
 
 
-def offline(recordings: List[bytes]) -> List[str]:
+def offline(recordings: list[bytes]) -> list[str]:
     """Each whole file by pocketsphinx.Decoder() with its defaults, nothing tuned to the files."""
-    import pocketsphinx  # the server's optional dependency: only this figure needs it
-
     pocketsphinx.set_loglevel("FATAL")
-    decoder = pocketsphinx.Decoder(loglevel="FATAL")
-    texts = []
+    decoder, texts = pocketsphinx.Decoder(loglevel="FATAL"), []
     for pcm in recordings:
         decoder.start_utt()
         decoder.process_raw(pcm, full_utt=True)
@@ -167,16 +155,15 @@ def offline(recordings: List[bytes]) -> List[str]:
     return texts
 
 
-def finals_against_partials(recordings: List[bytes]) -> dict:
+def finals_against_partials(recordings: list[bytes]) -> dict:
     """Each utterance's final beside the last partial before it, from the server's own code in
     this process: the wire does not tell them apart (a final equal to the last partial is not
     sent again)."""
     engine, pairs = load_engine("pocketsphinx"), []
     for pcm in recordings:
-        transcriber, last_partial, hypotheses = Transcriber(engine.open()), {}, []
-        audio = pcm + SILENCE
-        for offset in range(0, len(audio), FRAME_BYTES):
-            hypotheses += transcriber.feed(audio[offset:offset + FRAME_BYTES])
+        transcriber, last_partial, audio = Transcriber(engine.open()), {}, pcm + SILENCE
+        hypotheses = [hypothesis for offset in range(0, len(audio), FRAME_BYTES)
+                      for hypothesis in transcriber.feed(audio[offset:offset + FRAME_BYTES])]
         hypotheses += transcriber.finish()
         transcriber.close()
         for hypothesis in hypotheses:
@@ -194,8 +181,6 @@ def finals_against_partials(recordings: List[bytes]) -> dict:
 def accuracy(options, workdir) -> FigureResult:
     """Figure 11: each LibriVox recording in a session of its own to a real `asrx serve`, one
     after the other."""
-    if not (LIBRIVOX / "transcription").exists():
-        raise RuntimeError(f"no LibriVox recordings in {LIBRIVOX} (pocketsphinx-testdata)")
     transcripts = librivox_transcripts()
     paths = sorted(transcripts)
     references, recordings = [transcripts[path] for path in paths], list(map(read_pcm, paths))

@@ -1,17 +1,13 @@
-"""A receiving ASRX server for the benchmarks, in a process of its own so that its CPU never counts.
+"""A receiving ASRX server for the benchmarks, run in a process of its own (clients.SinkProcess)
+so that its CPU never counts.
 
-    python -m bench.sink [--frame-times] [--sentences N --every SECONDS --partials K]
-
-stdout: "listening PORT", then one JSON line per finished connection; it
-stops when its stdin closes. Not the `websockets` library: its per-frame work
-in Python made the sink, not the client, the slower side of an unpaced
-stream. Here a binary frame costs a header parse; its payload is never unmasked.
+Not the `websockets` library: its per-frame work in Python made the sink, not
+the client, the slower side of an unpaced stream. Here a binary frame costs a
+header parse; its payload is never unmasked.
 """
 
-import argparse
 import asyncio
 import json
-import sys
 import time
 from array import array
 from urllib.parse import parse_qs, urlsplit
@@ -19,31 +15,43 @@ from urllib.parse import parse_qs, urlsplit
 from websocket import ABNF
 
 from asrx_cli.wire import END_MARKER, NEW_SENTENCE, SENTENCE, is_end_of_stream, realtime
-from tests.rawserver import frame, upgrade_answer
+from tests.rawserver import client_frames, frame, upgrade_answer
 
 # Thai, as the service sends it: multi-byte UTF-8 with combining marks.
 WORDS = ["สวัสดีครับ", "ผมเสียงผู้ใหญ่", "ผู้ชายครับ", "วันนี้อากาศดี"]
 
 
-def build_script(sentences: int, every: float, partials: int):
+def build_script(sentences: int, every: float, partials: int) -> list:
     """(seconds after the first audio frame, sentence, message): each sentence opens with
     NewSentence (the first with Sentence) and grows a word a partial; its number keeps printed
     lines matched to messages."""
-    script = []
+    timed = []
     for index in range(sentences):
         for step in range(partials + 1):
             words = (WORDS[(index + word) % len(WORDS)] for word in range(step + 1))
             state = NEW_SENTENCE if index and not step else SENTENCE
             message = realtime(state, f"{index:05d} " + " ".join(words))
-            script.append(((index + 1 + step / (partials + 1)) * every, index, message))
-    return script
+            timed.append(((index + 1 + step / (partials + 1)) * every, index, message))
+    return timed
+
+
+def serve(records, script: list):
+    """Serve on a free port of 127.0.0.1 until terminated: put the port on the queue `records`,
+    then each connection's record as it ends."""
+    async def run():
+        server = await asyncio.get_running_loop().create_server(
+            lambda: Connection(records, script), "127.0.0.1", 0)
+        records.put(server.sockets[0].getsockname()[1])
+        await server.serve_forever()
+
+    asyncio.run(run())
 
 
 class Connection(asyncio.Protocol):
     """One client: the server's half of RFC 6455, and what the client did, stamped on arrival."""
 
-    def __init__(self, options, script):
-        self.options, self.script = options, script
+    def __init__(self, records, script: list):
+        self.records, self.script = records, script
         self.buffer, self.open, self.closed, self.player = bytearray(), False, False, None
         # sent: (sentence, text, stamp just before)
         self.record = {"tag": "", "opened": time.monotonic(), "frames": 0, "bytes": 0,
@@ -56,12 +64,10 @@ class Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes):
         stamp = time.monotonic()  # every frame of one read shares its stamp
-        if self.closed:
-            return
-        self.buffer += data
-        if not self.open and not self.handshake():
-            return
-        del self.buffer[:self.frames(stamp)]
+        if not self.closed:
+            self.buffer += data
+            if self.open or self.handshake():
+                del self.buffer[:self.frames(stamp)]
 
     def connection_lost(self, exc):
         self.finish()
@@ -80,27 +86,15 @@ class Connection(asyncio.Protocol):
 
     def frames(self, stamp: float) -> int:
         """Handle every whole frame in the buffer; return the bytes they took."""
-        buffer, offset, size = self.buffer, 0, len(self.buffer)
-        while size - offset >= 2:
-            first, second = buffer[offset], buffer[offset + 1]
-            length, start = second & 0x7F, offset + 2
-            if length >= 126:
-                width = 2 if length == 126 else 8
-                if size - start < width:
-                    break
-                length = int.from_bytes(buffer[start:start + width], "big")
-                start += width
-            masked = 4 if second & 0x80 else 0
-            if start + masked + length > size:
-                break
-            mask, start = bytes(buffer[start:start + masked]), start + masked
-            if first & 0x0F in (ABNF.OPCODE_BINARY, ABNF.OPCODE_CONT):
+        end = 0
+        for opcode, start, length, mask in client_frames(self.buffer):
+            if opcode in (ABNF.OPCODE_BINARY, ABNF.OPCODE_CONT):
                 self.on_audio(length, stamp)
             else:
-                payload = bytes(buffer[start:start + length])
-                self.on_control(first & 0x0F, ABNF.mask(mask, payload) if mask else payload)
-            offset = start + length
-        return offset
+                payload = bytes(self.buffer[start:start + length])
+                self.on_control(opcode, ABNF.mask(mask, payload) if mask else payload)
+            end = start + length
+        return end
 
     def on_audio(self, size: int, stamp: float):
         record = self.record
@@ -111,9 +105,8 @@ class Connection(asyncio.Protocol):
         record["last_frame"] = stamp
         record["frames"] += 1
         record["bytes"] += size
-        if self.options.frame_times:
-            self.arrivals.append(stamp)
-            self.sizes.append(size)
+        self.arrivals.append(stamp)
+        self.sizes.append(size)
 
     def on_control(self, opcode: int, payload: bytes):
         if opcode == ABNF.OPCODE_TEXT:
@@ -148,24 +141,5 @@ class Connection(asyncio.Protocol):
         self.closed = True
         if self.player is not None:
             self.player.cancel()
-        self.record.update(closed=time.monotonic(), arrivals=list(self.arrivals),
-                           sizes=list(self.sizes))
-        print(json.dumps(self.record), flush=True)
-
-
-async def main(options):
-    script = build_script(options.sentences, options.every, options.partials)
-    loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: Connection(options, script), "127.0.0.1", 0)
-    print(f"listening {server.sockets[0].getsockname()[1]}", flush=True)
-    async with server:
-        await loop.run_in_executor(None, sys.stdin.read)  # until the bench closes our stdin
-
-
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frame-times", action="store_true", help="record each frame's arrival")
-    parser.add_argument("--sentences", type=int, default=0, help="scripted sentences a connection")
-    parser.add_argument("--every", type=float, default=0.1, help="seconds between sentences")
-    parser.add_argument("--partials", type=int, default=0, help="partial messages in each sentence")
-    asyncio.run(main(parser.parse_args()))
+        self.records.put(dict(self.record, closed=time.monotonic(), arrivals=self.arrivals,
+                              sizes=self.sizes))

@@ -1,22 +1,19 @@
-"""Figure 3: unpaced throughput, against the slowest stage of the pipeline measured alone.
+"""Figure 3: unpaced throughput, against the slowest stage of the pipeline measured alone. Each
+measurement runs several times, alternating; the best run counts, not a burst of load elsewhere."""
 
-Each measurement runs several times, alternating; the best run counts, so that a burst of load
-elsewhere does not.
-"""
-
+import collections
 import json
 import time
 from pathlib import Path
-from typing import List
 
 import numpy as np
 import soundfile
-import soxr
 import websocket
 
 import clients
 import inputs
-from asrx_cli.wire import API_KEY_HEADER, BYTES_PER_SECOND, END_OF_STREAM, FRAME_BYTES, SAMPLE_RATE
+from asrx_cli.audio.convert import Converter
+from asrx_cli.wire import API_KEY_HEADER, BYTES_PER_SECOND, END_OF_STREAM, FRAME_BYTES
 from report import FigureResult, Row, paired, ratio, times
 
 FRACTION_GOAL = 0.8
@@ -27,35 +24,41 @@ STAGE_NAMES = {"read": "reading the file", "send": "sending to the sink", "decod
                "resample": "resampling"}
 
 
+def audio_per_wall_second(work, *args) -> float:
+    """Audio seconds per wall second of `work(*args)`, which returns the audio seconds it did."""
+    started = time.perf_counter()
+    return work(*args) / (time.perf_counter() - started)
+
+
 def read_frames(path: str) -> float:
     with open(path, "rb") as audio:
-        frames = iter(lambda: audio.read(FRAME_BYTES), b"")
-        return sum(len(frame) for frame in frames) / BYTES_PER_SECOND
+        return sum(map(len, iter(lambda: audio.read(FRAME_BYTES), b""))) / BYTES_PER_SECOND
 
 
 def decode(path: str) -> float:
     with soundfile.SoundFile(path) as sound:
-        blocks = sound.blocks(sound.samplerate, dtype="float32")
-        return sum(len(block) for block in blocks) / sound.samplerate
+        return sum(map(len, sound.blocks(sound.samplerate, dtype="float32"))) / sound.samplerate
 
 
-def resample(blocks: List[np.ndarray]) -> float:
-    resampler = soxr.ResampleStream(FLAC_RATE, SAMPLE_RATE, 1, dtype="float32", quality="HQ")
+def resample(blocks: list[np.ndarray]) -> float:
+    """asrx's own conversion (soxr, then s16) of mono blocks."""
+    converter = Converter(FLAC_RATE)
     for block in blocks:
-        resampler.resample_chunk(block)
-    resampler.resample_chunk(np.zeros(0, np.float32), last=True)
+        converter.convert(block)
+    converter.convert(np.zeros(0, np.float32), last=True)
     return sum(map(len, blocks)) / FLAC_RATE
 
 
-def send(frames: List[bytes], url: str):
+def send(frames: list[bytes], sink: clients.SinkProcess, tag: str) -> float:
     """websocket-client alone, sending prebuilt frames; the sink's stamps give its throughput."""
-    ws = websocket.create_connection(url, header={API_KEY_HEADER: clients.API_KEY},
+    ws = websocket.create_connection(sink.url(tag), header={API_KEY_HEADER: clients.API_KEY},
                                      enable_multithread=True)
     for frame in frames:
         ws.send(frame, websocket.ABNF.OPCODE_BINARY)
     ws.send(json.dumps(END_OF_STREAM))
     ws.recv()  # the end marker
     ws.close()
+    return sink_throughput(sink.record(tag))
 
 
 def sink_throughput(record: dict) -> float:
@@ -67,12 +70,13 @@ def client_run(sink: clients.SinkProcess, client: str, audio: str, tag: str,
                timeout: float) -> dict:
     """One unpaced run: throughput, and the cores that client and sink kept busy while frames
     flowed."""
+    sink_before = clients.process_cpu_seconds(sink.process.pid)
     run, record = sink.stream(client, audio, tag, timeout, speed=0,
-                              sample_cpu_every=CPU_SAMPLE_SECONDS, also_watch=(sink.process.pid,))
-    first, last = record["first_frame"], record["last_frame"]
-    client_cpu, sink_cpu = clients.cpu_between(run.cpu_samples, first, last)
-    return {"throughput": sink_throughput(record), "client_cores": client_cpu / (last - first),
-            "sink_cores": sink_cpu / (last - first)}
+                              sample_cpu_every=CPU_SAMPLE_SECONDS)
+    span = record["last_frame"] - record["first_frame"]
+    sink_cpu = clients.process_cpu_seconds(sink.process.pid) - sink_before  # idle but for frames
+    return {"throughput": sink_throughput(record), "sink_cores": sink_cpu / span,
+            "client_cores": run.cpu_between(record["first_frame"], record["last_frame"]) / span}
 
 
 def run(options, workdir: Path) -> FigureResult:
@@ -84,27 +88,22 @@ def run(options, workdir: Path) -> FigureResult:
     with soundfile.SoundFile(flac) as sound:
         mono = [block.mean(axis=1, dtype=np.float32)
                 for block in sound.blocks(FLAC_RATE, dtype="float32")]
-    stages_alone = {"read": lambda: read_frames(pcm), "decode": lambda: decode(flac),
-                    "resample": lambda: resample(mono)}
-    runs = {name: [] for name in CLIENTS}
-    stages = {name: [] for name in STAGE_NAMES}
+    stages_alone = {"read": (read_frames, pcm), "decode": (decode, flac), "resample": (resample, mono)}
+    tries = collections.defaultdict(list)
     with clients.SinkProcess() as sink:
         for index in range(options.repeats):  # alternating: all meet the machine's same moments
-            for name, tries in runs.items():
+            for name in CLIENTS:
                 audio = flac if name == "asrx-flac" else pcm
-                tries.append(client_run(sink, name, audio, f"{name}-{index}", timeout))
-            send(frames, sink.url(f"s{index}"))
-            stages["send"].append(sink_throughput(sink.record(f"s{index}")))
-            for stage, seconds_of_audio in stages_alone.items():
-                started = time.perf_counter()
-                audio_seconds = seconds_of_audio()
-                stages[stage].append(audio_seconds / (time.perf_counter() - started))
-    results = {name: max(tries, key=lambda r: r["throughput"]) for name, tries in runs.items()}
-    results["stages"] = {name: max(values) for name, values in stages.items()}
+                tries[name].append(client_run(sink, name, audio, f"{name}-{index}", timeout))
+            tries["send"].append(send(frames, sink, f"send-{index}"))
+            for stage, (work, audio) in stages_alone.items():
+                tries[stage].append(audio_per_wall_second(work, audio))
+    results = {name: max(tries[name], key=lambda r: r["throughput"]) for name in CLIENTS}
+    results["stages"] = {name: max(tries[name]) for name in STAGE_NAMES}
     return FigureResult("throughput", rows(results), notes(results, options), results)
 
 
-def rows(results: dict) -> List[Row]:
+def rows(results: dict) -> list[Row]:
     stages = results["stages"]
     pcm_stage = min(("read", "send"), key=stages.get)
     flac_stage = min(("decode", "resample", "send"), key=stages.get)
@@ -122,7 +121,7 @@ def rows(results: dict) -> List[Row]:
     ]
 
 
-def notes(results: dict, options) -> List[str]:
+def notes(results: dict, options) -> list[str]:
     stages = ", ".join(f"{STAGE_NAMES[name]} {times(value)}"
                        for name, value in results["stages"].items())
     cores = "; ".join(f"{name} {results[name]['client_cores']:.2f} "

@@ -9,7 +9,7 @@ import hashlib
 import socket
 import struct
 import threading
-from typing import Callable, List, Optional
+from typing import Callable, Iterator, List, Optional, Tuple
 
 WEBSOCKET_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
@@ -121,6 +121,26 @@ def frame(opcode: int, payload: bytes, claimed: Optional[int] = None, final: boo
     else:
         header = struct.pack("!BBQ", first, 127, length)
     return header + payload
+
+
+def client_frames(buffer: bytes) -> Iterator[Tuple[int, int, int, bytes]]:
+    """Each whole frame at the start of `buffer`, as a client sends it: (opcode, where its payload
+    starts, its length, its mask). The payload is left masked, so a frame costs a header parse."""
+    offset, size = 0, len(buffer)
+    while size - offset >= 2:
+        second = buffer[offset + 1]
+        length, start = second & 0x7F, offset + 2
+        if length >= 126:
+            width = 2 if length == 126 else 8
+            if size - start < width:
+                return
+            length = int.from_bytes(buffer[start:start + width], "big")
+            start += width
+        masked = 4 if second & 0x80 else 0
+        if start + masked + length > size:
+            return
+        yield buffer[offset] & 0x0F, start + masked, length, bytes(buffer[start:start + masked])
+        offset = start + masked + length
 
 
 CONTINUATION, TEXT, PING = 0x0, 0x1, 0x9

@@ -16,6 +16,7 @@ from tests.conftest import noise
 from tests.helpers import ASRX, json_lines, run_cli, subprocess_env
 from tests.test_live_input import read_wav
 from tests.proxy import Fault, Proxy
+from tests.rawserver import client_frames
 from tests.speech import BYTES_PER_SECOND, GOFORWARD, NUMBERS, SOMETHING, needs_testdata
 from tests.utterances import layout, recording
 
@@ -209,16 +210,11 @@ def counting_opcodes(opcodes: list):
             if not data:
                 return
             buffer += data
-            while len(buffer) >= 2:
-                length, start = buffer[1] & 0x7F, 2
-                if length >= 126:
-                    size = 2 if length == 126 else 8
-                    length, start = int.from_bytes(buffer[2:2 + size], "big"), 2 + size
-                end = start + 4 + length  # client frames are masked
-                if len(buffer) < end:
-                    break
-                opcodes.append(buffer[0] & 0x0F)
-                buffer = buffer[end:]
+            end = 0
+            for opcode, start, length, _ in client_frames(buffer):
+                opcodes.append(opcode)
+                end = start + length
+            buffer = buffer[end:]
     return handle
 
 

@@ -9,13 +9,12 @@ from asrx_cli.audio.readahead import ReadAhead, cut_frames
 from asrx_cli.audio.tracked import SpeechTracker
 from asrx_cli.speech import Segment, SpeechDetector, SpeechEnded, SpeechStarted, SpeechTimeline
 from tests.speech import needs_testdata
-from tests.utterances import STANDARD_SILENCES, layout, standard_utterances
+from tests.utterances import standard_layout
 
 
 @pytest.fixture(scope="module")
 def speech_layout():
-    utterances = standard_utterances()
-    return layout(utterances, STANDARD_SILENCES[:len(utterances) + 1])
+    return standard_layout()
 
 
 def detect(pcm: bytes, block: int) -> list:

@@ -18,7 +18,7 @@ from asrx_cli.server.process import ServeProcess
 from tests.fakeserver import Script, new_sentence, sentence
 from tests.helpers import run_cli, transcribe
 from tests.speech import needs_testdata
-from tests.utterances import STANDARD_SILENCES, layout, standard_utterances
+from tests.utterances import standard_layout
 
 pytestmark = needs_testdata
 
@@ -29,8 +29,7 @@ SPEED = 4  # audio seconds per wall second: the scripted server counts audio, no
 
 @pytest.fixture(scope="module")
 def speech_layout():
-    utterances = standard_utterances()
-    return layout(utterances, STANDARD_SILENCES[:len(utterances) + 1])
+    return standard_layout()
 
 
 @pytest.fixture(scope="module")

@@ -120,3 +120,9 @@ def standard_utterances() -> List[Utterance]:
 
 
 STANDARD_SILENCES = [1.2, 1.0, 1.5, 0.9, 1.3, 1.1, 1.0]
+
+
+def standard_layout() -> Layout:
+    """The standard utterances with the standard silences between them."""
+    utterances = standard_utterances()
+    return layout(utterances, STANDARD_SILENCES[:len(utterances) + 1])
