@@ -74,6 +74,12 @@ def write_audio(path, data, rate, **options):
     return str(path)
 
 
+@pytest.fixture
+def speech_wav(tmp_path):
+    """A second of noise, as a 16-bit WAV file: audio for tests of anything but the audio."""
+    return write_audio(tmp_path / "speech.wav", noise(1.0), 16000, subtype="PCM_16")
+
+
 @pytest.fixture(scope="session")
 def tls_material(tmp_path_factory):
     """A private CA's certificate for 127.0.0.1, made with openssl."""

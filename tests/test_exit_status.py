@@ -5,17 +5,11 @@ import subprocess
 
 import pytest
 
-from tests.conftest import noise, write_audio
 from tests.fakeserver import Script, sentence
 from tests.helpers import ASRX, run_cli, subprocess_env, transcribe
 
 FULL = "/dev/full"
 needs_dev_full = pytest.mark.skipif(not os.path.exists(FULL), reason="no /dev/full on this system")
-
-
-@pytest.fixture
-def speech_wav(tmp_path):
-    return write_audio(tmp_path / "speech.wav", noise(1.0), 16000)
 
 
 @pytest.mark.parametrize("url,reason", [
