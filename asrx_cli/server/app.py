@@ -10,7 +10,6 @@ import hmac
 import http
 import json
 import logging
-import os
 import signal
 import threading
 from typing import Callable, List, Optional
@@ -22,7 +21,7 @@ from websockets.frames import CloseCode
 from asrx_cli.errors import AsrxError
 from asrx_cli.server.connection import BoundedConnection
 from asrx_cli.server.config import HEALTH_PATH, PATH, ServerConfig, url_for
-from asrx_cli.server.log import LOGGER_NAME, format_peer
+from asrx_cli.server.log import LOGGER_NAME, format_peer, os_error_text
 from asrx_cli.server.session import Session
 from asrx_cli.server.workers import EngineFailed, WorkerPool
 from asrx_cli.wire import API_KEY_HEADER
@@ -85,8 +84,7 @@ class AsrxServer:
             )
         except OSError as error:
             where = f"{self.config.host}:{self.config.port}"
-            why = os.strerror(error.errno) if error.errno else str(error)
-            raise AsrxError(f"cannot listen on {where}: {why}") from None
+            raise AsrxError(f"cannot listen on {where}: {os_error_text(error)}") from None
         try:
             await self.pool.start()
         except BaseException as error:

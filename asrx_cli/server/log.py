@@ -1,6 +1,7 @@
 """The server's lines on stderr: one per session, never an API key."""
 
 import logging
+import os
 import sys
 
 from asrx_cli.logs import masked_handler, use_only
@@ -28,6 +29,11 @@ def setup_logging(verbose: bool, quiet: bool, secrets=()) -> logging.Logger:
     # (its INFO lines repeat what the session lines say).
     use_only(logging.getLogger("websockets"), handler, logging.WARNING)
     return logger
+
+
+def os_error_text(error: OSError) -> str:
+    """What the system says of an OSError, without Python's "[Errno N]" prefix."""
+    return os.strerror(error.errno) if error.errno else str(error)
 
 
 def format_peer(address) -> str:

@@ -27,6 +27,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from asrx_cli.server import worker as engine_process
+from asrx_cli.server.log import os_error_text
 from asrx_cli.wire import BYTES_PER_SECOND
 
 LARGEST_FEED_BYTES = BYTES_PER_SECOND // 2
@@ -54,7 +55,7 @@ class EngineWorker:
                 initializer=engine_process.initialize, initargs=(engine_name,),
             )
         except OSError as error:
-            raise EngineFailed(f"cannot start the {engine_name} engine: {_why(error)}") from None
+            raise self._cannot_start(os_error_text(error)) from None
 
     async def start(self) -> None:
         try:
@@ -63,7 +64,10 @@ class EngineWorker:
             failure = str(error)
         if failure is not None:
             await self.stop()
-            raise EngineFailed(f"cannot start the {self.engine_name} engine: {failure}")
+            raise self._cannot_start(failure)
+
+    def _cannot_start(self, why: str) -> EngineFailed:
+        return EngineFailed(f"cannot start the {self.engine_name} engine: {why}")
 
     async def call(self, function, *args):
         """`function(*args)` in the worker process; EngineFailed if it fails or hangs."""
@@ -109,7 +113,7 @@ class EngineWorker:
             raise EngineFailed("the speech engine's worker process is gone") from None
         except OSError as error:  # the executor starts its process with the first call
             self.alive = False
-            raise EngineFailed(_why(error)) from None  # start() says what could not start
+            raise EngineFailed(os_error_text(error)) from None  # start() says what could not start
         if self._busy == 0:
             self._progress_at = time.monotonic()
         self._busy += 1
@@ -141,10 +145,6 @@ class EngineWorker:
             except ProcessLookupError:
                 pass  # it died meanwhile
         self._executor.shutdown(wait=False, cancel_futures=True)
-
-
-def _why(error: OSError) -> str:
-    return os.strerror(error.errno) if error.errno else str(error)
 
 
 class EngineStream:
