@@ -7,6 +7,7 @@ The recordings come from Debian's pocketsphinx-testdata package: 16 kHz mono
 import json
 import os
 import select
+import time
 import wave
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,6 +156,17 @@ def parse_close(data: bytes):
 def server_has_spoken(ws, wait: float) -> bool:
     """True once a frame from the server is waiting to be read."""
     return bool(select.select([ws.sock], [], [], wait)[0])
+
+
+def stream_until_closed(ws, seconds: float = 20.0):
+    """Send silence until the server closes; what it said, and how long that took."""
+    started = time.monotonic()
+    try:
+        while time.monotonic() - started < seconds and not server_has_spoken(ws, 0.1):
+            ws.send_binary(silence(0.1))
+    except OSError:
+        pass  # closed while sending: the close frame is still there to read
+    return read_until_closed(ws, Exchange()), time.monotonic() - started
 
 
 def transcribe(url: str, pcm: bytes, api_key: str = "test", frame_bytes: int = 1024,

@@ -21,7 +21,8 @@ from asrx_cli.server.app import ServerThread
 from asrx_cli.server.config import Limits, ServerConfig
 from tests.speech import (END_OF_STREAM, GOFORWARD, GOFORWARD_TEXT, NUMBERS, SOMETHING,
                           SOMETHING_TEXT, Exchange, connect, needs_testdata, read_pcm,
-                          read_until_closed, send_audio, server_has_spoken, silence, transcribe)
+                          read_until_closed, send_audio, server_has_spoken, silence, stream_until_closed,
+                          transcribe)
 
 pytestmark = needs_testdata
 
@@ -266,9 +267,7 @@ def test_a_dead_engine_process_fails_its_sessions_with_1011_and_is_replaced():
         ws = connect(server.url)
         send_audio(ws, read_pcm(GOFORWARD)[:32000])
         os.kill(pool.pids[0], signal.SIGKILL)
-        while not server_has_spoken(ws, 0.1):
-            ws.send_binary(silence(0.1))
-        exchange = read_until_closed(ws, Exchange())
+        exchange, _ = stream_until_closed(ws)
         assert (exchange.close_code, exchange.close_reason) == (1011, "speech engine failed")
         assert transcribe(server.url, read_pcm(GOFORWARD)).transcript == GOFORWARD_TEXT
         assert len(pool.pids) == 1

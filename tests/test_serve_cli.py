@@ -17,7 +17,7 @@ from asrx_cli.config import SERVE_KEYS
 from asrx_cli.server.process import ServeProcess, asrx_command
 from tests.helpers import run_cli
 from tests.speech import (GOFORWARD, GOFORWARD_TEXT, Exchange, connect, needs_testdata, read_pcm,
-                          read_until_closed, send_audio, server_has_spoken, silence, transcribe)
+                          read_until_closed, send_audio, stream_until_closed, transcribe)
 
 KEYS = ("alpha-key-5e21", "beta-key-80c4")
 
@@ -166,19 +166,6 @@ def test_a_valid_serve_table_is_applied(tmp_path):
     assert "refusing to listen on 0.0.0.0 without API keys" in result.stderr
 
 
-def closed_by_the_server(url, pcm):
-    """(code, reason) of the close that ended a session sent `pcm` and then silence."""
-    ws = connect(url)
-    try:
-        send_audio(ws, pcm)
-        while not server_has_spoken(ws, 0.1):
-            ws.send_binary(silence(0.1))
-    except OSError:
-        pass  # closed while sending: the close frame is still there to read
-    exchange = read_until_closed(ws, Exchange())
-    return exchange.close_code, exchange.close_reason
-
-
 def engine_process(server_pid: int) -> int:
     """The one engine process among the server's children (the other tracks its semaphores)."""
     with open(f"/proc/{server_pid}/task/{server_pid}/children") as children:
@@ -199,16 +186,16 @@ def test_an_engine_process_that_cannot_be_started_fails_its_session_with_1011_an
     server = ServeProcess("--workers", "1")
     try:
         os.kill(engine_process(server.pid), signal.SIGKILL)
-        assert closed_by_the_server(server.url, read_pcm(GOFORWARD)[:32000])[0] == 1011
+        assert stream_until_closed(connect(server.url))[0].close_code == 1011
         limits = resource.prlimit(server.pid, resource.RLIMIT_NOFILE)
         # Room for the server's end of one more connection, none for an engine's pipes.
         open_files = len(os.listdir(f"/proc/{server.pid}/fd"))
         resource.prlimit(server.pid, resource.RLIMIT_NOFILE, (open_files + 1, limits[1]))
         try:
-            closed = closed_by_the_server(server.url, b"")
+            exchange, _ = stream_until_closed(connect(server.url))
         finally:
             resource.prlimit(server.pid, resource.RLIMIT_NOFILE, limits)
-        assert closed == (1011, "speech engine failed")
+        assert (exchange.close_code, exchange.close_reason) == (1011, "speech engine failed")
         assert transcribe(server.url, read_pcm(GOFORWARD)).transcript == GOFORWARD_TEXT
     finally:
         status, stderr = server.stop()

@@ -22,7 +22,7 @@ from asrx_cli.server.process import ServeProcess
 from asrx_cli.wire import API_KEY_HEADER, BYTES_PER_SECOND, END_OF_STREAM
 from tests.helpers import resident_kib
 from tests.speech import GOFORWARD, GOFORWARD_TEXT, Exchange, connect, needs_testdata, read_pcm
-from tests.speech import read_until_closed, send_audio, server_has_spoken, silence, transcribe
+from tests.speech import read_until_closed, send_audio, stream_until_closed, transcribe
 
 pytestmark = needs_testdata
 
@@ -74,14 +74,6 @@ def engine_pids(server_pid):
         if int(stat.rsplit(")", 1)[1].split()[1]) == server_pid and b"spawn_main" in command:
             pids.append(int(entry.name))
     return pids
-
-
-def stream_until_closed(ws, seconds=20.0):
-    """Send silence until the server closes; what it said, and how long that took."""
-    started = time.monotonic()
-    while time.monotonic() - started < seconds and not server_has_spoken(ws, 0.1):
-        ws.send_binary(silence(0.1))
-    return read_until_closed(ws, Exchange()), time.monotonic() - started
 
 
 def test_a_stuck_engine_fails_its_sessions_with_1011_in_time_and_is_replaced():
