@@ -6,15 +6,10 @@ import numpy as np
 
 from asrx_cli.audio.convert import RAW_WIDTHS, Converter
 from asrx_cli.audio.raw import ByteReader
-from asrx_cli.audio.source import AudioSource, open_binary, truncated
+from asrx_cli.audio.source import FILE_BLOCK_SECONDS, AudioSource, open_binary, truncated
 from asrx_cli.audio.wav import read_wav_header
 from asrx_cli.errors import AudioError
 from asrx_cli.wire import SAMPLE_RATE
-
-# soundfile asks libsndfile where it is and seeks there again around every
-# read, which costs a FLAC or Ogg decoder a good part of a block's decoding:
-# files are read a second at a time.
-FILE_BLOCK_SECONDS = 1.0
 
 
 def open_sound_file(path: str) -> AudioSource:

@@ -9,11 +9,12 @@ from typing import BinaryIO, Iterator, Optional
 import numpy as np
 
 from asrx_cli.audio.convert import RAW_WIDTHS, Converter, decode_raw, is_passthrough
-from asrx_cli.audio.source import STOP_POLL_SECONDS, AudioSource, describe, duration_of, open_binary
+from asrx_cli.audio.source import (FILE_BLOCK_SECONDS, STOP_POLL_SECONDS, AudioSource, describe,
+                                   duration_of, open_binary)
 from asrx_cli.config import RawFormat
 from asrx_cli.errors import AudioError
 
-BLOCK_SECONDS = 0.25
+BLOCK_SECONDS = 0.25  # a pipe's block: what a live producer is waited for
 SKIP_BYTES = 65536  # what is read at a time of data that is skipped
 MAX_BLOCK_BYTES = 1 << 20  # a block is BLOCK_SECONDS of audio, or this much if less
 
@@ -92,10 +93,11 @@ def _pollable_fd(stream) -> Optional[int]:
     return fd
 
 
-def raw_blocks(reader: ByteReader, fmt: RawFormat, limit: Optional[int] = None) -> Iterator[bytes]:
+def raw_blocks(reader: ByteReader, fmt: RawFormat, limit: Optional[int] = None,
+               block_seconds: float = BLOCK_SECONDS) -> Iterator[bytes]:
     """Decode headerless PCM as it arrives; `limit` caps the bytes read (a WAV data chunk)."""
     frame_bytes = RAW_WIDTHS[fmt.sample_format] * fmt.channels
-    block_bytes = max(1, min(int(fmt.rate * BLOCK_SECONDS), MAX_BLOCK_BYTES // frame_bytes)) * frame_bytes
+    block_bytes = max(1, min(int(fmt.rate * block_seconds), MAX_BLOCK_BYTES // frame_bytes)) * frame_bytes
     converter = None if is_passthrough(fmt) else Converter(fmt.rate)
     carry = b""
     remaining = limit
@@ -125,4 +127,5 @@ def open_raw_file(path: str, raw_format: RawFormat) -> AudioSource:
         stream.close()
         raise AudioError(f"{path}: no audio (empty file)")
     return AudioSource(f"{path} (raw {describe(raw_format)})", duration_of(size, raw_format),
-                       raw_blocks(ByteReader(stream), raw_format), stream.close)
+                       raw_blocks(ByteReader(stream), raw_format, block_seconds=FILE_BLOCK_SECONDS),
+                       stream.close)
