@@ -1,8 +1,10 @@
 """The baseline: a client written the way the service's sample code is (see bench/README.md).
 
     ASRX_API_KEY=KEY python bench/baseline.py AUDIO.raw --url ws://HOST:PORT/asrx [--no-sleep]
+                                              [--send-only]
 
 --no-sleep drops the sleep after each send, as someone would to send a file as fast as possible.
+--send-only reads nothing until the audio is sent: the floor of a paced sender (figure 2).
 """
 
 import argparse
@@ -35,17 +37,21 @@ def main():
     parser.add_argument("audio")
     parser.add_argument("--url", required=True)
     parser.add_argument("--no-sleep", action="store_true")
+    parser.add_argument("--send-only", action="store_true")
     options = parser.parse_args()
 
     ws = websocket.create_connection(options.url, header={API_KEY_HEADER: os.environ["ASRX_API_KEY"]})
     receiver = threading.Thread(target=receive, args=(ws,))
-    receiver.start()
+    if not options.send_only:
+        receiver.start()
     with open(options.audio, "rb") as audio:
         for data in iter(lambda: audio.read(FRAME_BYTES), b""):
             ws.send_binary(data)
             if not options.no_sleep:
                 time.sleep(FRAME_BYTES / BYTES_PER_SECOND)
     ws.send(json.dumps(END_OF_STREAM))
+    if options.send_only:
+        receiver.start()
     receiver.join()
     ws.close()
 

@@ -42,13 +42,14 @@ def serve(*args: str) -> ServeProcess:
 
 
 def command(client: str, audio, url: str, speed: float = 1, *options) -> list[str]:
-    """asrx (with `options`), or the baseline, streaming `audio` at real time (speed 1) or
-    unpaced (speed 0)."""
+    """asrx (with `options`), the baseline or its sending part alone (the floor), streaming
+    `audio` at real time (speed 1) or unpaced (speed 0)."""
     if client.startswith("asrx"):
         return [*asrx_command(), "transcribe", str(audio), "--url", url, "--speed", f"{speed:g}",
                 "-q", *map(str, options)]
     baseline = [sys.executable, str(BENCH_DIR / "baseline.py"), str(audio), "--url", url]
-    return baseline + ([] if speed else ["--no-sleep"])
+    return (baseline + ([] if speed else ["--no-sleep"])
+            + (["--send-only"] if client.startswith("floor") else []))
 
 
 def stat_fields(pid: int) -> list[str]:
