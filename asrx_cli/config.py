@@ -39,7 +39,8 @@ SERVE_TABLE = "serve"
 SERVE_KEYS = {
     **dict.fromkeys(("host", "engine"), str),
     **dict.fromkeys(("port", "workers", "max_sessions", "max_frame_bytes"), int),
-    **dict.fromkeys(("idle_timeout", "max_session_time", "close_wait", "engine_timeout"), NUMBER),
+    **dict.fromkeys(("idle_timeout", "max_session_time", "close_wait", "engine_timeout",
+                     "decoder_idle_time"), NUMBER),
     **dict.fromkeys(("quiet", "verbose"), bool),
     "api_key": (str, list),  # one key, comma-separated keys or a list
 }

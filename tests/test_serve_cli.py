@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 
 import pytest
@@ -15,11 +16,15 @@ import pytest
 from asrx_cli.commands.serve import serve
 from asrx_cli.config import SERVE_KEYS
 from asrx_cli.server.process import ServeProcess, asrx_command
+from asrx_cli.wire import END_OF_STREAM
 from tests.helpers import run_cli
 from tests.speech import (GOFORWARD, GOFORWARD_TEXT, Exchange, connect, needs_testdata, read_pcm,
                           read_until_closed, send_audio, stream_until_closed, transcribe)
 
 KEYS = ("alpha-key-5e21", "beta-key-80c4")
+needs_children = pytest.mark.skipif(not os.path.exists(f"/proc/self/task/{os.getpid()}/children"),
+                                    reason="finding the engine process needs "
+                                           "/proc/PID/task/TID/children (Linux)")
 
 
 def run_asrx(*args, timeout=60, **options):
@@ -177,8 +182,7 @@ def engine_process(server_pid: int) -> int:
 
 
 @needs_testdata
-@pytest.mark.skipif(not os.path.exists("/proc/self/task/%d/children" % os.getpid()),
-                    reason="finding the engine process needs /proc/PID/task/TID/children (Linux)")
+@needs_children
 def test_an_engine_process_that_cannot_be_started_fails_its_session_with_1011_and_is_tried_again():
     """Out of file descriptors, a replacement engine process cannot even get its pipes: that
     session ends as an engine failure would (1011, a one-line warning), and the next one, with
@@ -202,3 +206,35 @@ def test_an_engine_process_that_cannot_be_started_fails_its_session_with_1011_an
     assert status == 0, stderr
     assert "Traceback" not in stderr
     assert "speech engine failed: cannot start the pocketsphinx engine: Too many open files\n" in stderr
+
+
+def resident_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
+
+
+@needs_testdata
+@needs_children
+def test_the_decoders_of_a_burst_of_sessions_are_freed_after_the_idle_time_with_no_session_after():
+    """Four sessions at once make the engine process build decoders for four (about 90 MB each).
+    Once they have been idle for --decoder-idle-time, all but the two last used are freed, though
+    no session comes to end after them; the next session still gets a decoder ready."""
+    server = ServeProcess("--workers", "1", "--decoder-idle-time", "1")
+    try:
+        engine, speech = engine_process(server.pid), read_pcm(GOFORWARD)
+        alone = resident_mb(engine)
+        burst = [connect(server.url) for _ in range(4)]
+        for ws in burst:
+            send_audio(ws, speech)
+            ws.send(json.dumps(END_OF_STREAM))
+        assert [read_until_closed(ws, Exchange()).transcript for ws in burst] == [GOFORWARD_TEXT] * 4
+        after_burst = resident_mb(engine)
+        deadline = time.monotonic() + 15
+        while resident_mb(engine) > after_burst - 150 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        freed = after_burst - resident_mb(engine)
+        assert after_burst - alone > 200 and freed > 150, (alone, after_burst, freed)
+        assert transcribe(server.url, speech).transcript == GOFORWARD_TEXT
+    finally:
+        status, stderr = server.stop()
+    assert status == 0, stderr

@@ -101,10 +101,14 @@ WebSocket close codes:
               metavar="SECONDS",
               help="An engine process that has work and finishes none of it for this long is "
                    "stopped and replaced; its sessions are closed (1011).")
+@click.option("--decoder-idle-time", default=DEFAULTS.decoder_idle_time, show_default=True,
+              type=SECONDS, metavar="SECONDS",
+              help="An engine process frees a speech decoder (PocketSphinx: about 90 MB) that no "
+                   "session has used for this long, but keeps the two last used ready.")
 @quiet_option("Log nothing but the listening line and errors (no session lines).")
 @verbose_option
 def serve(host, port, api_key, engine, workers, max_sessions, max_frame_bytes, idle_timeout,
-          max_session_time, close_wait, engine_timeout, quiet, verbose):
+          max_session_time, close_wait, engine_timeout, decoder_idle_time, quiet, verbose):
     """Run a local ASRX server with an offline speech engine.
 
     Clients connect to ws://HOST:PORT/asrx and speak the ASRX protocol:
@@ -120,7 +124,7 @@ def serve(host, port, api_key, engine, workers, max_sessions, max_frame_bytes, i
         workers=min(workers or default_workers(), max_sessions),
         limits=Limits(max_frame_bytes=max_frame_bytes, max_sessions=max_sessions, idle_timeout=idle_timeout,
                       max_session_time=max_session_time, close_wait=close_wait,
-                      engine_timeout=engine_timeout),
+                      engine_timeout=engine_timeout, decoder_idle_time=decoder_idle_time),
         quiet=quiet, verbose=verbose,
     )
     config.check()

@@ -52,7 +52,8 @@ class AsrxServer:
     def __init__(self, config: ServerConfig, logger: Optional[logging.Logger] = None):
         self.config = config
         self.logger = logger or logging.getLogger(LOGGER_NAME)
-        self.pool = WorkerPool(config.engine, config.workers, config.limits.engine_timeout)
+        self.pool = WorkerPool(config.engine, config.workers, config.limits.engine_timeout,
+                               config.limits.decoder_idle_time)
         self.sessions = set()
         self._server = None
 

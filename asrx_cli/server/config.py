@@ -26,6 +26,7 @@ class Limits:
     max_session_time: float = 3600.0
     close_wait: float = 3.0  # after the end marker, for the client to close first
     engine_timeout: float = 10.0  # for an engine process with work to finish any of it
+    decoder_idle_time: float = 60.0  # before an engine frees a decoder no session uses
 
 
 @dataclass(frozen=True)

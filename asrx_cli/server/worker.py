@@ -8,6 +8,7 @@ globals because a process is where they live: the executor keeps them from
 one call to the next, and a session's calls all go to the same process.
 """
 
+import ctypes
 import os
 import signal
 from typing import Dict, Optional, Tuple
@@ -50,6 +51,22 @@ def feed(stream_id: int, pcm: bytes) -> list:
 
 def finish(stream_id: int) -> list:
     return _transcribers[stream_id].finish()
+
+
+def trim(idle_seconds: float) -> None:
+    """Let the engine free what it keeps for sessions to come and has not used for `idle_seconds`."""
+    trim_engine = getattr(_engine, "trim", None)  # an optional method of engines
+    if trim_engine is not None and trim_engine(idle_seconds):
+        _return_free_memory()
+
+
+def _return_free_memory() -> None:
+    """glibc keeps freed memory for reuse: of a PocketSphinx decoder's 90 MB, half goes back to the
+    system when it is freed, the rest only when asked (malloc_trim)."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (AttributeError, OSError, TypeError):
+        pass  # not glibc: the memory stays with the process, for the next decoders
 
 
 def close_stream(stream_id: int) -> None:

@@ -27,6 +27,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from asrx_cli.server import worker as engine_process
+from asrx_cli.server.config import Limits
 from asrx_cli.server.log import os_error_text
 from asrx_cli.wire import BYTES_PER_SECOND
 
@@ -175,13 +176,16 @@ class EngineStream:
 
 
 class WorkerPool:
-    def __init__(self, engine_name: str, size: int, timeout: float):
+    def __init__(self, engine_name: str, size: int, timeout: float,
+                 idle_time: float = Limits.decoder_idle_time):
         self.engine_name = engine_name
         self.size = size
         self.timeout = timeout
+        self.idle_time = idle_time  # what an engine keeps for sessions to come goes, unused this long
         self._workers = []
         self._stream_ids = itertools.count()
         self._replacing = asyncio.Lock()
+        self._trimming = None
 
     @property
     def alive(self) -> bool:
@@ -198,6 +202,15 @@ class WorkerPool:
         if failures:
             await self.stop()
             raise failures[0]
+        self._trimming = asyncio.ensure_future(self._trim_idle())
+
+    async def _trim_idle(self) -> None:
+        """Ask the engines to free what has been idle for `idle_time`, every half of it: on a
+        timer, as a burst of sessions may be followed by none."""
+        while True:
+            await asyncio.sleep(self.idle_time / 2)
+            for worker in self._workers:
+                worker.cast(engine_process.trim, self.idle_time)
 
     async def open_stream(self) -> EngineStream:
         await self._replace_failed_workers()
@@ -224,4 +237,6 @@ class WorkerPool:
                     self._workers[index] = replacement
 
     async def stop(self) -> None:
+        if self._trimming is not None:
+            self._trimming.cancel()
         await asyncio.gather(*(w.stop() for w in self._workers), return_exceptions=True)

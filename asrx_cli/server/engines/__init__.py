@@ -12,6 +12,9 @@ An engine is one module under this package holding a class with this shape
         def open(self) -> Recognizer:    # one recogniser per client session
             ...
 
+        def trim(self, idle_seconds) -> bool:  # optional: free what was kept for sessions
+            ...                                # to come, unused for idle_seconds; whether any was
+
 and a recogniser decodes one utterance at a time, 16 kHz mono s16le audio:
 
     class Recognizer:

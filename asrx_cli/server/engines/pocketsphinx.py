@@ -3,9 +3,11 @@
 Each session gets a decoder of its own. Building one loads the model (about
 0.3 s of CPU, holding up the other sessions of the worker process, and 90 MB),
 so decoders are reused between sessions, with their feature extraction reset
-so that no session hears the voice of the previous one. When a session ends,
-the idle decoders let go more than a minute ago are freed, but for the two
-last used: sessions coming and going at a steady rate find one ready.
+so that no session hears the voice of the previous one. The server asks
+every so often (`trim`) that the idle decoders let go more than
+`--decoder-idle-time` ago be freed, but for the two last used: sessions
+coming and going at a steady rate find one ready, and the memory of a burst
+of sessions comes back after it, whether or not other sessions follow.
 """
 
 import os
@@ -20,7 +22,6 @@ from asrx_cli.wire import BYTES_PER_SECOND, SAMPLE_RATE
 # less gives a mean that depends on the first word.
 PRIMING_BYTES = 2 * BYTES_PER_SECOND
 IDLE_DECODERS_KEPT = 2
-IDLE_DECODER_SECONDS = 60.0
 # While the opening is decoded again, each piece of new audio brings this many
 # times its length of it: a tenth of a second of new audio costs about 0.07 s
 # of CPU (the whole opening at once, 0.2 s), and two seconds are caught up in
@@ -86,11 +87,16 @@ class PocketSphinxEngine:
         decoder.reinit_feat()
         return PocketSphinxRecognizer(decoder, self._mean, self._release)
 
-    def _release(self, decoder: pocketsphinx.Decoder) -> None:
-        self._idle.append((time.monotonic(), decoder))
-        stale = time.monotonic() - IDLE_DECODER_SECONDS
+    def trim(self, idle_seconds: float) -> bool:
+        """Free the idle decoders let go more than `idle_seconds` ago, but for the last used;
+        whether any was."""
+        stale, idle = time.monotonic() - idle_seconds, len(self._idle)
         while len(self._idle) > IDLE_DECODERS_KEPT and self._idle[0][0] < stale:
             del self._idle[0]
+        return len(self._idle) < idle
+
+    def _release(self, decoder: pocketsphinx.Decoder) -> None:
+        self._idle.append((time.monotonic(), decoder))
 
 
 class PocketSphinxRecognizer:
