@@ -82,7 +82,13 @@ class ByteReader:
 
 
 def _pollable_fd(stream) -> Optional[int]:
-    """The fd of a pipe, FIFO, socket or terminal; None for regular files and in-memory streams."""
+    """The fd of a pipe, FIFO, socket or terminal; None for regular files and in-memory streams.
+
+    None on Windows, whose select() takes sockets only: a pipe there is read
+    as a file is, each read returning what has arrived.
+    """
+    if os.name == "nt":
+        return None
     try:
         fd = stream.fileno()
         mode = os.fstat(fd).st_mode

@@ -183,7 +183,10 @@ def run_server(config: ServerConfig, on_listening: Callable[[AsrxServer], None],
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signal_number in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signal_number, stop.set)
+            try:
+                loop.add_signal_handler(signal_number, stop.set)
+            except NotImplementedError:  # Windows: a plain handler, which only sets the event
+                signal.signal(signal_number, lambda *_: loop.call_soon_threadsafe(stop.set))
         await serve_until(config, stop, on_listening, logger)
 
     asyncio.run(main())

@@ -27,7 +27,8 @@ def initialize(engine_name: str) -> None:
     # Out of the terminal's process group: Ctrl-C is the server's to handle,
     # and it stops its workers itself, in order.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.setsid()
+    if hasattr(os, "setsid"):  # not on Windows, where ignoring SIGINT is what keeps Ctrl-C out
+        os.setsid()
     # Whatever an engine prints goes to stderr: stdout is no place for logs.
     os.dup2(2, 1)
     try:

@@ -142,7 +142,8 @@ class EngineWorker:
         self.alive = False
         if self.pid is not None:
             try:
-                os.kill(self.pid, signal.SIGKILL)
+                # Windows has no SIGKILL; there any signal terminates the process.
+                os.kill(self.pid, getattr(signal, "SIGKILL", signal.SIGTERM))
             except ProcessLookupError:
                 pass  # it died meanwhile
         self._executor.shutdown(wait=False, cancel_futures=True)
