@@ -44,6 +44,20 @@ def wait_for(condition, timeout=10.0):
         time.sleep(0.02)
 
 
+def engine_pids(server_pid):
+    """The engine processes of a running `asrx serve` (its children that run the engine)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except (OSError, ValueError):
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == server_pid and b"spawn_main" in command:
+            pids.append(int(entry.name))
+    return pids
+
+
 def resident_kib(pid):
     """The resident memory of a running process, in KiB (Linux)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():

@@ -17,14 +17,11 @@ from asrx_cli.commands.serve import serve
 from asrx_cli.config import SERVE_KEYS
 from asrx_cli.server.process import ServeProcess, asrx_command
 from asrx_cli.wire import END_OF_STREAM
-from tests.helpers import run_cli
+from tests.helpers import engine_pids, resident_kib, run_cli
 from tests.speech import (GOFORWARD, GOFORWARD_TEXT, Exchange, connect, needs_testdata, read_pcm,
                           read_until_closed, send_audio, stream_until_closed, transcribe)
 
 KEYS = ("alpha-key-5e21", "beta-key-80c4")
-needs_children = pytest.mark.skipif(not os.path.exists(f"/proc/self/task/{os.getpid()}/children"),
-                                    reason="finding the engine process needs "
-                                           "/proc/PID/task/TID/children (Linux)")
 
 
 def run_asrx(*args, timeout=60, **options):
@@ -171,25 +168,15 @@ def test_a_valid_serve_table_is_applied(tmp_path):
     assert "refusing to listen on 0.0.0.0 without API keys" in result.stderr
 
 
-def engine_process(server_pid: int) -> int:
-    """The one engine process among the server's children (the other tracks its semaphores)."""
-    with open(f"/proc/{server_pid}/task/{server_pid}/children") as children:
-        for pid in children.read().split():
-            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-                if b"spawn_main" in cmdline.read():
-                    return int(pid)
-    raise AssertionError("no engine process")
-
-
 @needs_testdata
-@needs_children
 def test_an_engine_process_that_cannot_be_started_fails_its_session_with_1011_and_is_tried_again():
     """Out of file descriptors, a replacement engine process cannot even get its pipes: that
     session ends as an engine failure would (1011, a one-line warning), and the next one, with
     descriptors to spare, gets its replacement."""
     server = ServeProcess("--workers", "1")
     try:
-        os.kill(engine_process(server.pid), signal.SIGKILL)
+        [engine] = engine_pids(server.pid)
+        os.kill(engine, signal.SIGKILL)
         assert stream_until_closed(connect(server.url))[0].close_code == 1011
         limits = resource.prlimit(server.pid, resource.RLIMIT_NOFILE)
         # Room for the server's end of one more connection, none for an engine's pipes.
@@ -208,32 +195,26 @@ def test_an_engine_process_that_cannot_be_started_fails_its_session_with_1011_an
     assert "speech engine failed: cannot start the pocketsphinx engine: Too many open files\n" in stderr
 
 
-def resident_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as status:
-        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
-
-
 @needs_testdata
-@needs_children
 def test_the_decoders_of_a_burst_of_sessions_are_freed_after_the_idle_time_with_no_session_after():
     """Four sessions at once make the engine process build decoders for four (about 90 MB each).
     Once they have been idle for --decoder-idle-time, all but the two last used are freed, though
     no session comes to end after them; the next session still gets a decoder ready."""
     server = ServeProcess("--workers", "1", "--decoder-idle-time", "1")
     try:
-        engine, speech = engine_process(server.pid), read_pcm(GOFORWARD)
-        alone = resident_mb(engine)
+        [engine], speech = engine_pids(server.pid), read_pcm(GOFORWARD)
+        alone = resident_kib(engine)
         burst = [connect(server.url) for _ in range(4)]
         for ws in burst:
             send_audio(ws, speech)
             ws.send(json.dumps(END_OF_STREAM))
         assert [read_until_closed(ws, Exchange()).transcript for ws in burst] == [GOFORWARD_TEXT] * 4
-        after_burst = resident_mb(engine)
+        after_burst = resident_kib(engine)
         deadline = time.monotonic() + 15
-        while resident_mb(engine) > after_burst - 150 and time.monotonic() < deadline:
+        while resident_kib(engine) > after_burst - 150 * 1024 and time.monotonic() < deadline:
             time.sleep(0.2)
-        freed = after_burst - resident_mb(engine)
-        assert after_burst - alone > 200 and freed > 150, (alone, after_burst, freed)
+        freed = after_burst - resident_kib(engine)
+        assert after_burst - alone > 200 * 1024 and freed > 150 * 1024, (alone, after_burst, freed)
         assert transcribe(server.url, speech).transcript == GOFORWARD_TEXT
     finally:
         status, stderr = server.stop()

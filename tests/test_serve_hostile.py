@@ -20,7 +20,7 @@ from asrx_cli.server.app import ServerThread
 from asrx_cli.server.config import Limits, ServerConfig
 from asrx_cli.server.process import ServeProcess
 from asrx_cli.wire import API_KEY_HEADER, BYTES_PER_SECOND, END_OF_STREAM
-from tests.helpers import resident_kib
+from tests.helpers import engine_pids, resident_kib
 from tests.speech import GOFORWARD, GOFORWARD_TEXT, Exchange, connect, needs_testdata, read_pcm
 from tests.speech import read_until_closed, send_audio, stream_until_closed, transcribe
 
@@ -60,20 +60,6 @@ def test_deeply_nested_json_closes_with_1003_and_a_reason(server, text):
 
 
 # --- A stuck engine: a real worker process, stopped with SIGSTOP ------------------
-
-
-def engine_pids(server_pid):
-    """The engine processes of a running `asrx serve` (its children that run the engine)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        try:
-            stat = (entry / "stat").read_text()
-            command = (entry / "cmdline").read_bytes()
-        except (OSError, ValueError):
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == server_pid and b"spawn_main" in command:
-            pids.append(int(entry.name))
-    return pids
 
 
 def test_a_stuck_engine_fails_its_sessions_with_1011_in_time_and_is_replaced():
