@@ -18,7 +18,7 @@ import socket
 import ssl
 import struct
 import time
-from typing import Optional, Union
+from typing import Iterable, Iterator, List, Optional, Union
 
 import websocket
 
@@ -123,6 +123,30 @@ def masked_frame(opcode: int, payload: bytes, mask: bytes) -> bytes:
     return header + mask + masked.to_bytes(size, "big")
 
 
+class AudioFrame(bytes):
+    """A frame of audio that carries the masked WebSocket frame made for it ahead of time.
+
+    The sender wakes 31 times a second with its caches cold: masking there costs
+    about ten times what masking a whole batch in a row costs on the decoder
+    thread. The masked form goes out once; a frame sent again is masked anew.
+    """
+
+    def take_wire(self) -> Optional[bytes]:
+        return self.__dict__.pop("wire", None)
+
+
+def masked_ahead(batches: Iterable[List[bytes]]) -> Iterator[List[AudioFrame]]:
+    """Each batch of audio frames as AudioFrames, masked with fresh keys."""
+    for batch in batches:
+        keys = os.urandom(4 * len(batch))
+        framed = []
+        for index, chunk in enumerate(batch):
+            frame = AudioFrame(chunk)
+            frame.wire = masked_frame(websocket.ABNF.OPCODE_BINARY, chunk, keys[4 * index:4 * index + 4])
+            framed.append(frame)
+        yield framed
+
+
 class Connection:
     def __init__(self, ws: DeadlineWebSocket, url: str, send_timeout: float):
         self.ws = ws
@@ -143,9 +167,10 @@ class Connection:
         return cls(ws, url, send_timeout)
 
     def send_audio(self, chunk: bytes):
-        # 31 times a second: framed here and written in one sendall, at a third of the CPU
-        # of the library's general path (frame objects, a selector per send).
-        self._write(masked_frame(websocket.ABNF.OPCODE_BINARY, chunk, os.urandom(4)))
+        # 31 times a second: framed ahead (masked_ahead) or here, and written in one sendall,
+        # at a third of the CPU of the library's general path (frame objects, a selector per send).
+        wire = chunk.take_wire() if isinstance(chunk, AudioFrame) else None
+        self._write(wire or masked_frame(websocket.ABNF.OPCODE_BINARY, chunk, os.urandom(4)))
 
     def send_json(self, message: dict):
         text = json.dumps(message)

@@ -3,8 +3,9 @@
 Three threads take part:
 
 - the decoder (`audio.readahead.ReadAhead`) reads the source, converts it to
-  16 kHz mono s16le, finds the speech in it (`audio.tracked.SpeechTracker`)
-  and cuts it into frames, ahead of the sender;
+  16 kHz mono s16le, finds the speech in it (`audio.tracked.SpeechTracker`),
+  cuts it into frames and masks them for the wire (`connection.masked_ahead`),
+  ahead of the sender;
 - the sender (`pacer.Pacer`) sends each frame when it is due and then the
   end-of-stream message; it only sends and sleeps, and tells the main thread
   what it did through a queue of messages;
@@ -33,7 +34,7 @@ from asrx_cli.audio.readahead import ReadAhead, cut_frames
 from asrx_cli.audio.recording import Recording
 from asrx_cli.audio.tracked import SpeechTracker
 from asrx_cli.config import TranscribeConfig
-from asrx_cli.connection import Closed, Connection
+from asrx_cli.connection import Closed, Connection, masked_ahead
 from asrx_cli.environment import Environment
 from asrx_cli.errors import ConnectionFailed, Interrupted
 from asrx_cli.interrupt import InterruptFlag
@@ -87,7 +88,8 @@ class Session:
         blocks = self.tracker.analyse(self.source.blocks)
         try:
             backlog = int(self.config.max_buffer * BYTES_PER_SECOND) if self.config.is_live else None
-            with ReadAhead(cut_frames(blocks, self.config.chunk_bytes), READ_AHEAD_BLOCKS, backlog) as reader:
+            frames = masked_ahead(cut_frames(blocks, self.config.chunk_bytes))
+            with ReadAhead(frames, READ_AHEAD_BLOCKS, backlog) as reader:
                 feed = Feed(reader, self.config.max_buffer)
                 while True:
                     started = time.monotonic()
