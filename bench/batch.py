@@ -23,8 +23,7 @@ def write_files(folder: Path, count: int, seconds: float) -> Path:
 
 def asrx(sink: clients.SinkProcess, tag: str, audio: Path, speed: float, *options) -> float:
     """Run `asrx transcribe AUDIO OPTIONS` against the sink; its wall time."""
-    run = clients.Client(clients.command("asrx", audio, sink.url(tag), speed, *options))
-    run.finish(600)
+    run = clients.Client(clients.command("asrx", audio, sink.url(tag), speed, *options)).finish(600)
     return run.exited - run.started
 
 

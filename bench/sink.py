@@ -54,10 +54,8 @@ class Connection(asyncio.Protocol):
         self.records, self.script = records, script
         self.buffer, self.open, self.closed, self.player = bytearray(), False, False, None
         # sent: (sentence, text, stamp just before)
-        self.record = {"tag": "", "opened": time.monotonic(), "frames": 0, "bytes": 0,
-                       "first_frame": None, "last_frame": None, "end_marker_sent": None,
-                       "sent": []}
-        self.arrivals, self.sizes = array("d"), array("l")
+        self.record = {"tag": "", "opened": time.monotonic(), "end_marker_sent": None, "sent": []}
+        self.arrivals, self.sizes = array("d"), array("l")  # of each audio frame
 
     def connection_made(self, transport):
         self.transport = transport
@@ -97,14 +95,8 @@ class Connection(asyncio.Protocol):
         return end
 
     def on_audio(self, size: int, stamp: float):
-        record = self.record
-        if record["first_frame"] is None:
-            record["first_frame"] = stamp
-            if self.script:
-                self.player = asyncio.ensure_future(self.play(stamp))
-        record["last_frame"] = stamp
-        record["frames"] += 1
-        record["bytes"] += size
+        if self.script and not self.arrivals:
+            self.player = asyncio.ensure_future(self.play(stamp))
         self.arrivals.append(stamp)
         self.sizes.append(size)
 
@@ -141,5 +133,7 @@ class Connection(asyncio.Protocol):
         self.closed = True
         if self.player is not None:
             self.player.cancel()
+        arrivals = self.arrivals or [None]  # no audio: no first or last frame
         self.records.put(dict(self.record, closed=time.monotonic(), arrivals=self.arrivals,
-                              sizes=self.sizes))
+                              sizes=self.sizes, frames=len(self.sizes), bytes=sum(self.sizes),
+                              first_frame=arrivals[0], last_frame=arrivals[-1]))

@@ -51,10 +51,9 @@ def resample(blocks: list[np.ndarray]) -> float:
 
 def send(frames: list[bytes], sink: clients.SinkProcess, tag: str) -> float:
     """websocket-client alone, sending prebuilt frames; the sink's stamps give its throughput."""
-    ws = websocket.create_connection(sink.url(tag), header={API_KEY_HEADER: clients.API_KEY},
-                                     enable_multithread=True)
+    ws = websocket.create_connection(sink.url(tag), header={API_KEY_HEADER: clients.API_KEY})
     for frame in frames:
-        ws.send(frame, websocket.ABNF.OPCODE_BINARY)
+        ws.send_binary(frame)
     ws.send(json.dumps(END_OF_STREAM))
     ws.recv()  # the end marker
     ws.close()
