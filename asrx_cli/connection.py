@@ -131,6 +131,14 @@ class AudioFrame(bytes):
     thread. The masked form goes out once; a frame sent again is masked anew.
     """
 
+    wire: bytes  # until taken
+
+    @classmethod
+    def masked(cls, chunk: bytes, mask: bytes) -> "AudioFrame":
+        frame = cls(chunk)
+        frame.wire = masked_frame(websocket.ABNF.OPCODE_BINARY, chunk, mask)
+        return frame
+
     def take_wire(self) -> Optional[bytes]:
         return self.__dict__.pop("wire", None)
 
@@ -139,12 +147,7 @@ def masked_ahead(batches: Iterable[List[bytes]]) -> Iterator[List[AudioFrame]]:
     """Each batch of audio frames as AudioFrames, masked with fresh keys."""
     for batch in batches:
         keys = os.urandom(4 * len(batch))
-        framed = []
-        for index, chunk in enumerate(batch):
-            frame = AudioFrame(chunk)
-            frame.wire = masked_frame(websocket.ABNF.OPCODE_BINARY, chunk, keys[4 * index:4 * index + 4])
-            framed.append(frame)
-        yield framed
+        yield [AudioFrame.masked(chunk, keys[4 * index:4 * index + 4]) for index, chunk in enumerate(batch)]
 
 
 class Connection:
