@@ -60,13 +60,21 @@ def paced_run(blocks, speed=1.0, slow_send_at=None, chunk_bytes=1024):
     return [(t - start, n) for t, n in sent], recorder
 
 
-def test_frames_leave_on_an_absolute_schedule():
+def test_frames_leave_on_an_absolute_schedule_two_to_a_wake_up():
     sent, recorder = paced_run([b"\0" * 32000] * 3)  # 3 s of audio
     assert len(sent) == 94 and sent[-1][1] == 32000 * 3 - 93 * 1024
     for n, (at, _) in enumerate(sent):
-        assert at == pytest.approx(n * 0.032, abs=1e-9)
+        # Frame n goes with the even frame before it, at that one's time: never late, at
+        # most one frame (32 ms) early.
+        assert at == pytest.approx((n - n % 2) * 0.032, abs=1e-9)
+    assert len({at for at, _ in sent}) == 47
     assert recorder.ends == ["end"] and recorder.finished.end_sent
     assert recorder.finished.seconds == pytest.approx(3.0) and recorder.finished.error is None
+
+
+def test_frames_longer_than_the_send_ahead_each_get_their_own_wake_up():
+    sent, _ = paced_run([b"\0" * 32000], chunk_bytes=2048)  # --chunk-ms 64
+    assert [at for at, _ in sent] == pytest.approx([n * 0.064 for n in range(16)], abs=1e-9)
 
 
 def test_the_main_thread_hears_of_every_frame_then_the_end():
@@ -80,16 +88,17 @@ def test_the_main_thread_hears_of_every_frame_then_the_end():
 def test_a_late_frame_does_not_shift_the_rest():
     sent, _ = paced_run([b"\0" * 32000] * 2, slow_send_at=10)
     times = [at for at, _ in sent]
-    # The 10th send (frame 9) stalls; frames 10..12 go out at once to catch up, and from
-    # frame 13 on the original schedule holds: no drift.
-    assert times[10] == times[11] == times[12] == pytest.approx(9 * 0.032 + 0.1)
-    for n in range(13, len(times)):
-        assert times[n] == pytest.approx(n * 0.032, abs=1e-9)
+    # The 10th send (frame 9, sent with frame 8) stalls; frames 10 and 11 go out at once to
+    # catch up, and from frame 12 on the original schedule holds: no drift.
+    assert times[10] == times[11] == pytest.approx(8 * 0.032 + 0.1)
+    for n in range(12, len(times)):
+        assert times[n] == pytest.approx((n - n % 2) * 0.032, abs=1e-9)
 
 
 def test_speed_scales_the_schedule_and_zero_means_unpaced():
     sent, _ = paced_run([b"\0" * 32000], speed=4)
-    assert sent[-1][0] == pytest.approx(31 * 0.032 / 4)  # frame 31 of 32
+    assert 31 * 0.008 - 0.04 <= sent[-1][0] <= 31 * 0.008 + 1e-9  # frame 31 of 32, 8 ms apart
+    assert all(n * 0.008 - 0.04 <= at <= n * 0.008 + 1e-9 for n, (at, _) in enumerate(sent))
     sent, _ = paced_run([b"\0" * 32000], speed=0)
     assert {at for at, _ in sent} == {0.0}
 
