@@ -10,6 +10,7 @@ import soundfile
 import soxr
 
 from asrx_cli.audio.readahead import cut_frames
+from asrx_cli.audio.source import FILE_BLOCK_SECONDS
 from asrx_cli.audio import (ByteReader, decode_raw, float_to_s16, open_source, raw_blocks,
                             read_wav_header)
 from asrx_cli.config import RawFormat
@@ -208,4 +209,4 @@ def test_memory_stays_flat_reading_a_long_file(tmp_path):
             out.write(block)
     source = open_path(path)
     largest = max(len(block) for block in source.blocks)
-    assert largest <= 16000 * 2  # a second at most, whatever the length
+    assert largest <= FILE_BLOCK_SECONDS * 16000 * 2  # one block (4 s) at most, whatever the length

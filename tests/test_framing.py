@@ -1,5 +1,7 @@
 """Audio frames as asrx writes them itself, byte for byte what websocket-client would write."""
 
+import os
+
 import pytest
 import websocket
 
@@ -30,6 +32,15 @@ def test_frames_masked_ahead_carry_their_audio_once_each_with_a_key_of_its_own()
     assert [unmasked(wire) for wire in wires] == audio
     assert len({wire[4:8] for wire in wires[:2]}) == 2  # masks: two keys, not one reused
     assert [frame.take_wire() for frame in frames] == [None] * 3  # sent again: masked anew
+
+
+def test_a_batch_of_whole_frames_is_masked_as_each_alone_would_be():
+    audio = [os.urandom(1024) for _ in range(40)]
+    [frames] = list(masked_ahead([audio]))
+    wires = [frame.take_wire() for frame in frames]
+    assert wires == [masked_frame(websocket.ABNF.OPCODE_BINARY, chunk, wire[4:8])
+                     for chunk, wire in zip(audio, wires)]
+    assert len({wire[4:8] for wire in wires}) == 40
 
 
 def test_a_frame_sent_twice_reaches_the_server_whole_both_times(server):
