@@ -1,7 +1,6 @@
 """The baseline: a client written the way the service's sample code is (see bench/README.md).
 
-    ASRX_API_KEY=KEY python bench/baseline.py AUDIO.raw --url ws://HOST:PORT/asrx [--no-sleep]
-                                              [--send-only]
+    ASRX_API_KEY=KEY python bench/baseline.py AUDIO.raw --url URL [--no-sleep] [--send-only]
 
 --no-sleep drops the sleep after each send, as someone would to send a file as fast as possible.
 --send-only reads nothing until the audio is sent: the floor of a paced sender (figure 2).
@@ -40,7 +39,8 @@ def main():
     parser.add_argument("--send-only", action="store_true")
     options = parser.parse_args()
 
-    ws = websocket.create_connection(options.url, header={API_KEY_HEADER: os.environ["ASRX_API_KEY"]})
+    key = os.environ["ASRX_API_KEY"]
+    ws = websocket.create_connection(options.url, header={API_KEY_HEADER: key})
     receiver = threading.Thread(target=receive, args=(ws,))
     if not options.send_only:
         receiver.start()

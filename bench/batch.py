@@ -6,7 +6,6 @@ from pathlib import Path
 import numpy as np
 
 import clients
-import inputs
 from paced import frame_lateness
 from report import FigureResult, Row
 
@@ -17,14 +16,8 @@ FILES, LOOP_FILES, REPEATS = 8, 24, 2
 def write_files(folder: Path, count: int, seconds: float) -> Path:
     folder.mkdir(parents=True)
     for index in range(count):
-        inputs.write(folder / f"call{index:03d}.wav", seconds)
+        clients.audio_file(folder / f"call{index:03d}.wav", seconds)
     return folder
-
-
-def asrx(sink: clients.SinkProcess, tag: str, audio: Path, speed: float, *options) -> float:
-    """Run `asrx transcribe AUDIO OPTIONS` against the sink; its wall time."""
-    run = clients.Client(clients.command("asrx", audio, sink.url(tag), speed, *options)).finish(600)
-    return run.exited - run.started
 
 
 def most_at_once(records: list[dict]) -> int:
@@ -33,14 +26,14 @@ def most_at_once(records: list[dict]) -> int:
 
 
 def paced(workdir: Path, sink: clients.SinkProcess, seconds: float) -> dict:
-    """Each --jobs on the same real-time files; the machine is shared: of REPEATS runs, the least
-    late counts."""
+    """Each --jobs on the same real-time files; the machine is shared: the least late run counts."""
     folder, results = write_files(workdir / "paced", FILES, seconds), {}
     for jobs in JOBS:
         runs = []
         for attempt in range(REPEATS):
             tag = f"paced-{jobs}-{attempt}"
-            wall = asrx(sink, tag, folder, 1, "--jobs", jobs, "--output-dir", workdir / f"out-{tag}")
+            out = workdir / f"out-{tag}"
+            wall = clients.asrx(sink.url(tag), folder, 1, "--jobs", jobs, "--output-dir", out).wall
             records = sink.records(tag, FILES)
             late = [frame_lateness(record) for record in records]
             runs.append({"wall": wall, "ideal": -(-FILES // jobs) * seconds,
@@ -55,13 +48,14 @@ def paced(workdir: Path, sink: clients.SinkProcess, seconds: float) -> dict:
 def unpaced(workdir: Path, sink: clients.SinkProcess, seconds: float) -> dict:
     """The same files: a shell-style loop of single calls, then batches, unpaced."""
     folder, audio = write_files(workdir / "unpaced", LOOP_FILES, seconds), LOOP_FILES * seconds
-    loop_wall = sum(asrx(sink, "loop", path, 0, "-o", workdir / f"{path.stem}.txt")
+    loop_wall = sum(clients.asrx(sink.url("loop"), path, 0, "-o", workdir / f"{path.stem}.txt").wall
                     for path in sorted(folder.iterdir()))
     sink.records("loop", LOOP_FILES)
     results = {"loop": audio / loop_wall}
     for jobs in UNPACED_JOBS:
         tag = f"unpaced-{jobs}"
-        wall = asrx(sink, tag, folder, 0, "--jobs", jobs, "--output-dir", workdir / f"out-{tag}")
+        out = workdir / f"out-{tag}"
+        wall = clients.asrx(sink.url(tag), folder, 0, "--jobs", jobs, "--output-dir", out).wall
         sink.records(tag, LOOP_FILES)
         results[f"jobs {jobs}"] = audio / wall
     return results

@@ -1,5 +1,5 @@
 """The processes under measurement: the sink, `asrx serve`, and clients watched by threads that
-stamp their events (time.monotonic)."""
+stamp their events (time.monotonic); and the audio they stream."""
 
 import collections
 import json
@@ -15,8 +15,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+import soundfile
 
 from asrx_cli.server.process import ServeProcess, asrx_command
+from asrx_cli.wire import SAMPLE_RATE
 
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR.parent))  # speech, servers and proxies from the tests' helpers
@@ -24,9 +26,9 @@ import sink  # noqa: E402  (it takes its frames from the tests' helpers)
 
 API_KEY = "bench-key"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-# A sink is spawned: a fresh child of the bench (its CPU is the bench's, not other processes'),
-# with none of the bench's threads.
+# A sink is spawned: a fresh child with none of the bench's threads, its CPU the bench's own.
 PROCESSES = multiprocessing.get_context("spawn")
+CYCLE_SECONDS = 60  # long inputs repeat a one-minute cycle: writing them costs disk time only
 
 
 def client_environment() -> dict[str, str]:
@@ -42,8 +44,7 @@ def serve(*args: str) -> ServeProcess:
 
 
 def command(client: str, audio, url: str, speed: float = 1, *options) -> list[str]:
-    """asrx (with `options`), the baseline or its sending part alone (the floor), streaming
-    `audio` at real time (speed 1) or unpaced (speed 0)."""
+    """asrx (with `options`), the baseline or its sending part alone (the floor) at `speed`."""
     if client.startswith("asrx"):
         return [*asrx_command(), "transcribe", str(audio), "--url", url, "--speed", f"{speed:g}",
                 "-q", *map(str, options)]
@@ -71,16 +72,14 @@ def tree_cpu_seconds(root: int) -> float:
     children = collections.defaultdict(list)
     for pid in map(int, filter(str.isdigit, os.listdir("/proc"))):
         children[int((stat_fields(pid) or [0, 0])[1])].append(pid)
-    tree, pending = [], [root]
-    while pending:
-        tree.append(pending.pop())
-        pending.extend(children[tree[-1]])
+    tree = [root]
+    for pid in tree:  # grows as it goes: each process's children follow it
+        tree += children[pid]
     return sum(map(process_cpu_seconds, tree))
 
 
 class SinkProcess:
-    """bench/sink.py in a process of its own; its port, then the record of each connection,
-    arrive on a queue."""
+    """bench/sink.py in a process of its own; its port, then each connection's record, queued."""
 
     def __init__(self, script: list = ()):
         self.queue = PROCESSES.Queue()
@@ -160,6 +159,7 @@ class Client:
         """Wait for the client's exit, stamp it, and take its own CPU time from wait4."""
         ended = select.select([self.exit], [], [], timeout)[0]
         self.exited = time.monotonic()
+        self.wall = self.exited - self.started
         if not ended:
             self.process.kill()
         for thread in self.threads:  # they stop at the end of stdout and of the process
@@ -172,23 +172,43 @@ class Client:
         with self.stderr:
             self.stderr.seek(0)
             stderr = self.stderr.read().decode("utf-8", "replace")
-        if not ended:
-            raise RuntimeError(f"client did not finish in {timeout:.0f} s: {' '.join(self.command)}")
-        if self.process.returncode != 0:
-            raise RuntimeError(f"client failed with status {self.process.returncode}: "
-                               f"{' '.join(self.command)}\n{stderr}")
+        if not ended or self.process.returncode:
+            failure = (f"failed with status {self.process.returncode}" if ended
+                       else f"did not finish in {timeout:.0f} s")
+            raise RuntimeError(f"client {failure}: {' '.join(self.command)}\n{stderr}")
         return self
 
 
-def json_events(url: str, audio: str, *options: str, speed: float = 1) -> list[dict]:
+def asrx(url: str, audio, speed: float, *options) -> Client:
+    """`asrx transcribe AUDIO OPTIONS` to `url`, finished."""
+    return Client(command("asrx", audio, url, speed, *options)).finish(600)
+
+
+def json_events(url: str, audio, *options: str, speed: float = 1) -> list[dict]:
     """The events of `asrx transcribe --json`."""
-    run = Client(command("asrx", audio, url, speed, "--json", *options)).finish(600)
-    return [json.loads(line) for _, line in run.lines if line]
+    lines = asrx(url, audio, speed, "--json", *options).lines
+    return [json.loads(line) for _, line in lines if line]
 
 
 def peak_rss_mb(command: list[str], timeout: float) -> float:
-    """The peak RSS of `command` itself, from GNU time: Linux carries the high-water mark across
-    exec, so a client started straight from the bench would report at least the bench's size."""
+    """The peak RSS of `command` itself, from GNU time (bench/README.md, figure 4, says why)."""
     with tempfile.NamedTemporaryFile("r", suffix=".txt") as out:
         Client(["/usr/bin/time", "-f", "%M", "-o", out.name] + command).finish(timeout)
         return int(out.read().split()[-1]) / 1024  # KiB
+
+
+def audio_file(path: Path, seconds: float, rate: int = SAMPLE_RATE, channels: int = 1) -> str:
+    """A voice-like signal (harmonics, syllables, a little noise: FLAC costs what speech costs) in
+    a 16-bit WAV, FLAC or headerless .raw; extra channels are delayed copies."""
+    t = np.arange(int(min(seconds, CYCLE_SECONDS) * rate)) / rate
+    phase = 2 * np.pi * np.cumsum(140 + 30 * np.sin(2 * np.pi * 0.3 * t)) / rate  # pitch 110-170 Hz
+    voice = sum(np.sin(k * phase) / k for k in range(1, 6))
+    envelope = np.clip(np.sin(2 * np.pi * 2.5 * t), 0, None) ** 2  # syllables, with pauses
+    noise = np.random.default_rng(0).standard_normal(len(t)) * 0.01
+    cycle, total = (0.25 * voice * envelope + noise).astype(np.float32), int(seconds * rate)
+    endian = "LITTLE" if Path(path).suffix == ".raw" else "FILE"
+    with soundfile.SoundFile(path, "w", rate, channels, "PCM_16", endian=endian) as out:
+        for start in range(0, total, len(cycle)):  # a block at a time: 3 h need no 3 h of memory
+            block = cycle[:total - start]
+            out.write(np.stack([np.roll(block, 7 * n) for n in range(channels)], axis=1))
+    return str(path)

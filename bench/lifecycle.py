@@ -8,7 +8,6 @@ import tempfile
 from pathlib import Path
 
 import clients
-import inputs
 from asrx_cli.wire import BYTES_PER_SECOND
 from report import FigureResult, ms, paired, summary, within
 
@@ -22,7 +21,7 @@ def memory(options, workdir: Path) -> FigureResult:
     peaks, rows = {}, []
     with clients.SinkProcess() as sink:
         for length, seconds in lengths.items():
-            audio = inputs.write(workdir / "memory.wav", seconds)
+            audio = clients.audio_file(workdir / "memory.wav", seconds)
             for name in CLIENTS:
                 tag = f"{name}-{seconds:g}"
                 command = clients.command(name, audio, sink.url(tag), speed=0)
@@ -42,7 +41,7 @@ def memory(options, workdir: Path) -> FigureResult:
 
 
 def lifecycle(options, workdir: Path) -> FigureResult:
-    audio = inputs.write(workdir / "lifecycle.raw", LIFECYCLE_AUDIO_SECONDS)
+    audio = clients.audio_file(workdir / "lifecycle.raw", LIFECYCLE_AUDIO_SECONDS)
     first_byte, shutdown = {name: [] for name in CLIENTS}, {name: [] for name in CLIENTS}
     with clients.SinkProcess() as sink:
         for index in range(options.runs):

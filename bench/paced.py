@@ -1,5 +1,4 @@
-"""Figures 1, 2 and 5: the clients streaming at real time (bench/README.md says how each is
-measured)."""
+"""Figures 1, 2 and 5: the clients streaming at real time."""
 
 import math
 from pathlib import Path
@@ -7,7 +6,6 @@ from pathlib import Path
 import numpy as np
 
 import clients
-import inputs
 from asrx_cli.wire import BYTES_PER_SECOND
 from report import FigureResult, Row, ms, ms_of, paired, ratio, summary, within
 from sink import build_script
@@ -42,8 +40,8 @@ def measure(run: clients.Client, record: dict) -> dict:
 
 def pacing(options, workdir: Path) -> FigureResult:
     seconds = options.pacing_seconds
-    audio = inputs.write(workdir / "pacing.raw", seconds)
-    flac = inputs.write(workdir / "pacing.flac", seconds, 44100, 2)
+    audio = clients.audio_file(workdir / "pacing.raw", seconds)
+    flac = clients.audio_file(workdir / "pacing.flac", seconds, 44100, 2)
     chatty = build_script(math.ceil(seconds / CHATTY_SENTENCE_SECONDS), CHATTY_SENTENCE_SECONDS,
                           CHATTY_PARTIALS)
     with clients.SinkProcess() as quiet, clients.SinkProcess(chatty) as talker:
@@ -89,12 +87,9 @@ def pacing_rows(results: dict, seconds: float) -> list[Row]:
 
 
 def line_latencies(record: dict, lines) -> list[float]:
-    """For each sentence made final by the next one's NewSentence: its line's arrival minus that
-    message's sending."""
-    last, opened = {}, {}
-    for index, text, sent in record["sent"]:
-        last[index] = text
-        opened.setdefault(index, sent)
+    """Of each sentence made final by the next one's NewSentence: line arrival - message sending."""
+    last = {index: text for index, text, _ in record["sent"]}
+    opened = {index: sent for index, _, sent in reversed(record["sent"])}  # each one's first
     printed = {text: stamp for stamp, text in lines}
     final = [(index, text) for index, text in last.items() if index + 1 in opened]
     missing = [text for _, text in final if text not in printed]  # the last ends otherwise
@@ -106,7 +101,7 @@ def line_latencies(record: dict, lines) -> list[float]:
 def latency(options, workdir: Path) -> FigureResult:
     every = LATENCY_SENTENCE_SECONDS
     seconds = (options.sentences + 1) * every + 1.0
-    audio = inputs.write(workdir / "latency.raw", seconds)
+    audio = clients.audio_file(workdir / "latency.raw", seconds)
     with clients.SinkProcess(build_script(options.sentences, every, LATENCY_PARTIALS)) as sink:
         # One client at a time: each has the machine to itself.
         runs = {name: sink.stream(name, audio, name, seconds * 1.5 + 60)

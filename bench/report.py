@@ -48,10 +48,9 @@ def markdown_table(rows: list[Row]) -> str:
 
 
 def summary(values: Sequence[float]) -> dict:
-    """Nearest-rank percentiles (the smallest value with that share of the values at or below it)."""
-    found = [math.nan] * 4
-    if len(values):
-        found = np.percentile(values, [50, 95, 99, 100], method="inverted_cdf")
+    """Nearest-rank percentiles (the smallest value with that share of the values at or below)."""
+    padded = values if len(values) else [math.nan]  # no values: every statistic is nan
+    found = np.percentile(padded, [50, 95, 99, 100], method="inverted_cdf")
     return {**dict(zip(("p50", "p95", "p99", "max"), map(float, found))), "n": len(values)}
 
 
@@ -78,7 +77,6 @@ def ratio(asrx: float, baseline: float, which: str = "") -> str:
 
 def within(figure: str, asrx: dict, baseline: dict, shown: tuple, stat: str, limit: float,
            digits: int = 2) -> Row:
-    """Two summaries, their `shown` statistics in ms; met when asrx's `stat` is at most `limit`
-    seconds."""
+    """Two summaries, their `shown` statistics in ms; met when asrx's `stat` ≤ `limit` seconds."""
     return paired(figure, asrx, baseline, ms_of(*shown, digits=digits), stat,
                   f"{stat} ≤ {limit * 1000:g} ms", asrx[stat] <= limit)

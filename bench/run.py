@@ -1,7 +1,4 @@
-"""`make bench`: measure asrx and the sample-code baseline side by side, print one Markdown table.
-
-    .venv/bin/python bench/run.py [--only FIGURE ...] [--skip-serve] [--quick] ...
-"""
+"""`make bench`: asrx and the sample-code baseline measured side by side, in one Markdown table."""
 
 import argparse
 import datetime
@@ -34,21 +31,18 @@ FIGURES = {  # name: (figure numbers, how to measure them with the options and a
     "reconnect": ("12", spoken.reconnects),
 }  # in the table's order
 QUIET_CORES = 0.15  # other load below this many cores counts as quiet
-
-# (option, type, default, quick default, metavar, what it sets)
-SIZES = [
-    ("--pacing-seconds", float, 120, 20, "SECONDS", "audio paced for figures 1-2"),
-    ("--pcm-minutes", float, 30, 3, "MINUTES", "16 kHz PCM for figure 3"),
-    ("--flac-minutes", float, 10, 1, "MINUTES", "44.1 kHz stereo FLAC for figure 3"),
-    ("--repeats", int, 3, 1, "N", "runs of each throughput measurement (the best counts)"),
-    ("--memory-hours", float, 3, 0.25, "HOURS", "the long input of figure 4"),
-    ("--sentences", int, 300, 50, "N", "scripted sentences for figure 5"),
-    ("--runs", int, 15, 5, "N", "runs for start-up and shutdown (figures 6, 7)"),
-    ("--serve-trial-seconds", float, 20, 8, "SECONDS", "each trial of figure 8"),
-    ("--batch-seconds", float, 10, 2, "SECONDS", "each paced file of figure 10 (unpaced: twice)"),
-    ("--settle-seconds", float, 20, 2, "SECONDS",
-     "the longest wait before each figure for other processes to calm"),
-]
+SIZES = {  # option: (type, full size, quick size, what it sets)
+    "--pacing-seconds": (float, 120, 20, "audio paced for figures 1-2"),
+    "--pcm-minutes": (float, 30, 3, "16 kHz PCM for figure 3"),
+    "--flac-minutes": (float, 10, 1, "44.1 kHz stereo FLAC for figure 3"),
+    "--repeats": (int, 3, 1, "runs of each throughput measurement (the best counts)"),
+    "--memory-hours": (float, 3, 0.25, "the long input of figure 4"),
+    "--sentences": (int, 300, 50, "scripted sentences for figure 5"),
+    "--runs": (int, 15, 5, "runs for start-up and shutdown (figures 6, 7)"),
+    "--serve-trial-seconds": (float, 20, 8, "each trial of figure 8"),
+    "--batch-seconds": (float, 10, 2, "each paced file of figure 10 (unpaced: twice)"),
+    "--settle-seconds": (float, 20, 2, "the longest wait before each figure for others to calm"),
+}
 
 
 def parse_options(argv=None) -> argparse.Namespace:
@@ -58,61 +52,57 @@ def parse_options(argv=None) -> argparse.Namespace:
                         choices=[*FIGURES, *map(str, range(1, 13))])
     parser.add_argument("--skip-serve", action="store_true", help="leave out figure 8 (asrx serve)")
     parser.add_argument("--quick", action="store_true", help="small sizes, to try the bench itself")
-    for option, kind, default, quick, metavar, what in SIZES:
-        parser.add_argument(option, type=kind, metavar=metavar,
-                            help=f"{what} [{default:g}; quick {quick:g}]")
+    for option, (kind, full, fast, what) in SIZES.items():
+        unit = option.rsplit("-", 1)[1].upper() if kind is float else "N"  # SECONDS, MINUTES...
+        parser.add_argument(option, type=kind, metavar=unit,
+                            help=f"{what} [{full:g}; quick {fast:g}]")
     quick = parser.parse_known_args(argv)[0].quick  # the sizes' defaults depend on it
     parser.set_defaults(**{option[2:].replace("-", "_"): fast if quick else full
-                           for option, _, full, fast, _, _ in SIZES})
+                           for option, (_, full, fast, _) in SIZES.items()})
     return parser.parse_args(argv)
 
 
-def selected(options) -> list:
-    wanted = set(options.only or FIGURES)
+def selected(options) -> list[str]:
+    wanted, skipped = set(options.only or FIGURES), {"serve"} if options.skip_serve else set()
     return [figure for figure, (numbers, _) in FIGURES.items()
-            if wanted & {figure, *numbers.split("-")} and not (options.skip_serve and figure == "serve")]
+            if wanted & {figure, *numbers.split("-")} and figure not in skipped]
 
 
-def load_probe() -> tuple:
-    """(now, CPU seconds the machine has been busy since boot, those of the bench and its ended
-    children)."""
-    with open("/proc/stat") as stat:
-        user, nice, system, _idle, _iowait, irq, softirq = map(int, stat.readline().split()[1:8])
-    busy = (user + nice + system + irq + softirq) / clients.CLOCK_TICKS
-    return time.monotonic(), busy, sum(os.times()[:4])
+def load_probe() -> tuple[float, float]:
+    """(now, CPU s the machine spent busy since boot, less the bench's and its ended children's)"""
+    ticks = [int(count) for count in Path("/proc/stat").read_text().split()[1:8]]
+    busy = sum(ticks) - ticks[3] - ticks[4]  # user nice system [idle iowait] irq softirq
+    return time.monotonic(), busy / clients.CLOCK_TICKS - sum(os.times()[:4])
 
 
-def other_load(since: tuple) -> float:
+def other_load(since: tuple[float, float]) -> float:
     """Cores kept busy by other processes since the load_probe() `since`."""
-    (wall, busy, own), (now_wall, now_busy, now_own) = since, load_probe()
-    return max(0.0, (now_busy - busy) - (now_own - own)) / max(now_wall - wall, 1e-9)
+    (then, busy), (now, busy_now) = since, load_probe()
+    return max(0.0, busy_now - busy) / max(now - then, 1e-9)
 
 
 def settle(longest: float) -> float:
     """Wait, at most about `longest` seconds, for other processes to calm down; their last load."""
-    waiting = time.monotonic()
+    deadline = time.monotonic() + longest
     while True:
         since = load_probe()
         time.sleep(1.0)
-        load = other_load(since)
-        if load < QUIET_CORES or time.monotonic() - waiting >= longest:
+        if (load := other_load(since)) < QUIET_CORES or time.monotonic() >= deadline:
             return load
 
 
 def machine() -> str:
-    with open("/proc/cpuinfo") as info:
-        model = next((line.split(":", 1)[1].strip() for line in info
-                      if line.startswith("model name")), "")
+    model = re.search(r"^model name\s*:(.*)", Path("/proc/cpuinfo").read_text(), re.MULTILINE)
     load = " ".join(f"{value:.2f}" for value in os.getloadavg())
-    return (f"{model}, {len(os.sched_getaffinity(0))} cores usable, {platform.platform()}, "
-            f"Python {platform.python_version()}; load average {load} at the end")
+    return (f"{model[1].strip() if model else ''}, {len(os.sched_getaffinity(0))} cores usable, "
+            f"{platform.platform()}, Python {platform.python_version()}; load average {load} at "
+            "the end")
 
 
 def run_figure(figure: str, options, folder: Path) -> report.FigureResult:
     before = settle(options.settle_seconds)
     print(f"bench: {figure}...", file=sys.stderr, flush=True)
-    since = load_probe()
-    numbers, measure = FIGURES[figure]
+    since, (numbers, measure) = load_probe(), FIGURES[figure]
     try:
         result = measure(options, folder)
     except Exception as exc:  # one figure's failure must not cost the others

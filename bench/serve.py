@@ -24,12 +24,10 @@ MOST_STREAMS, MOST_TRIALS = 64, 6
 
 
 async def stream_once(url: str, name: str, speech: bytes) -> dict:
-    """One session of `speech` then silence, at real time: audio seconds, the transcript a client
-    holds, first text and latency from the first and last frame of speech, error, and the
-    generator's lateness."""
-    pcm, exchange, texts, speech_sent = speech + SILENCE, Exchange(), [], None
-    session = {"audio_seconds": len(pcm) / BYTES_PER_SECOND, "latency": None, "first_text": None,
-               "error": None, "send_lateness": 0.0, "transcript": ""}
+    """One session of `speech` then silence at real time, as figures 8 and 11 time it."""
+    pcm, exchange, stamps, speech_sent = speech + SILENCE, Exchange(), [], None
+    session = {"audio_seconds": len(pcm) / BYTES_PER_SECOND, "latency": None, "error": None,
+               "send_lateness": 0.0}
 
     async def receive(ws):
         async for message in ws:
@@ -37,7 +35,7 @@ async def stream_once(url: str, name: str, speech: bytes) -> dict:
             if data.get("text") in END_MARKERS:
                 return
             if "state" in data:
-                texts.append(time.monotonic())
+                stamps.append(time.monotonic())
                 exchange.messages.append(data)
 
     try:
@@ -54,9 +52,9 @@ async def stream_once(url: str, name: str, speech: bytes) -> dict:
                     speech_sent = time.monotonic()
             await ws.send(json.dumps(END_OF_STREAM))
             await asyncio.wait_for(receiver, SESSION_TIMEOUT)
-        if not texts:
+        if not stamps:
             raise RuntimeError("no text")
-        session.update(latency=texts[-1] - speech_sent, first_text=texts[0] - started,
+        session.update(latency=stamps[-1] - speech_sent, first_text=stamps[0] - started,
                        transcript=exchange.transcript)
     except Exception as exc:  # any failure fails the trial
         session["error"] = f"{name}: {type(exc).__name__}: {exc}"
@@ -64,8 +62,7 @@ async def stream_once(url: str, name: str, speech: bytes) -> dict:
 
 
 async def run_streams(url: str, spoken: dict[str, bytes], streams: int, seconds: float) -> list:
-    """Keep `streams` sessions going for `seconds` (each finishes its utterance), starts spread
-    over one."""
+    """Keep `streams` sessions going for `seconds`, starts spread over one; each ends its own."""
     mean = (sum(map(len, spoken.values())) / len(spoken) + len(SILENCE)) / BYTES_PER_SECOND
     deadline, names = time.monotonic() + seconds, list(spoken)
 
@@ -80,14 +77,20 @@ async def run_streams(url: str, spoken: dict[str, bytes], streams: int, seconds:
     return sum(await asyncio.gather(*map(loop, range(streams))), [])
 
 
-def trial(server, spoken: dict[str, bytes], streams: int, seconds: float) -> dict:
+def with_cpu(server, sessions) -> tuple[list[dict], float]:
+    """The sessions that `sessions()` ran, and the server's CPU s per audio s meanwhile."""
     cpu_before = clients.tree_cpu_seconds(server.pid)
-    sessions = asyncio.run(run_streams(server.url, spoken, streams, seconds))
+    done = sessions()
     cpu = clients.tree_cpu_seconds(server.pid) - cpu_before
+    return done, cpu / sum(s["audio_seconds"] for s in done)
+
+
+def trial(server, spoken: dict[str, bytes], streams: int, seconds: float) -> dict:
+    streaming = run_streams(server.url, spoken, streams, seconds)
+    sessions, cpu = with_cpu(server, lambda: asyncio.run(streaming))
     latencies = [s["latency"] for s in sessions if s["latency"] is not None]
     errors = [s["error"] for s in sessions if s["error"]]
-    result = {"streams": streams, "sessions": len(sessions),
-              "cpu_per_audio_second": cpu / sum(s["audio_seconds"] for s in sessions),
+    result = {"streams": streams, "sessions": len(sessions), "cpu_per_audio_second": cpu,
               "latency": summary(latencies), "errors": errors[:5], "error_count": len(errors),
               "generator_lateness": max(s["send_lateness"] for s in sessions)}
     result["sustained"] = (not errors and result["generator_lateness"] <= GENERATOR_SLACK
@@ -111,10 +114,8 @@ def search(sustained, guess: int) -> int:
 
 
 def capacity(options, workdir) -> FigureResult:
-    """Figure 8, on Debian's pocketsphinx-testdata recordings trimmed to their speech as the tests
-    trim them."""
     paths = [*sorted(LIBRIVOX.glob("*.wav")), GOFORWARD, SOMETHING, NUMBERS]
-    spoken = {path.name: recording(path, "").samples.tobytes() for path in paths}
+    spoken = {path.name: recording(path, "").samples.tobytes() for path in paths}  # trimmed
     trials: dict[int, dict] = {}
 
     def sustained(streams: int) -> bool:
@@ -157,8 +158,7 @@ def offline(recordings: list[bytes]) -> list[str]:
 
 def finals_against_partials(recordings: list[bytes]) -> dict:
     """Each utterance's final beside the last partial before it, from the server's own code in
-    this process: the wire does not tell them apart (a final equal to the last partial is not
-    sent again)."""
+    this process (the wire does not send a final equal to the last partial)."""
     engine, pairs = load_engine("pocketsphinx"), []
     for pcm in recordings:
         transcriber, last_partial, audio = Transcriber(engine.open()), {}, pcm + SILENCE
@@ -179,49 +179,40 @@ def finals_against_partials(recordings: list[bytes]) -> dict:
 
 
 def accuracy(options, workdir) -> FigureResult:
-    """Figure 11: each LibriVox recording in a session of its own to a real `asrx serve`, one
-    after the other."""
     transcripts = librivox_transcripts()
     paths = sorted(transcripts)
-    references, recordings = [transcripts[path] for path in paths], list(map(read_pcm, paths))
-    offline_texts = offline(recordings)
+    said, recordings = [transcripts[path] for path in paths], list(map(read_pcm, paths))
+    heard = {"offline": offline(recordings)}
     with clients.serve("--quiet") as server:
-        cpu_before = clients.tree_cpu_seconds(server.pid)
-        sessions = [asyncio.run(stream_once(server.url, str(index), pcm))
-                    for index, pcm in enumerate(recordings)]
-        cpu = clients.tree_cpu_seconds(server.pid) - cpu_before
-    cpu /= sum(s["audio_seconds"] for s in sessions)
+        sessions, cpu = with_cpu(server, lambda: [asyncio.run(stream_once(server.url, str(n), pcm))
+                                                  for n, pcm in enumerate(recordings)])
     errors = [s["error"] for s in sessions if s["error"]]
     if errors:
         raise RuntimeError("; ".join(errors))
-    streamed_texts = [s["transcript"] for s in sessions]
-    offline_wer = word_error_rate(references, offline_texts)
-    streamed_wer = word_error_rate(references, streamed_texts)
-    ratio = streamed_wer / offline_wer if offline_wer else float("nan")
+    heard["streamed"] = [s["transcript"] for s in sessions]
+    wer = {how: word_error_rate(said, texts) for how, texts in heard.items()}
+    ratio = wer["streamed"] / wer["offline"] if wer["offline"] else float("nan")
     partials = finals_against_partials(recordings)
-    result = {"words": sum(len(r.split()) for r in references), "offline_wer": offline_wer,
-              "streamed_wer": streamed_wer, "ratio": ratio, "cpu_per_audio_second": cpu,
-              "partials": partials, "first_text": [s["first_text"] for s in sessions],
-              "final_after_speech": [s["latency"] for s in sessions],
-              "files": [{"file": path.name, "reference": ref, "offline": off, "streamed": st}
-                        for path, ref, off, st
-                        in zip(paths, references, offline_texts, streamed_texts)]}
     rows = [
         Row("11. `asrx serve` WER, one session per LibriVox recording (baseline: PocketSphinx "
-            "offline)", f"{streamed_wer:.1%}", f"{offline_wer:.1%}", f"{ratio:.2f}",
+            "offline)", f"{wer['streamed']:.1%}", f"{wer['offline']:.1%}", f"{ratio:.2f}",
             goal="ratio ≤ 1.0", met=ratio <= 1.0),
         Row("11. `asrx serve`: server CPU s per audio s, one stream (accuracy run)", f"{cpu:.3f}",
             goal=f"≤ {CPU_GOAL:g}", met=cpu <= CPU_GOAL),
         Row("11. `asrx serve`: finals that differ from the last partial",
             f"{partials['differ']} of {partials['finals']}"),
     ]
-    note = (f"Accuracy: WER on {result['words']} words of LibriVox (pocketsphinx-testdata): "
-            f"offline decode {offline_wer:.1%}, `asrx serve` {streamed_wer:.1%}; first text after "
-            f"the first frame: at most {max(result['first_text']):.2f} s; final text after the "
-            f"recording's last frame: at most {max(result['final_after_speech']):.2f} s; finals "
-            f"that differ from the last partial: {partials['differ']} of {partials['finals']} "
-            f"({partials['word_changes']} words changed of {partials['final_words']}); not an "
-            f"extension of it: {partials['contradicted']}.")
-    heard = [f"{f['file']}: said \"{f['reference']}\"; offline \"{f['offline']}\"; "
-             f"`asrx serve` \"{f['streamed']}\"" for f in result["files"]]
-    return FigureResult("accuracy", rows, [note, *heard], result)
+    words = sum(len(text.split()) for text in said)
+    note = (f"Accuracy: WER on {words} words of LibriVox (pocketsphinx-testdata): offline decode "
+            f"{wer['offline']:.1%}, `asrx serve` {wer['streamed']:.1%}; first text after the "
+            f"first frame: at most {max(s['first_text'] for s in sessions):.2f} s; final text "
+            f"after the recording's last frame: at most {max(s['latency'] for s in sessions):.2f}"
+            f" s; finals that differ from the last partial: {partials['differ']} of "
+            f"{partials['finals']} ({partials['word_changes']} words changed of "
+            f"{partials['final_words']}); not an extension of it: {partials['contradicted']}.")
+    files = [f"{path.name}: said \"{text}\"; offline \"{offline_text}\"; `asrx serve` "
+             f"\"{streamed}\"" for path, text, offline_text, streamed
+             in zip(paths, said, heard["offline"], heard["streamed"])]
+    raw = {"words": words, "wer": wer, "ratio": ratio, "cpu_per_audio_second": cpu,
+           "partials": partials, "sessions": sessions, "files": files}
+    return FigureResult("accuracy", rows, [note, *files], raw)

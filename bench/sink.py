@@ -1,10 +1,5 @@
-"""A receiving ASRX server for the benchmarks, run in a process of its own (clients.SinkProcess)
-so that its CPU never counts.
-
-Not the `websockets` library: its per-frame work in Python made the sink, not
-the client, the slower side of an unpaced stream. Here a binary frame costs a
-header parse; its payload is never unmasked.
-"""
+"""A receiving ASRX server for the benchmarks, run in a process of its own (clients.SinkProcess):
+a binary frame costs a header parse, its payload is never unmasked (bench/README.md says why)."""
 
 import asyncio
 import json
@@ -36,8 +31,7 @@ def build_script(sentences: int, every: float, partials: int) -> list:
 
 
 def serve(records, script: list):
-    """Serve on a free port of 127.0.0.1 until terminated: put the port on the queue `records`,
-    then each connection's record as it ends."""
+    """Serve on 127.0.0.1 until killed; the port, then each connection's record, go to `records`."""
     async def run():
         server = await asyncio.get_running_loop().create_server(
             lambda: Connection(records, script), "127.0.0.1", 0)

@@ -27,10 +27,8 @@ def speech_file(folder: Path) -> tuple[Layout, Path]:
 def cue_times(events: list, seconds: float):
     """(speech-aligned cues, arrival-time cues): lists of (start, end)."""
     finals = [event for event in events if event["type"] == "final"]
-    first_words = {}
-    for event in events:
-        if event["type"] == "partial":
-            first_words.setdefault(event["sentence"], event["offset"])
+    first_words = {event["sentence"]: event["offset"]  # reversed: each sentence's first partial
+                   for event in reversed(events) if event["type"] == "partial"}
     aligned = [(final["start"], final["end"]) for final in finals]
     arrival = [(first_words.get(final["sentence"], final["start"]),
                 first_words.get(final["sentence"] + 1, seconds)) for final in finals]
@@ -38,8 +36,7 @@ def cue_times(events: list, seconds: float):
 
 
 def errors(cues, truth) -> dict:
-    """p50 / p95 of the start and end errors, or None when the cues do not match the utterances
-    one to one."""
+    """p50 / p95 of the start and end errors; None unless cues and utterances match one to one."""
     if len(cues) != len(truth):
         return None
     return {edge: summary([abs(cue[side] - true[side]) for cue, true in zip(cues, truth)])
@@ -50,12 +47,12 @@ def subtitles(options, folder: Path) -> FigureResult:
     speech, audio = speech_file(folder)
     scripted = ScriptedServer(late_script(speech.truth, speech.texts), api_key=clients.API_KEY)
     try:
-        events = {"scripted server, 300-800 ms late": clients.json_events(scripted.start().url,
-                                                                          audio)}
+        late = clients.json_events(scripted.start().url, audio)
     finally:
         scripted.stop()
     with clients.serve() as serve:
-        events["asrx serve"] = clients.json_events(serve.url, audio)
+        events = {"scripted server, 300-800 ms late": late,
+                  "asrx serve": clients.json_events(serve.url, audio)}
     figures, rows = {}, []
     for server, found in events.items():
         aligned, arrival = cue_times(found, speech.seconds)
@@ -78,8 +75,7 @@ def words(events: list[dict]) -> list[str]:
 
 
 def compare(calm: list[str], cut: list[str]):
-    """Words lost (no counterpart here), added (none there) and recognised otherwise (a
-    counterpart differs)."""
+    """Words lost (no counterpart in `cut`), added (none in `calm`) and recognised otherwise."""
     lost = added = changed = 0
     matcher = difflib.SequenceMatcher(a=calm, b=cut, autojunk=False)
     for op, a1, a2, b1, b2 in matcher.get_opcodes():
@@ -90,33 +86,37 @@ def compare(calm: list[str], cut: list[str]):
     return lost, added, changed
 
 
+def outcome(calm: list[str], events: list[dict]) -> dict:
+    """A run with cuts against the undisturbed words `calm`."""
+    cuts = [e for e in events if e["type"] == "reconnect"]
+    lost, added, changed = compare(calm, words(events))
+    replayed = sum(e["position"] - e["replay_from"] for e in cuts) / max(len(cuts), 1)
+    return {"reconnects": len(cuts), "sentences": sum(e["type"] == "final" for e in events),
+            "lost": lost, "added": added, "changed": changed, "replayed_per_cut": replayed}
+
+
 def reconnects(options, folder: Path) -> FigureResult:
     speech, audio = speech_file(folder)
-    results = {}
+    events = {}
     with clients.serve("--close-wait", "1", "--quiet") as server:
         for count in (0, *CUTS):
             # Each cut after an equal share of the audio, counted on its own connection.
             step = speech.seconds / (count + 1)
             faults = [Fault(step, CUT_KINDS[n % len(CUT_KINDS)], 1011) for n in range(count)]
             with Proxy(server.port, faults) as proxy:
-                results[count] = clients.json_events(proxy.url(), audio, *RETRY,
-                                                     speed=RECONNECT_SPEED)
-    calm, rows, raw = words(results[0]), [], {}
+                events[count] = clients.json_events(proxy.url(), audio, *RETRY,
+                                                    speed=RECONNECT_SPEED)
+    calm = words(events[0])
+    results = {count: outcome(calm, found) for count, found in events.items()}  # 0: undisturbed
+    rows = []
     for count in CUTS:
-        events = results[count]
-        cuts = [e for e in events if e["type"] == "reconnect"]
-        lost, added, changed = compare(calm, words(events))
-        replayed = sum(e["position"] - e["replay_from"] for e in cuts) / max(len(cuts), 1)
-        sentences = sum(e["type"] == "final" for e in events)
-        raw[count] = {"reconnects": len(cuts), "sentences": sentences, "lost": lost,
-                      "added": added, "changed": changed, "replayed_per_cut": replayed}
+        found = results[count]
         rows.append(Row(f"12. Reconnects, {count} cuts: reconnects; sentences; words lost / added; "
                         "recognised otherwise; audio sent again per cut",
-                        f"{len(cuts)}; {sentences}; {lost} / {added}; {changed}; "
-                        f"{replayed:.2f} s", goal="0 lost, 0 added", met=lost == added == 0))
-    sentences = sum(e["type"] == "final" for e in results[0])
+                        "{reconnects}; {sentences}; {lost} / {added}; {changed}; "
+                        "{replayed_per_cut:.2f} s".format(**found), goal="0 lost, 0 added",
+                        met=found["lost"] == found["added"] == 0))
     note = (f"Reconnects: {speech.seconds:.1f} s of real speech through `asrx serve` and a cutting "
-            f"TCP proxy, --speed {RECONNECT_SPEED:g}; undisturbed, {sentences} sentences and "
-            f"{len(calm)} words.")
-    return FigureResult("reconnect", rows, [note],
-                        {"undisturbed": {"sentences": sentences, "words": len(calm)}, "cuts": raw})
+            f"TCP proxy, --speed {RECONNECT_SPEED:g}; undisturbed, {results[0]['sentences']} "
+            f"sentences and {len(calm)} words.")
+    return FigureResult("reconnect", rows, [note], {"words": len(calm), "runs": results})

@@ -1,5 +1,4 @@
-"""Figure 3: unpaced throughput, against the slowest stage of the pipeline measured alone. Each
-measurement runs several times, alternating; the best run counts, not a burst of load elsewhere."""
+"""Figure 3: unpaced throughput, against the slowest stage of the pipeline measured alone."""
 
 import collections
 import json
@@ -11,23 +10,14 @@ import soundfile
 import websocket
 
 import clients
-import inputs
 from asrx_cli.audio.convert import Converter
 from asrx_cli.wire import API_KEY_HEADER, BYTES_PER_SECOND, END_OF_STREAM, FRAME_BYTES
 from report import FigureResult, Row, paired, ratio, times
 
-FRACTION_GOAL = 0.8
-CPU_SAMPLE_SECONDS = 0.02
-FLAC_RATE = 44100
+FRACTION_GOAL, CPU_SAMPLE_SECONDS, FLAC_RATE = 0.8, 0.02, 44100
 CLIENTS = ("asrx", "baseline", "asrx-flac")
 STAGE_NAMES = {"read": "reading the file", "send": "sending to the sink", "decode": "decoding",
                "resample": "resampling"}
-
-
-def audio_per_wall_second(work, *args) -> float:
-    """Audio seconds per wall second of `work(*args)`, which returns the audio seconds it did."""
-    started = time.perf_counter()
-    return work(*args) / (time.perf_counter() - started)
 
 
 def read_frames(path: str) -> float:
@@ -67,8 +57,7 @@ def sink_throughput(record: dict) -> float:
 
 def client_run(sink: clients.SinkProcess, client: str, audio: str, tag: str,
                timeout: float) -> dict:
-    """One unpaced run: throughput, and the cores that client and sink kept busy while frames
-    flowed."""
+    """One unpaced run: throughput, and the cores client and sink kept busy while frames flowed."""
     sink_before = clients.process_cpu_seconds(sink.process.pid)
     run, record = sink.stream(client, audio, tag, timeout, speed=0,
                               sample_cpu_every=CPU_SAMPLE_SECONDS)
@@ -79,24 +68,27 @@ def client_run(sink: clients.SinkProcess, client: str, audio: str, tag: str,
 
 
 def run(options, workdir: Path) -> FigureResult:
-    pcm = inputs.write(workdir / "throughput.raw", options.pcm_minutes * 60)
-    flac = inputs.write(workdir / "throughput.flac", options.flac_minutes * 60, FLAC_RATE, 2)
+    pcm = clients.audio_file(workdir / "throughput.raw", options.pcm_minutes * 60)
+    flac = clients.audio_file(workdir / "throughput.flac", options.flac_minutes * 60, FLAC_RATE, 2)
     timeout = 60 + max(options.pcm_minutes, options.flac_minutes) * 3  # at least 20× real time
     data = Path(pcm).read_bytes()
     frames = [data[start:start + FRAME_BYTES] for start in range(0, len(data), FRAME_BYTES)]
     with soundfile.SoundFile(flac) as sound:
         mono = [block.mean(axis=1, dtype=np.float32)
                 for block in sound.blocks(FLAC_RATE, dtype="float32")]
-    stages_alone = {"read": (read_frames, pcm), "decode": (decode, flac), "resample": (resample, mono)}
+    stages_alone = {"read": (read_frames, pcm), "decode": (decode, flac),
+                    "resample": (resample, mono)}
     tries = collections.defaultdict(list)
     with clients.SinkProcess() as sink:
-        for index in range(options.repeats):  # alternating: all meet the machine's same moments
+        # Alternating, all meet the machine's same moments; the best counts, not a burst elsewhere.
+        for index in range(options.repeats):
             for name in CLIENTS:
                 audio = flac if name == "asrx-flac" else pcm
                 tries[name].append(client_run(sink, name, audio, f"{name}-{index}", timeout))
             tries["send"].append(send(frames, sink, f"send-{index}"))
             for stage, (work, audio) in stages_alone.items():
-                tries[stage].append(audio_per_wall_second(work, audio))
+                started = time.perf_counter()  # work() returns the audio seconds it did
+                tries[stage].append(work(audio) / (time.perf_counter() - started))
     results = {name: max(tries[name], key=lambda r: r["throughput"]) for name in CLIENTS}
     results["stages"] = {name: max(tries[name]) for name in STAGE_NAMES}
     return FigureResult("throughput", rows(results), notes(results, options), results)
