@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 import clients
-from paced import frame_lateness
+from paced import drift, frame_lateness
 from report import FigureResult, Row
 
 JOBS, UNPACED_JOBS = (1, 4, 8), (1, 4)
@@ -35,11 +35,10 @@ def paced(workdir: Path, sink: clients.SinkProcess, seconds: float) -> dict:
             out = workdir / f"out-{tag}"
             wall = clients.asrx(sink.url(tag), folder, 1, "--jobs", jobs, "--output-dir", out).wall
             records = sink.records(tag, FILES)
-            late = [frame_lateness(record) for record in records]
+            late = np.concatenate([frame_lateness(record)[1] for record in records])
             runs.append({"wall": wall, "ideal": -(-FILES // jobs) * seconds,
-                         "p99": float(np.percentile(np.concatenate(late), 99)),
-                         "max": float(max(each.max() for each in late)),
-                         "drift": float(max(abs(each[-1]) for each in late)),
+                         "p99": float(np.percentile(late, 99)), "max": float(late.max()),
+                         "drift": max(abs(drift(record)) for record in records),
                          "most_at_once": most_at_once(records)})
         results[jobs] = min(runs, key=lambda run: run["p99"])
     return results

@@ -13,26 +13,34 @@ from sink import build_script
 SETTLE_SECONDS = 2.0  # after the first frame: start-up is left out of the streaming CPU rate
 CHATTY_SENTENCE_SECONDS, CHATTY_PARTIALS = 2.0, 11  # a message every 2 s ÷ 12 = 167 ms
 LATENCY_SENTENCE_SECONDS, LATENCY_PARTIALS = 0.05, 2
-DRIFT_GOAL, LATENESS_GOAL = 0.010, 0.005
+DRIFT_GOAL, LATENESS_GOAL, DRIFT_WINDOW = 0.010, 0.005, 1.0
 # (server, the rate measured, its goal): the rows of figure 2
 CPU_ROWS = [("quiet", "whole", 0.01), ("quiet", "streaming", 0.01),
             ("chatty", "whole", 0.01), ("chatty", "streaming", 0.006)]
 CPU_WHAT = {"whole": "whole run with start-up", "streaming": "streaming only"}
 
 
-def frame_lateness(record: dict) -> np.ndarray:
-    """Each frame's arrival after its place on the schedule of the first frame."""
+def frame_lateness(record: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Each frame's place on the schedule of the first frame, and its arrival after that place
+    (negative: sent ahead, as asrx sends every other frame with the one before it)."""
     sizes, arrivals = np.array(record["sizes"]), np.array(record["arrivals"])
     due = np.concatenate([[0], np.cumsum(sizes[:-1])]) / BYTES_PER_SECOND
-    return arrivals - arrivals[0] - due
+    return due, arrivals - arrivals[0] - due
+
+
+def drift(record: dict) -> float:
+    """How much later frames arrive at the end than at the start: the mean lateness of the last
+    second's frames less the first second's, whatever the cadence within a second."""
+    due, late = frame_lateness(record)
+    return float(late[due >= due[-1] - DRIFT_WINDOW].mean() - late[due < DRIFT_WINDOW].mean())
 
 
 def measure(run: clients.Client, record: dict) -> dict:
-    late = frame_lateness(record)
+    late = frame_lateness(record)[1]
     audio_seconds = record["bytes"] / BYTES_PER_SECOND
     streaming = np.array([(t, cpu) for t, cpu in run.cpu_samples
                           if record["first_frame"] + SETTLE_SECONDS <= t <= record["last_frame"]])
-    return {"audio_seconds": audio_seconds, "frames": record["frames"], "drift": float(late[-1]),
+    return {"audio_seconds": audio_seconds, "frames": record["frames"], "drift": drift(record),
             "lateness": summary(late), "cpu_total": run.cpu_seconds,
             "whole": run.cpu_seconds / audio_seconds, "messages": len(record["sent"]),
             "streaming": float(np.polyfit(streaming[:, 0], streaming[:, 1], 1)[0])}

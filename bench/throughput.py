@@ -11,6 +11,7 @@ import websocket
 
 import clients
 from asrx_cli.audio.convert import Converter
+from asrx_cli.audio.source import FILE_BLOCK_SECONDS
 from asrx_cli.wire import API_KEY_HEADER, BYTES_PER_SECOND, END_OF_STREAM, FRAME_BYTES
 from report import FigureResult, Row, paired, ratio, times
 
@@ -27,7 +28,8 @@ def read_frames(path: str) -> float:
 
 def decode(path: str) -> float:
     with soundfile.SoundFile(path) as sound:
-        return sum(map(len, sound.blocks(sound.samplerate, dtype="float32"))) / sound.samplerate
+        block = int(sound.samplerate * FILE_BLOCK_SECONDS)  # as asrx reads files
+        return sum(map(len, sound.blocks(block, dtype="float32"))) / sound.samplerate
 
 
 def resample(blocks: list[np.ndarray]) -> float:
@@ -75,7 +77,7 @@ def run(options, workdir: Path) -> FigureResult:
     frames = [data[start:start + FRAME_BYTES] for start in range(0, len(data), FRAME_BYTES)]
     with soundfile.SoundFile(flac) as sound:
         mono = [block.mean(axis=1, dtype=np.float32)
-                for block in sound.blocks(FLAC_RATE, dtype="float32")]
+                for block in sound.blocks(int(FLAC_RATE * FILE_BLOCK_SECONDS), dtype="float32")]
     stages_alone = {"read": (read_frames, pcm), "decode": (decode, flac),
                     "resample": (resample, mono)}
     tries = collections.defaultdict(list)
