@@ -1,11 +1,12 @@
 """A transcription session: wiring and lifecycle of one stream to the server.
 
-Three threads take part:
+Three threads take part (four for a file libsndfile decodes):
 
 - the decoder (`audio.readahead.ReadAhead`) reads the source, converts it to
   16 kHz mono s16le, finds the speech in it (`audio.tracked.SpeechTracker`),
   cuts it into frames and masks them for the wire (`connection.masked_ahead`),
-  ahead of the sender;
+  ahead of the sender; for a file libsndfile reads, a file reader thread
+  decodes the next blocks meanwhile (`audio.file`);
 - the sender (`pacer.Pacer`) sends each frame when it is due and then the
   end-of-stream message; it only sends and sleeps, and tells the main thread
   what it did through a queue of messages;

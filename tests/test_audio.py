@@ -187,6 +187,19 @@ def test_corrupt_flac_reports_where_decoding_failed(tmp_path):
         list(open_path(path).blocks)
 
 
+def test_a_file_closed_halfway_stops_its_reader_thread_first(tmp_path):
+    # libsndfile decodes ahead in a thread of its own: closing the source stops that thread
+    # before the file is closed under it.
+    path = write_audio(tmp_path / "long.flac", noise(30.0, rate=44100, channels=2), 44100,
+                       format="FLAC")
+    source = open_path(path)
+    first = next(iter(source.blocks))
+    assert 0 < len(first) <= FILE_BLOCK_SECONDS * 16000 * 2  # one block, not the file
+    assert "asrx-file-reader" in {thread.name for thread in threading.enumerate()}
+    source.close()
+    assert "asrx-file-reader" not in {thread.name for thread in threading.enumerate()}
+
+
 def test_compressed_stream_on_stdin_is_refused_clearly(tmp_path):
     path = write_audio(tmp_path / "a.flac", noise(0.5), 16000, format="FLAC")
     with open(path, "rb") as stream:

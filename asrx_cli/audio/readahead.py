@@ -48,12 +48,13 @@ class ReadAhead:
     raised it.
     """
 
-    def __init__(self, batches: Iterable[list], depth: int, backlog_bytes: Optional[int] = None):
+    def __init__(self, batches: Iterable[list], depth: int, backlog_bytes: Optional[int] = None,
+                 name: str = "asrx-decoder"):
         """`backlog_bytes`: a live input's, read on while no session takes audio (audio.backlog)."""
         self._batches = batches
         self._queue = Backlog(depth, backlog_bytes) if backlog_bytes else queue.Queue(depth)
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="asrx-decoder", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def hold(self, holding: bool):
         """While no session takes audio: a live input is read on into its backlog."""
