@@ -2,21 +2,29 @@
 
 While a session runs it holds `depth` batches, as any read-ahead queue: the
 decoder waits for the sender. While the connection is down (`hold(True)`,
-from the main thread), the decoder never waits: a microphone or a pipe goes
-on being read into the queue, up to `limit_bytes` of audio; beyond that the
-oldest batch is dropped, and a `Gap` at the head of the queue says how much,
-so that the sender keeps every position in the input right.
+from the main thread), a microphone or a pipe goes on being read into the
+queue at real time, up to `limit_bytes` of audio; beyond that the oldest
+batch is dropped, and a `Gap` at the head of the queue says how much, so
+that the sender keeps every position in the input right.
+
+At real time, not faster: a producer faster than that (a file through `cat`
+or `ffmpeg`) can wait, and its audio must not be read only to be dropped;
+one at real time (arecord, a microphone) is never held back.
 """
 
 import collections
 import dataclasses
 import queue
 import threading
+import time
 from typing import Deque, Tuple
 
 from asrx_cli.wire import BYTES_PER_SECOND
 
 WAIT_SLICE = 0.1  # a decoder waiting for room looks again this often
+# While down, how far reading may run ahead of the clock: a live producer's
+# audio comes in blocks (a pipe's, stdin's quarter second), never a second ahead.
+HOLD_AHEAD_SECONDS = 1.0
 
 
 @dataclasses.dataclass
@@ -44,23 +52,33 @@ class Backlog:
         self._items: Deque[Tuple[object, object]] = collections.deque()
         self._bytes = 0
         self._holding = False
+        self._held_since = 0.0  # monotonic: when the connection went down
+        self._held_bytes = 0  # audio read since then
         self._changed = threading.Condition()
 
     def hold(self, holding: bool):
-        """True while no session takes audio: the decoder reads on, into the backlog."""
+        """True while no session takes audio: the decoder reads on, into the backlog, at real time."""
         with self._changed:
             self._holding = holding
+            self._held_since, self._held_bytes = time.monotonic(), 0
             self._changed.notify_all()
 
     def put(self, item):
         with self._changed:
-            while not self._holding and len(self._items) >= self.depth:
+            while self._must_wait():
                 self._changed.wait(WAIT_SLICE)
             self._items.append(item)
             self._bytes += _size(item)
             if self._holding:  # while a session takes audio, the depth bounds the queue
+                self._held_bytes += _size(item)
                 self._drop_beyond_limit()
             self._changed.notify_all()
+
+    def _must_wait(self) -> bool:
+        if not self._holding:
+            return len(self._items) >= self.depth
+        ahead = self._held_bytes / BYTES_PER_SECOND - (time.monotonic() - self._held_since)
+        return ahead > HOLD_AHEAD_SECONDS
 
     def _drop_beyond_limit(self):
         while self._bytes > self.limit and len(self._items) > 2 and isinstance(self._items[1][0], list):
