@@ -107,9 +107,9 @@ def _done_until(timeline: SpeechTimeline, last_final: Optional[Final]) -> float:
     return min(start, last_final.end) if start is not None else last_final.end
 
 
-def session_speed(config: TranscribeConfig, reconnects: int) -> float:
+def session_speed(config: TranscribeConfig, catching_up: bool) -> float:
     """After a reconnect a live input has a backlog: it goes out at --catch-up until live again."""
-    if reconnects and config.is_live:
+    if catching_up and config.is_live:
         return max(config.effective_speed, config.catch_up)
     return config.effective_speed
 

@@ -92,15 +92,16 @@ class Session:
             frames = masked_ahead(cut_frames(blocks, self.config.chunk_bytes))
             with ReadAhead(frames, READ_AHEAD_BLOCKS, backlog) as reader:
                 feed = Feed(reader, self.config.max_buffer)
+                catching_up = False
                 while True:
                     started = time.monotonic()
                     sender = SenderState(bar.update if bar else None, sender.seconds)
-                    lost = self._stream(connection, feed, sender, session_speed(self.config, self.stats.reconnects))
+                    lost = self._stream(connection, feed, sender, session_speed(self.config, catching_up))
                     if lost is None:
                         break
                     reader.hold(True)  # a live input is read on while no session takes it
                     connection = self._next_session(lost, feed, reconnector, time.monotonic() - started)
-                    reader.hold(False)
+                    catching_up = not reader.hold(False)  # a pipe that ran ahead has nothing to catch up on
         finally:
             sender.update()
             self._flush(sender.seconds)  # however it ends, the open sentence is kept

@@ -193,17 +193,45 @@ def test_a_live_input_read_while_down_drops_the_oldest_beyond_max_buffer(make_se
 
 def test_a_pipe_faster_than_real_time_waits_while_down_instead_of_losing_audio(make_server):
     # `cat talk.raw | asrx transcribe -`: the connection drops with most of the input unread.
-    # Read on at real time, not at the pipe's speed, none of it overflows --max-buffer.
+    # Read on at real time, not at the pipe's speed, none of it overflows --max-buffer; and a
+    # pipe that ran ahead is not live: no backlog to send at --catch-up, the rest goes unpaced.
     pcm = noise(60.0, seed=6).tobytes()
     server = make_server([Script(), Script()])
     with Proxy(server.port, [Fault(2.0, "close")]) as proxy:
-        result = run(proxy, "-", "--max-buffer", "5", "--retries", "9", "--retry-delay", "0.2",
-                     "--catch-up", "100", input=pcm)
+        result = run(proxy, "-", "--max-buffer", "5", "--retries", "9", "--retry-delay", "0.2", input=pcm)
     assert result.exit_code == 0, result.stderr
     assert "dropped" not in result.stderr
-    first, second = (bytes(record.wait_finished().audio) for record in server.records)
-    start = pcm.find(second[:4096])
-    assert 0 <= start <= len(first) and second == pcm[start:]
+    first, second = (record.wait_finished() for record in server.records)
+    start = pcm.find(bytes(second.audio[:4096]))
+    assert 0 <= start <= len(first.audio) and bytes(second.audio) == pcm[start:]
+    assert second.arrivals[-1] - second.arrivals[0] < 10  # 58 s of audio; at --catch-up 2, 29 s
+
+
+def test_a_live_input_s_backlog_goes_out_at_catch_up_speed(make_server):
+    # A producer at real time (arecord, say): what it made while the connection was down goes out
+    # at --catch-up times real time, not in one burst, and nothing is lost.
+    pcm = noise(8.0, seed=7).tobytes()
+    server = make_server([Script(), Script()])
+    with Proxy(server.port, [Fault(2.0, "close", refuse_for=1.5)]) as proxy:
+        process = subprocess.Popen([ASRX, "transcribe", "--url", proxy.url(), "-", "--retry-delay", "0.1",
+                                    "--retries", "9"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE, env=subprocess_env())
+        started = time.monotonic()
+        for offset in range(0, len(pcm), 1024):  # at real time, on an absolute schedule
+            time.sleep(max(0.0, started + offset / BYTES_PER_SECOND - time.monotonic()))
+            process.stdin.write(pcm[offset:offset + 1024])
+            process.stdin.flush()
+        process.stdin.close()
+        stderr = process.stderr.read().decode()
+        assert process.wait(30) == 0, stderr
+    assert "dropped" not in stderr
+    first, second = (record.wait_finished() for record in server.records)
+    start = pcm.find(bytes(second.audio[:4096]))
+    assert 0 <= start <= len(first.audio) and bytes(second.audio) == pcm[start:]
+    # The backlog (the replayed stretch and the 1.5 s or more while down) comes at about twice
+    # real time: its first second of audio takes a good part of a second, not a burst.
+    first_second = second.arrivals[BYTES_PER_SECOND // 1024] - second.arrivals[0]
+    assert 0.35 <= first_second <= 0.75
 
 
 def test_save_audio_keeps_the_input_once_whatever_was_sent_again(make_server, talk, audio_file, tmp_path):

@@ -54,18 +54,26 @@ class Backlog:
         self._holding = False
         self._held_since = 0.0  # monotonic: when the connection went down
         self._held_bytes = 0  # audio read since then
+        self._ran_ahead = False  # the input came faster than real time while down
         self._changed = threading.Condition()
 
-    def hold(self, holding: bool):
-        """True while no session takes audio: the decoder reads on, into the backlog, at real time."""
+    def hold(self, holding: bool) -> bool:
+        """True while no session takes audio: the decoder reads on, into the backlog, at real time.
+
+        Returns whether the input ran ahead of real time while held: a pipe
+        faster than real time is not live, and has no backlog to catch up on.
+        """
         with self._changed:
+            ran_ahead = self._ran_ahead
             self._holding = holding
-            self._held_since, self._held_bytes = time.monotonic(), 0
+            self._held_since, self._held_bytes, self._ran_ahead = time.monotonic(), 0, False
             self._changed.notify_all()
+            return ran_ahead
 
     def put(self, item):
         with self._changed:
             while self._must_wait():
+                self._ran_ahead |= self._holding
                 self._changed.wait(WAIT_SLICE)
             self._items.append(item)
             self._bytes += _size(item)

@@ -56,10 +56,9 @@ class ReadAhead:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
-    def hold(self, holding: bool):
-        """While no session takes audio: a live input is read on into its backlog."""
-        if isinstance(self._queue, Backlog):
-            self._queue.hold(holding)
+    def hold(self, holding: bool) -> bool:
+        """While no session takes audio: a live input is read on into its backlog (Backlog.hold)."""
+        return isinstance(self._queue, Backlog) and self._queue.hold(holding)
 
     def __enter__(self) -> "ReadAhead":
         self._thread.start()
