@@ -200,6 +200,20 @@ def test_a_file_closed_halfway_stops_its_reader_thread_first(tmp_path):
     assert "asrx-file-reader" not in {thread.name for thread in threading.enumerate()}
 
 
+def test_a_cut_flac_goes_out_up_to_the_damage_not_only_to_the_last_whole_block(tmp_path):
+    path = tmp_path / "cut.flac"
+    audio = noise(14.0)
+    write_audio(path, audio, 16000, format="FLAC")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) * 2 // 3])  # about 9.3 s left: the third 4 s block is cut
+    received = []
+    with pytest.raises(AudioError, match="decoding failed after 9"):
+        for block in open_path(path).blocks:
+            received.append(block)
+    sent = b"".join(received)
+    assert len(sent) > 9 * 32000 and sent == audio.tobytes()[:len(sent)]
+
+
 def test_compressed_stream_on_stdin_is_refused_clearly(tmp_path):
     path = write_audio(tmp_path / "a.flac", noise(0.5), 16000, format="FLAC")
     with open(path, "rb") as stream:

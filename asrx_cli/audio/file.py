@@ -16,6 +16,7 @@ from asrx_cli.wire import SAMPLE_RATE
 # releases the GIL, so a FLAC or Ogg file decodes while the last block is
 # converted, cut and sent (unpaced, about 40% more audio per second).
 DECODED_AHEAD = 2
+SALVAGE_STEP_SECONDS = 0.1  # where a block fails to decode, how much of it may be lost
 
 
 def open_sound_file(path: str) -> AudioSource:
@@ -46,7 +47,7 @@ def _sound_file_blocks(sound, path: str, declared: int) -> Iterator[bytes]:
     dtype = "int16" if exact else "float32"
     got = 0
     try:
-        reads = _reads(sound, block, dtype, always_2d=not exact)
+        reads = _reads(sound, path, block, dtype, always_2d=not exact)
         with ReadAhead(reads, DECODED_AHEAD, name="asrx-file-reader") as decoded:
             for frames in decoded:
                 got += len(frames)
@@ -60,13 +61,41 @@ def _sound_file_blocks(sound, path: str, declared: int) -> Iterator[bytes]:
         raise truncated(path, got / sound.samplerate, declared / sound.samplerate)
 
 
-def _reads(sound, block: int, dtype: str, always_2d: bool) -> Iterator[list]:
-    """The file's blocks as libsndfile decodes them, each a batch of one."""
+def _reads(sound, path: str, block: int, dtype: str, always_2d: bool) -> Iterator[list]:
+    """The file's blocks as libsndfile decodes them, each a batch of one.
+
+    A block that fails to decode is read again in small steps, from a fresh
+    decoder: a damaged or cut file goes out up to the damage, not only up to
+    the last whole block.
+    """
+    import soundfile  # loaded already by open_sound_file; named here for its errors
+
     while True:
-        frames = sound.read(block, dtype=dtype, always_2d=always_2d)
+        start = sound.tell()
+        try:
+            frames = sound.read(block, dtype=dtype, always_2d=always_2d)
+        except (soundfile.SoundFileError, RuntimeError):
+            yield from _up_to_the_damage(path, start, dtype, always_2d)
+            raise
         if not len(frames):
             return
         yield [frames]
+
+
+def _up_to_the_damage(path: str, start: int, dtype: str, always_2d: bool) -> Iterator[list]:
+    import soundfile
+
+    try:
+        with soundfile.SoundFile(path) as again:
+            again.seek(start)
+            step = max(1, int(again.samplerate * SALVAGE_STEP_SECONDS))
+            while True:
+                frames = again.read(step, dtype=dtype, always_2d=always_2d)
+                if not len(frames):
+                    return
+                yield [frames]
+    except (soundfile.SoundFileError, RuntimeError):
+        return  # the damage: the caller raises the first error
 
 
 def _declared_frames(path: str, sound) -> int:
