@@ -17,6 +17,7 @@ Exit status:
   5    connection, TLS or protocol failure (incl. no end marker in time)
   130  interrupted (Ctrl-C)
   141  stdout was closed by its reader (as with SIGPIPE)
+  143  terminated (SIGTERM), as after Ctrl-C
 """
 
 
@@ -29,6 +30,7 @@ class ExitStatus(enum.IntEnum):
     CONNECTION = 5
     PIPE_CLOSED = 141  # the reader of stdout went away, as with SIGPIPE
     INTERRUPTED = 130
+    TERMINATED = 143  # SIGTERM, handled as Ctrl-C
 
 
 class AsrxError(Exception):
@@ -91,3 +93,9 @@ class Interrupted(AsrxError):
 
     exit_status = ExitStatus.INTERRUPTED
     label = ""
+
+
+class Terminated(Interrupted):
+    """SIGTERM, handled as Ctrl-C."""
+
+    exit_status = ExitStatus.TERMINATED

@@ -19,12 +19,12 @@ session (asrx_cli/session.py): it tells the user, waits and connects again.
 import dataclasses
 import logging
 import random
-import threading
 from typing import Callable, Optional
 
 from asrx_cli.align import SpeechAligner
 from asrx_cli.config import TranscribeConfig
-from asrx_cli.errors import ConnectionFailed, Interrupted
+from asrx_cli.errors import ConnectionFailed
+from asrx_cli.interrupt import InterruptFlag
 from asrx_cli.protocol import Final
 from asrx_cli.speech import SpeechTimeline
 
@@ -128,10 +128,10 @@ def reconnect_record(attempt: int, limit: int, lost: Lost, delay: float, replay_
 class Reconnector:
     """After a lost session: a warning, the backoff, a new connection; or the error that ends the run."""
 
-    def __init__(self, config: TranscribeConfig, renderer, stop: threading.Event, connect: Callable):
+    def __init__(self, config: TranscribeConfig, renderer, interrupt: InterruptFlag, connect: Callable):
         self.retries = Retries(config.retries, config.retry_delay)
         self.renderer = renderer
-        self.stop = stop
+        self.interrupt = interrupt
         self.connect = connect
 
     def reconnect(self, lost: Lost, replay_from: float, lasted: float):
@@ -151,8 +151,8 @@ class Reconnector:
             attempt, limit = self.retries.attempt, self.retries.limit
             log.warning("%s; reconnecting in %.1f s, attempt %d/%d", lost_message(lost), delay, attempt, limit)
             self.renderer.record(reconnect_record(attempt, limit, lost, delay, replay_from))
-            if self.stop.wait(delay):
-                raise Interrupted(f"interrupted after {lost.seconds:.1f} s of audio")
+            if self.interrupt.stop.wait(delay):
+                raise self.interrupt.stopped(lost.seconds)
             connection, lost = self._attempt(lost, replay_from)
             if connection is not None:
                 return connection

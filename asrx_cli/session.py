@@ -84,7 +84,7 @@ class Session:
         bar = progress_bar(self.config, self.env, self.source.duration)
         self.poll_seconds = PROGRESS_POLL_SECONDS if bar else POLL_SECONDS
         sender = SenderState(bar.update if bar else None)
-        reconnector = Reconnector(self.config, self.renderer, self.interrupt.stop, self._connect)
+        reconnector = Reconnector(self.config, self.renderer, self.interrupt, self._connect)
         # The decoder thread finds the speech as it reads: never the sender's thread.
         blocks = self.tracker.analyse(self.source.blocks)
         try:
@@ -111,7 +111,7 @@ class Session:
         if self.config.stats:
             self._report_stats()
         if self.interrupt.pressed:
-            raise Interrupted(f"interrupted after {sender.seconds:.1f} s of audio")
+            raise self.interrupt.stopped(sender.seconds)
 
     def _next_session(self, lost: Lost, feed: Feed, reconnector: Reconnector, lasted: float) -> Connection:
         """A new connection, and the feed rewound to the speech no final has taken."""

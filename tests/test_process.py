@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 import pytest
+import soundfile
 
 from tests.conftest import noise, write_audio
 from tests.fakeserver import Script, new_sentence, sentence
@@ -134,6 +135,23 @@ def test_first_ctrl_c_stops_the_audio_and_keeps_what_the_server_returns(make_ser
     assert b"Traceback" not in err
     assert server.record.end_of_stream == {"data": {"status": "CloseConnection"}}
     assert server.record.seconds < 10
+
+
+def test_sigterm_stops_the_audio_as_ctrl_c_does_and_keeps_what_the_server_returns(make_server, tmp_path):
+    # `timeout 60 asrx ...`, systemd and `docker stop` send SIGTERM: nothing said may be lost.
+    server = make_server(MANY_SENTENCES)
+    path = write_audio(tmp_path / "long.wav", noise(20.0), 16000)
+    saved = tmp_path / "sent.wav"
+    process = start(server, path, "--save-audio", saved)
+    assert read_line(process.stdout) == b"one\n"
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=15)
+    assert process.returncode == 143
+    assert out == b"two\nthree\nfour\nafter the audio\n"
+    assert err.decode().startswith("asrx: terminated after ")
+    assert b"Traceback" not in err
+    assert server.record.end_of_stream == {"data": {"status": "CloseConnection"}}
+    assert soundfile.info(str(saved)).frames * 2 == len(server.record.audio)  # a valid WAV header
 
 
 def test_second_ctrl_c_exits_at_once(make_server, tmp_path):

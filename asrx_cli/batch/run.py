@@ -50,9 +50,14 @@ def run_batch(config: TranscribeConfig, env: Environment) -> int:
             outcomes.append(Outcome(item, Result.DONE_BEFORE))
         else:
             todo.append(item)
+    terminated = False
     if todo:
-        outcomes += Batch(config, env, todo).run()
+        batch = Batch(config, env, todo)
+        outcomes += batch.run()
+        terminated = batch.interrupt.terminated
     status = exit_status(outcomes)
+    if status == ExitStatus.INTERRUPTED and terminated:
+        status = ExitStatus.TERMINATED  # SIGTERM, handled as Ctrl-C
     if status == ExitStatus.PIPE_CLOSED:
         raise OutputClosed()
     if status != ExitStatus.SUCCESS or not config.quiet:
@@ -68,7 +73,7 @@ class Batch:
         # Sessions draw nothing on the terminals: the batch has one bar and plain lines.
         self.job_env = dataclasses.replace(env, stdout_isatty=False, stderr_isatty=False)
         self.lines = SharedLines(env.stdout, config.output_format)
-        self.interrupt = InterruptFlag()  # Ctrl-C, in the main thread only
+        self.interrupt = InterruptFlag()  # Ctrl-C and SIGTERM, in the main thread only
         self.stopping = threading.Event()  # no new file starts: Ctrl-C, or a failure all would meet
         self.job_stops = [InterruptFlag() for _ in items]  # pressed by the main thread
         self.audio_read: "queue.SimpleQueue" = queue.SimpleQueue()  # (index, bytes) from the decoders
