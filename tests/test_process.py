@@ -122,35 +122,24 @@ def test_head_in_a_shell_pipeline(make_server, tmp_path):
     assert (result.stdout, result.stderr, result.returncode) == (b"one\n", b"", 0)
 
 
-def test_first_ctrl_c_stops_the_audio_and_keeps_what_the_server_returns(make_server, tmp_path):
-    server = make_server(MANY_SENTENCES)
-    path = write_audio(tmp_path / "long.wav", noise(20.0), 16000)
-    process = start(server, path)
-    assert read_line(process.stdout) == b"one\n"
-    process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=15)
-    assert process.returncode == 130
-    assert out == b"two\nthree\nfour\nafter the audio\n"
-    assert err.decode().startswith("asrx: interrupted after ")
-    assert b"Traceback" not in err
-    assert server.record.end_of_stream == {"data": {"status": "CloseConnection"}}
-    assert server.record.seconds < 10
-
-
-def test_sigterm_stops_the_audio_as_ctrl_c_does_and_keeps_what_the_server_returns(make_server, tmp_path):
-    # `timeout 60 asrx ...`, systemd and `docker stop` send SIGTERM: nothing said may be lost.
+# SIGTERM comes from `timeout 60 asrx ...`, systemd and `docker stop`: nothing said may be lost.
+@pytest.mark.parametrize("signum, status, word", [(signal.SIGINT, 130, "interrupted"),
+                                                  (signal.SIGTERM, 143, "terminated")])
+def test_first_ctrl_c_or_sigterm_stops_the_audio_and_keeps_what_the_server_returns(
+        make_server, tmp_path, signum, status, word):
     server = make_server(MANY_SENTENCES)
     path = write_audio(tmp_path / "long.wav", noise(20.0), 16000)
     saved = tmp_path / "sent.wav"
     process = start(server, path, "--save-audio", saved)
     assert read_line(process.stdout) == b"one\n"
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(signum)
     out, err = process.communicate(timeout=15)
-    assert process.returncode == 143
+    assert process.returncode == status
     assert out == b"two\nthree\nfour\nafter the audio\n"
-    assert err.decode().startswith("asrx: terminated after ")
+    assert err.decode().startswith(f"asrx: {word} after ")
     assert b"Traceback" not in err
     assert server.record.end_of_stream == {"data": {"status": "CloseConnection"}}
+    assert server.record.seconds < 10
     assert soundfile.info(str(saved)).frames * 2 == len(server.record.audio)  # a valid WAV header
 
 
