@@ -130,9 +130,8 @@ def masked_frame(opcode: int, payload: bytes, mask: bytes) -> bytes:
 class AudioFrame(bytes):
     """A frame of audio that carries the masked WebSocket frame made for it ahead of time.
 
-    The sender wakes 31 times a second with its caches cold: masking there costs
-    about ten times what masking a whole batch in a row costs on the decoder
-    thread. The masked form goes out once; a frame sent again is masked anew.
+    The sender wakes with its caches cold: masking there costs about ten times
+    what masking a whole batch in a row costs on the decoder thread. The masked form goes out once; a frame sent again is masked anew.
     """
 
     wire: bytes  # until taken

@@ -34,7 +34,7 @@ class InterruptFlag:
     def _handle(self, signum, frame):
         # Only flags here; a second Ctrl-C gets Python's default (KeyboardInterrupt), a second
         # SIGTERM the system's (the process ends).
-        self.terminated = not self.pressed and signum == signal.SIGTERM
+        self.terminated = signum == signal.SIGTERM  # the first signal: the handler goes with it
         self.press()
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)

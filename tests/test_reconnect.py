@@ -191,6 +191,15 @@ def test_a_live_input_read_while_down_drops_the_oldest_beyond_max_buffer(make_se
     assert gap / BYTES_PER_SECOND == pytest.approx(dropped, abs=0.05) and dropped > 2
 
 
+def second_session_resumes_whole(pcm: bytes, server):
+    """The second session's record, once it is known to start within what the first sent and to
+    go on to the end of the input, nothing skipped."""
+    first, second = (record.wait_finished() for record in server.records)
+    start = pcm.find(bytes(second.audio[:4096]))
+    assert 0 <= start <= len(first.audio) and bytes(second.audio) == pcm[start:]
+    return second
+
+
 def test_a_pipe_faster_than_real_time_waits_while_down_instead_of_losing_audio(make_server):
     # `cat talk.raw | asrx transcribe -`: the connection drops with most of the input unread.
     # Read on at real time, not at the pipe's speed, none of it overflows --max-buffer; and a
@@ -201,9 +210,7 @@ def test_a_pipe_faster_than_real_time_waits_while_down_instead_of_losing_audio(m
         result = run(proxy, "-", "--max-buffer", "5", "--retries", "9", "--retry-delay", "0.2", input=pcm)
     assert result.exit_code == 0, result.stderr
     assert "dropped" not in result.stderr
-    first, second = (record.wait_finished() for record in server.records)
-    start = pcm.find(bytes(second.audio[:4096]))
-    assert 0 <= start <= len(first.audio) and bytes(second.audio) == pcm[start:]
+    second = second_session_resumes_whole(pcm, server)
     assert second.arrivals[-1] - second.arrivals[0] < 10  # 58 s of audio; at --catch-up 2, 29 s
 
 
@@ -225,9 +232,7 @@ def test_a_live_input_s_backlog_goes_out_at_catch_up_speed(make_server):
         stderr = process.stderr.read().decode()
         assert process.wait(30) == 0, stderr
     assert "dropped" not in stderr
-    first, second = (record.wait_finished() for record in server.records)
-    start = pcm.find(bytes(second.audio[:4096]))
-    assert 0 <= start <= len(first.audio) and bytes(second.audio) == pcm[start:]
+    second = second_session_resumes_whole(pcm, server)
     # The backlog (the replayed stretch and the 1.5 s or more while down) comes at about twice
     # real time: its first second of audio takes a good part of a second, not a burst.
     first_second = second.arrivals[BYTES_PER_SECOND // 1024] - second.arrivals[0]

@@ -70,8 +70,8 @@ def _reads(sound, path: str, block: int, dtype: str, always_2d: bool) -> Iterato
     """
     import soundfile  # loaded already by open_sound_file; named here for its errors
 
+    start = 0  # where the next block starts, in frames
     while True:
-        start = sound.tell()
         try:
             frames = sound.read(block, dtype=dtype, always_2d=always_2d)
         except (soundfile.SoundFileError, RuntimeError):
@@ -79,6 +79,7 @@ def _reads(sound, path: str, block: int, dtype: str, always_2d: bool) -> Iterato
             raise
         if not len(frames):
             return
+        start += len(frames)
         yield [frames]
 
 
