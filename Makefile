@@ -34,7 +34,7 @@ bench: $(VENV)/.installed debian-packages
 $(VENV)/.installed: setup.cfg setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[server,test]'
+	$(BIN)/python -m pip install --quiet -e '.[server,test,bench]'
 	touch $@
 
 # The service's documented example client needs websockets<14, which the

@@ -2,6 +2,7 @@
 stamp their events (time.monotonic); and the audio they stream."""
 
 import collections
+import contextlib
 import json
 import multiprocessing
 import os
@@ -15,6 +16,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import psutil
 import soundfile
 
 from asrx_cli.server.process import ServeProcess, asrx_command
@@ -25,7 +27,6 @@ sys.path.insert(0, str(BENCH_DIR.parent))  # speech, servers and proxies from th
 import sink  # noqa: E402  (it takes its frames from the tests' helpers)
 
 API_KEY = "bench-key"
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # A sink is spawned: a fresh child with none of the bench's threads, its CPU the bench's own.
 PROCESSES = multiprocessing.get_context("spawn")
 CYCLE_SECONDS = 60  # long inputs repeat a one-minute cycle: writing them costs disk time only
@@ -53,29 +54,18 @@ def command(client: str, audio, url: str, speed: float = 1, *options) -> list[st
             + (["--send-only"] if client.startswith("floor") else []))
 
 
-def stat_fields(pid: int) -> list[str]:
-    """The fields of /proc/PID/stat after the command name; none once the process is gone."""
+def cpu_seconds(pid: int, tree: bool = False) -> float:
+    """User + system seconds of a live process, with its descendants alive now if `tree`."""
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return []
-
-
-def process_cpu_seconds(pid: int) -> float:
-    """User + system seconds of a live process; 0 once it is gone."""
-    fields = stat_fields(pid)
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS if fields else 0.0
-
-
-def tree_cpu_seconds(root: int) -> float:
-    """User + system seconds of a process and all its descendants alive now."""
-    children = collections.defaultdict(list)
-    for pid in map(int, filter(str.isdigit, os.listdir("/proc"))):
-        children[int((stat_fields(pid) or [0, 0])[1])].append(pid)
-    tree = [root]
-    for pid in tree:  # grows as it goes: each process's children follow it
-        tree += children[pid]
-    return sum(map(process_cpu_seconds, tree))
+        root = psutil.Process(pid)
+        family = [root, *root.children(recursive=True)] if tree else [root]
+    except psutil.NoSuchProcess:  # gone: it reads as zero, as the callers expect
+        return 0.0
+    total = 0.0
+    for process in family:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            total += sum(process.cpu_times()[:2])
+    return total
 
 
 class SinkProcess:
@@ -147,7 +137,7 @@ class Client:
         last = 0.0
         while not select.select([self.exit], [], [], every)[0]:
             # A process that has just ended reads as zero: CPU time only grows.
-            last = max(process_cpu_seconds(self.process.pid), last)
+            last = max(cpu_seconds(self.process.pid), last)
             self.cpu_samples.append((time.monotonic(), last))
 
     def cpu_between(self, start: float, end: float) -> float:
@@ -165,18 +155,17 @@ class Client:
         for thread in self.threads:  # they stop at the end of stdout and of the process
             thread.join(10)
         _, status, usage = os.wait4(self.process.pid, 0)
-        os.close(self.exit)
-        self.cpu_seconds = usage.ru_utime + usage.ru_stime
         self.process.returncode = os.waitstatus_to_exitcode(status)  # tells Popen it is reaped
+        self.cpu_seconds = usage.ru_utime + usage.ru_stime
+        os.close(self.exit)
         self.process.stdout.close()
         with self.stderr:
+            if ended and not self.process.returncode:
+                return self
             self.stderr.seek(0)
-            stderr = self.stderr.read().decode("utf-8", "replace")
-        if not ended or self.process.returncode:
-            failure = (f"failed with status {self.process.returncode}" if ended
-                       else f"did not finish in {timeout:.0f} s")
-            raise RuntimeError(f"client {failure}: {' '.join(self.command)}\n{stderr}")
-        return self
+            why = f"status {self.process.returncode}" if ended else f"no exit in {timeout:g} s"
+            raise RuntimeError(f"client ended with {why}: {' '.join(self.command)}\n"
+                               + self.stderr.read().decode("utf-8", "replace"))
 
 
 def asrx(url: str, audio, speed: float, *options) -> Client:

@@ -11,6 +11,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import psutil
+
 import batch
 import clients
 import lifecycle
@@ -70,9 +72,9 @@ def selected(options) -> list[str]:
 
 def load_probe() -> tuple[float, float]:
     """(now, CPU s the machine spent busy since boot, less the bench's and its ended children's)"""
-    ticks = [int(count) for count in Path("/proc/stat").read_text().split()[1:8]]
-    busy = sum(ticks) - ticks[3] - ticks[4]  # user nice system [idle iowait] irq softirq
-    return time.monotonic(), busy / clients.CLOCK_TICKS - sum(os.times()[:4])
+    spent = psutil.cpu_times()
+    busy = spent.user + spent.nice + spent.system + spent.irq + spent.softirq
+    return time.monotonic(), busy - sum(os.times()[:4])
 
 
 def other_load(since: tuple[float, float]) -> float:

@@ -79,9 +79,9 @@ async def run_streams(url: str, spoken: dict[str, bytes], streams: int, seconds:
 
 def with_cpu(server, sessions) -> tuple[list[dict], float]:
     """The sessions that `sessions()` ran, and the server's CPU s per audio s meanwhile."""
-    cpu_before = clients.tree_cpu_seconds(server.pid)
+    cpu_before = clients.cpu_seconds(server.pid, tree=True)
     done = sessions()
-    cpu = clients.tree_cpu_seconds(server.pid) - cpu_before
+    cpu = clients.cpu_seconds(server.pid, tree=True) - cpu_before
     return done, cpu / sum(s["audio_seconds"] for s in done)
 
 
@@ -186,8 +186,7 @@ def accuracy(options, workdir) -> FigureResult:
     with clients.serve("--quiet") as server:
         sessions, cpu = with_cpu(server, lambda: [asyncio.run(stream_once(server.url, str(n), pcm))
                                                   for n, pcm in enumerate(recordings)])
-    errors = [s["error"] for s in sessions if s["error"]]
-    if errors:
+    if errors := [s["error"] for s in sessions if s["error"]]:
         raise RuntimeError("; ".join(errors))
     heard["streamed"] = [s["transcript"] for s in sessions]
     wer = {how: word_error_rate(said, texts) for how, texts in heard.items()}
@@ -213,6 +212,5 @@ def accuracy(options, workdir) -> FigureResult:
     files = [f"{path.name}: said \"{text}\"; offline \"{offline_text}\"; `asrx serve` "
              f"\"{streamed}\"" for path, text, offline_text, streamed
              in zip(paths, said, heard["offline"], heard["streamed"])]
-    raw = {"words": words, "wer": wer, "ratio": ratio, "cpu_per_audio_second": cpu,
-           "partials": partials, "sessions": sessions, "files": files}
-    return FigureResult("accuracy", rows, [note, *files], raw)
+    return FigureResult("accuracy", rows, [note, *files], {"wer": wer, "partials": partials,
+                                                          "sessions": sessions})

@@ -60,11 +60,11 @@ def sink_throughput(record: dict) -> float:
 def client_run(sink: clients.SinkProcess, client: str, audio: str, tag: str,
                timeout: float) -> dict:
     """One unpaced run: throughput, and the cores client and sink kept busy while frames flowed."""
-    sink_before = clients.process_cpu_seconds(sink.process.pid)
+    sink_before = clients.cpu_seconds(sink.process.pid)
     run, record = sink.stream(client, audio, tag, timeout, speed=0,
                               sample_cpu_every=CPU_SAMPLE_SECONDS)
     span = record["last_frame"] - record["first_frame"]
-    sink_cpu = clients.process_cpu_seconds(sink.process.pid) - sink_before  # idle but for frames
+    sink_cpu = clients.cpu_seconds(sink.process.pid) - sink_before  # idle but for frames
     return {"throughput": sink_throughput(record), "sink_cores": sink_cpu / span,
             "client_cores": run.cpu_between(record["first_frame"], record["last_frame"]) / span}
 
