@@ -68,7 +68,7 @@ def cpu_seconds(pid: int, tree: bool = False) -> float:
     return total
 
 
-class SinkProcess:
+class SinkProcess(contextlib.AbstractContextManager):
     """bench/sink.py in a process of its own; its port, then each connection's record, queued."""
 
     def __init__(self, script: list = ()):
@@ -103,9 +103,6 @@ class SinkProcess:
         """One run of `client` streaming `audio` here, and the sink's record of it."""
         run = Client(command(client, audio, self.url(tag), speed), **watch).finish(timeout)
         return run, self.record(tag)
-
-    def __enter__(self) -> "SinkProcess":
-        return self
 
     def __exit__(self, *exc_info):
         self.process.terminate()
@@ -169,12 +166,10 @@ class Client:
 
 
 def asrx(url: str, audio, speed: float, *options) -> Client:
-    """`asrx transcribe AUDIO OPTIONS` to `url`, finished."""
     return Client(command("asrx", audio, url, speed, *options)).finish(600)
 
 
 def json_events(url: str, audio, *options: str, speed: float = 1) -> list[dict]:
-    """The events of `asrx transcribe --json`."""
     lines = asrx(url, audio, speed, "--json", *options).lines
     return [json.loads(line) for _, line in lines if line]
 

@@ -145,7 +145,6 @@ def capacity(options, workdir) -> FigureResult:
 
 def offline(recordings: list[bytes]) -> list[str]:
     """Each whole file by pocketsphinx.Decoder() with its defaults, nothing tuned to the files."""
-    pocketsphinx.set_loglevel("FATAL")
     decoder, texts = pocketsphinx.Decoder(loglevel="FATAL"), []
     for pcm in recordings:
         decoder.start_utt()

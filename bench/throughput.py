@@ -75,9 +75,8 @@ def run(options, workdir: Path) -> FigureResult:
     timeout = 60 + max(options.pcm_minutes, options.flac_minutes) * 3  # at least 20× real time
     data = Path(pcm).read_bytes()
     frames = [data[start:start + FRAME_BYTES] for start in range(0, len(data), FRAME_BYTES)]
-    with soundfile.SoundFile(flac) as sound:
-        mono = [block.mean(axis=1, dtype=np.float32)
-                for block in sound.blocks(int(FLAC_RATE * FILE_BLOCK_SECONDS), dtype="float32")]
+    mono = [block.mean(axis=1, dtype=np.float32) for block
+            in soundfile.blocks(flac, int(FLAC_RATE * FILE_BLOCK_SECONDS), dtype="float32")]
     stages_alone = {"read": (read_frames, pcm), "decode": (decode, flac),
                     "resample": (resample, mono)}
     tries = collections.defaultdict(list)
