@@ -71,16 +71,13 @@ def _reads(sound, path: str, block: int, dtype: str, always_2d: bool) -> Iterato
     import soundfile  # loaded already by open_sound_file; named here for its errors
 
     start = 0  # where the next block starts, in frames
-    while True:
-        try:
-            frames = sound.read(block, dtype=dtype, always_2d=always_2d)
-        except (soundfile.SoundFileError, RuntimeError):
-            yield from _up_to_the_damage(path, start, dtype, always_2d)
-            raise
-        if not len(frames):
-            return
-        start += len(frames)
-        yield [frames]
+    try:
+        for batch in _decoded(sound, block, dtype, always_2d):
+            start += len(batch[0])
+            yield batch
+    except (soundfile.SoundFileError, RuntimeError):
+        yield from _up_to_the_damage(path, start, dtype, always_2d)
+        raise
 
 
 def _up_to_the_damage(path: str, start: int, dtype: str, always_2d: bool) -> Iterator[list]:
@@ -90,13 +87,15 @@ def _up_to_the_damage(path: str, start: int, dtype: str, always_2d: bool) -> Ite
         with soundfile.SoundFile(path) as again:
             again.seek(start)
             step = max(1, int(again.samplerate * SALVAGE_STEP_SECONDS))
-            while True:
-                frames = again.read(step, dtype=dtype, always_2d=always_2d)
-                if not len(frames):
-                    return
-                yield [frames]
+            yield from _decoded(again, step, dtype, always_2d)
     except (soundfile.SoundFileError, RuntimeError):
         return  # the damage: the caller raises the first error
+
+
+def _decoded(sound, frames_per_read: int, dtype: str, always_2d: bool) -> Iterator[list]:
+    """What libsndfile decodes from where `sound` is, `frames_per_read` at a time, each a batch of one."""
+    while len(frames := sound.read(frames_per_read, dtype=dtype, always_2d=always_2d)):
+        yield [frames]
 
 
 def _declared_frames(path: str, sound) -> int:
