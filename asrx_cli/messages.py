@@ -1,18 +1,57 @@
-"""The messages the threads of a session send each other, all in one place.
+"""The messages the threads of a run send each other, all in one place.
 
-The sender tells the main thread what it did (`Sent`, `Ending`, `Finished`,
-and across reconnects `Resumed`, `Skipped`, `Starved`). Positions are seconds
-of audio; the messages that carry one position share its class.
+- The decoder thread to the sender: batches of frames, a `Gap` where a live
+  input's audio was dropped unsent, and `END_OF_AUDIO`, the one marker that
+  ends a stream of audio (also the recorder's and the read-ahead's).
+- The decoder thread to the main thread: where speech starts and stops
+  (`SpeechStarted`, `SpeechEnded`).
+- The sender to the main thread: what it did (`Sent`, `Ending`, `Finished`,
+  and across reconnects `Resumed`, `Skipped`, `Starved`).
+
+Positions are seconds of audio; the messages that carry one position share
+its class.
 """
 
 import dataclasses
 import queue
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Union
+
+from asrx_cli.wire import BYTES_PER_SECOND
+
+END_OF_AUDIO = object()  # the audio is all read (or the stream was stopped): nothing more will come
+
+
+@dataclasses.dataclass
+class Gap:
+    """Audio of the input dropped here, unsent."""
+
+    bytes: int
+
+    @property
+    def seconds(self) -> float:
+        return self.bytes / BYTES_PER_SECOND
 
 
 @dataclasses.dataclass(frozen=True)
 class _Position:
     seconds: float
+
+
+@dataclasses.dataclass(frozen=True)
+class SpeechStarted:
+    """Decoder to main thread: speech starts `at` seconds of audio from the start of the stream."""
+
+    at: float
+
+
+@dataclasses.dataclass(frozen=True)
+class SpeechEnded:
+    """Decoder to main thread: the speech under way stopped `at` seconds of audio."""
+
+    at: float
+
+
+SpeechChange = Union[SpeechStarted, SpeechEnded]
 
 
 class Sent(_Position):

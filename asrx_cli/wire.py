@@ -1,4 +1,4 @@
-"""The facts of the ASRX wire, defined once (see PROTOCOL.md).
+"""The facts of the ASRX wire, defined once (see docs/protocol.md).
 
 `asrx transcribe`, `asrx serve`, the bench and the tests import these; none
 of them writes a marker, a state or the audio format out again.

@@ -14,8 +14,14 @@ import time
 
 import websocket
 
-from asrx_cli.wire import (API_KEY_HEADER, BYTES_PER_SECOND, END_MARKERS, END_OF_STREAM,
-                           FRAME_BYTES, NEW_SENTENCE)
+from asrx_cli.wire import (
+    API_KEY_HEADER,
+    BYTES_PER_SECOND,
+    END_MARKERS,
+    END_OF_STREAM,
+    FRAME_BYTES,
+    NEW_SENTENCE,
+)
 
 
 def receive(ws):

@@ -3,9 +3,8 @@ throughput of one batch against a loop of single `asrx transcribe` calls."""
 
 from pathlib import Path
 
-import numpy as np
-
 import clients
+import numpy as np
 from paced import drift, frame_lateness
 from report import FigureResult, Row
 

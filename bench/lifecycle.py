@@ -8,8 +8,9 @@ import tempfile
 from pathlib import Path
 
 import clients
-from asrx_cli.wire import BYTES_PER_SECOND
 from report import FigureResult, ms, paired, summary, within
+
+from asrx_cli.wire import BYTES_PER_SECOND
 
 RSS_GOAL_MB, GROWTH_GOAL, HELP_GOAL = 100, 1.1, 0.150
 LIFECYCLE_AUDIO_SECONDS = 1.0

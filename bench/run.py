@@ -11,12 +11,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import psutil
-
 import batch
 import clients
 import lifecycle
 import paced
+import psutil
 import report
 import serve
 import spoken

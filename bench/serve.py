@@ -6,17 +6,33 @@ import json
 import os
 import time
 
+import clients
 import pocketsphinx
+from report import FigureResult, Row, ms, summary
 from websockets.asyncio.client import connect
 
-import clients
 from asrx_cli.server.engines import load_engine
 from asrx_cli.server.transcriber import Transcriber
-from asrx_cli.wire import API_KEY_HEADER, BYTES_PER_SECOND, END_MARKERS, END_OF_STREAM, FRAME_BYTES
-from report import FigureResult, Row, ms, summary
-from tests.speech import (GOFORWARD, LIBRIVOX, NUMBERS, SOMETHING, Exchange, librivox_transcripts,
-                          read_pcm, silence, word_error_rate, word_errors)
-from tests.utterances import recording
+from asrx_cli.wire import (
+    API_KEY_HEADER,
+    BYTES_PER_SECOND,
+    END_MARKERS,
+    END_OF_STREAM,
+    FRAME_BYTES,
+)
+from tests.support.speech import (
+    GOFORWARD,
+    LIBRIVOX,
+    NUMBERS,
+    SOMETHING,
+    Exchange,
+    librivox_transcripts,
+    read_pcm,
+    silence,
+    word_error_rate,
+    word_errors,
+)
+from tests.support.utterances import recording
 
 SILENCE = silence(1.5)  # after the speech, as a speaker leaves the microphone open
 LATENCY_GOAL, GENERATOR_SLACK, SESSION_TIMEOUT, CPU_GOAL = 1.0, 0.1, 60.0, 0.15

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 from websocket import ABNF
 
 from asrx_cli.wire import END_MARKER, NEW_SENTENCE, SENTENCE, is_end_of_stream, realtime
-from tests.rawserver import client_frames, frame, upgrade_answer
+from tests.support.rawserver import client_frames, frame, upgrade_answer
 
 # Thai, as the service sends it: multi-byte UTF-8 with combining marks.
 WORDS = ["สวัสดีครับ", "ผมเสียงผู้ใหญ่", "ผู้ชายครับ", "วันนี้อากาศดี"]

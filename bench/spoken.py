@@ -6,10 +6,10 @@ from pathlib import Path
 
 import clients
 from report import FigureResult, Row, summary, within
-from tests.fakeserver import ScriptedServer
-from tests.proxy import Fault, Proxy
-from tests.test_timing import late_script
-from tests.utterances import Layout, standard_layout
+
+from tests.support.scripted import ScriptedServer, late_script
+from tests.support.tcp_proxy import Fault, Proxy
+from tests.support.utterances import Layout, standard_layout
 
 CUE_GOALS = {"start": 0.150, "end": 0.250}  # p95, seconds
 CUTS, CUT_KINDS = (1, 3, 5), ("code", "close", "reset")

@@ -1,13 +1,13 @@
+"""The fixtures every test module may ask for; what tests share otherwise is in tests/support."""
+
 import os
 
-import numpy as np
 import pytest
-import soundfile
 
-from tests.fakeserver import Script, ScriptedServer
-from tests.rawserver import RawServer
-
-API_KEY = "test-key-5f3a9c"
+from tests.support import API_KEY
+from tests.support.audio import noise, write_audio
+from tests.support.rawserver import RawServer
+from tests.support.scripted import Script, ScriptedServer
 
 
 def stopped_at_teardown(make):
@@ -51,27 +51,6 @@ def isolated_environment(monkeypatch, tmp_path):
         if name.startswith("ASRX_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
-
-
-def noise(seconds: float, rate: int = 16000, channels: int = 1, seed: int = 1) -> np.ndarray:
-    """Full-scale-ish int16 noise: every sample counts in an exactness test."""
-    generator = np.random.default_rng(seed)
-    shape = (int(seconds * rate), channels) if channels > 1 else (int(seconds * rate),)
-    return generator.integers(-20000, 20000, size=shape, dtype=np.int16)
-
-
-def tones(seconds: float, rate: int, channels: int = 1) -> np.ndarray:
-    """A mix of tones well inside 8 kHz, float32 in [-0.8, 0.8]."""
-    t = np.arange(int(seconds * rate)) / rate
-    mono = 0.4 * np.sin(2 * np.pi * 440 * t) + 0.3 * np.sin(2 * np.pi * 1234.5 * t) + 0.1 * np.sin(2 * np.pi * 3000 * t)
-    if channels == 1:
-        return mono.astype(np.float32)
-    return np.stack([mono * (1 - 0.1 * c) for c in range(channels)], axis=1).astype(np.float32)
-
-
-def write_audio(path, data, rate, **options):
-    soundfile.write(str(path), data, rate, **options)
-    return str(path)
 
 
 @pytest.fixture

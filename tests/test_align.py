@@ -2,18 +2,11 @@
 
 import pytest
 
-from asrx_cli.align import SpeechAligner, lead_for_speed
-from asrx_cli.protocol import Final, Partial
-from asrx_cli.speech import SpeechEnded, SpeechStarted, SpeechTimeline
-
-
-def timeline(*segments):
-    line = SpeechTimeline()
-    for start, end in segments:
-        line.apply(SpeechStarted(start))
-        if end is not None:
-            line.apply(SpeechEnded(end))
-    return line
+from asrx_cli.messages import SpeechEnded, SpeechStarted
+from asrx_cli.transcript.align import SpeechAligner, lead_for_speed
+from asrx_cli.transcript.events import Final, Partial
+from asrx_cli.transcript.timeline import SpeechTimeline
+from tests.support.speech import timeline
 
 
 def sentence(index, first, changes, closed, text="words"):

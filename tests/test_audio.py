@@ -9,13 +9,19 @@ import pytest
 import soundfile
 import soxr
 
+from asrx_cli.audio import (
+    ByteReader,
+    decode_raw,
+    float_to_s16,
+    open_source,
+    raw_blocks,
+    read_wav_header,
+)
 from asrx_cli.audio.readahead import cut_frames
 from asrx_cli.audio.source import FILE_BLOCK_SECONDS
-from asrx_cli.audio import (ByteReader, decode_raw, float_to_s16, open_source, raw_blocks,
-                            read_wav_header)
 from asrx_cli.config import RawFormat
 from asrx_cli.errors import AudioError
-from tests.conftest import noise, tones, write_audio
+from tests.support.audio import noise, snr_db, tones, write_audio
 
 S16 = RawFormat()
 
@@ -26,12 +32,6 @@ def pcm_of(source) -> np.ndarray:
 
 def open_path(path, raw=S16, given=False, stdin=None):
     return open_source(str(path), raw, given, stdin or io.BytesIO(), threading.Event())
-
-
-def snr_db(reference: np.ndarray, signal: np.ndarray) -> float:
-    n = min(len(reference), len(signal))
-    reference, signal = reference[:n].astype(np.float64), signal[:n].astype(np.float64)
-    return 10 * np.log10(np.sum(reference ** 2) / np.sum((reference - signal) ** 2))
 
 
 def test_float_to_s16_clips_instead_of_wrapping():

@@ -7,22 +7,14 @@ import pytest
 
 from asrx_cli.batch.outputs import mark_json, mark_text
 from asrx_cli.batch.plan import Item, plan
-from asrx_cli.config import TranscribeConfig
 from asrx_cli.batch.summary import Outcome, Result, exit_status, summary_line
+from asrx_cli.config import TranscribeConfig
 from asrx_cli.errors import AudioError, AuthError, ConnectionFailed
-from tests.conftest import noise, write_audio
-from tests.fakeserver import Script, new_sentence, sentence
-from tests.helpers import json_lines, transcribe
+from tests.support.batch_files import HEARD, files_in, good
+from tests.support.run import json_lines, run_transcribe
+from tests.support.scripted import Script, sentence
 
 # The server says how much audio it heard: each file's transcript tells which file it came from.
-HEARD = Script(timed=[(0.5, sentence("listening"))],
-               answer=lambda record: [new_sentence(f"heard {record.seconds:.2f} s")])
-
-
-def good(tmp_path, relative, seconds, seed, **options):
-    path = tmp_path / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return write_audio(path, noise(seconds, seed=seed), 16000, subtype="PCM_16", **options)
 
 
 @pytest.fixture
@@ -42,15 +34,10 @@ def corpus(tmp_path):
             "expected": {name: f"listening\nheard {seconds:.2f} s\n" for name, seconds in expected.items()}}
 
 
-def files_in(folder):
-    return {os.path.relpath(os.path.join(d, f), folder): open(os.path.join(d, f), encoding="utf-8").read()
-            for d, _, names in os.walk(folder) for f in names}
-
-
 def test_a_batch_runs_three_at_once_and_writes_one_output_per_good_file(make_server, corpus, tmp_path):
     server = make_server(HEARD)
     out = tmp_path / "out"
-    result = transcribe(server, "--jobs", "3", "--speed", "4", "--output-dir", out, *corpus["args"])
+    result = run_transcribe(server, "--jobs", "3", "--speed", "4", "--output-dir", out, *corpus["args"])
     assert result.exit_code == 3  # the corrupt file's class: unreadable audio
     assert result.stdout == ""
     assert files_in(out) == corpus["expected"]
@@ -64,14 +51,14 @@ def test_a_batch_runs_three_at_once_and_writes_one_output_per_good_file(make_ser
 def test_a_rerun_opens_no_session_for_files_already_done(make_server, corpus, tmp_path):
     server = make_server(HEARD)
     out = tmp_path / "out"
-    transcribe(server, "--jobs", "3", "--speed", "0", "--output-dir", out, *corpus["args"])
+    run_transcribe(server, "--jobs", "3", "--speed", "0", "--output-dir", out, *corpus["args"])
     sessions = len(server.records)
-    again = transcribe(server, "--jobs", "3", "--speed", "0", "--output-dir", out, *corpus["args"])
+    again = run_transcribe(server, "--jobs", "3", "--speed", "0", "--output-dir", out, *corpus["args"])
     assert len(server.records) == sessions
     assert again.exit_code == 3
     assert again.stderr.startswith("asrx: 0 transcribed, 7 already done, 1 failed: ")
     assert files_in(out) == corpus["expected"]
-    redone = transcribe(server, "--overwrite", "--speed", "0", "--output-dir", out, *corpus["args"])
+    redone = run_transcribe(server, "--overwrite", "--speed", "0", "--output-dir", out, *corpus["args"])
     assert redone.stderr.startswith("asrx: 7 transcribed, 1 failed: ")
     assert len(server.records) == sessions + 7
 
@@ -81,7 +68,7 @@ def test_an_incomplete_output_keeps_a_partial_name_and_is_redone(make_server, tm
     cut = make_server(Script(timed=[(0.2, sentence("so far"))], close_after_seconds=0.5))
     path = good(tmp_path, "in/a.wav", 3.0, 1)
     out = tmp_path / "out"
-    failed = transcribe(cut, "--speed", "4", "--retries", "0", "--output-dir", out, path)
+    failed = run_transcribe(cut, "--speed", "4", "--retries", "0", "--output-dir", out, path)
     assert failed.exit_code == 5
     # The server hangs up at 0.5 s of audio; at --speed 4 up to 0.16 s more may be on its way.
     assert re.fullmatch(f"asrx: 0 transcribed, 1 failed: {re.escape(str(path))}: the server closed the "
@@ -89,13 +76,13 @@ def test_an_incomplete_output_keeps_a_partial_name_and_is_redone(make_server, tm
                         r"of audio\n", failed.stderr)
     assert files_in(out) == {"a.txt.partial": "so far\n"}
     server = make_server(HEARD)
-    assert transcribe(server, "--speed", "0", "--output-dir", out, path).exit_code == 0
+    assert run_transcribe(server, "--speed", "0", "--output-dir", out, path).exit_code == 0
     assert files_in(out) == {"a.txt": "listening\nheard 3.00 s\n"}
 
 
 def test_several_inputs_on_stdout_mark_each_line_with_its_file(make_server, corpus):
     server = make_server(HEARD)
-    result = transcribe(server, "--jobs", "3", "--speed", "4", *corpus["args"])
+    result = run_transcribe(server, "--jobs", "3", "--speed", "4", *corpus["args"])
     assert result.exit_code == 3
     lines = result.stdout.splitlines()
     assert len(lines) == 14  # "listening" and "heard ..." for each good file
@@ -113,19 +100,19 @@ def test_several_inputs_on_stdout_mark_each_line_with_its_file(make_server, corp
 def test_json_events_of_a_batch_carry_their_file(make_server, tmp_path):
     server = make_server(HEARD)
     paths = [good(tmp_path, "a.wav", 1.0, 1), good(tmp_path, "b.wav", 0.75, 2)]
-    result = transcribe(server, "--json", "--jobs", "2", "--speed", "0", *paths)
+    result = run_transcribe(server, "--json", "--jobs", "2", "--speed", "0", *paths)
     assert result.exit_code == 0
     finals = {(e["file"], e["text"]) for e in json_lines(result.stdout) if e["type"] == "final"}
     assert finals == {(paths[0], "listening"), (paths[0], "heard 1.00 s"),
                       (paths[1], "listening"), (paths[1], "heard 0.75 s")}
     assert result.stderr == "asrx: 2 transcribed\n"
-    quiet = transcribe(server, "-q", "--json", "--speed", "0", *paths)
+    quiet = run_transcribe(server, "-q", "--json", "--speed", "0", *paths)
     assert (quiet.exit_code, quiet.stderr) == (0, "")
 
 
 def test_an_api_key_refused_stops_the_whole_batch(make_server, corpus, tmp_path):
     server = make_server(HEARD, api_key="another-key")
-    result = transcribe(server, "--jobs", "2", "--speed", "4", "--output-dir", tmp_path / "out",
+    result = run_transcribe(server, "--jobs", "2", "--speed", "4", "--output-dir", tmp_path / "out",
                         *corpus["args"])
     assert result.exit_code == 4
     assert "refused the API key" in result.stderr
@@ -138,14 +125,14 @@ def test_an_api_key_refused_stops_the_whole_batch(make_server, corpus, tmp_path)
 def test_a_directory_is_a_batch_even_alone(make_server, tmp_path):
     server = make_server(HEARD)
     good(tmp_path, "d/one.wav", 0.25, 1)
-    result = transcribe(server, "--speed", "0", tmp_path / "d")
+    result = run_transcribe(server, "--speed", "0", tmp_path / "d")
     path = tmp_path / "d" / "one.wav"
     assert result.stdout == f"{path}: listening\n{path}: heard 0.25 s\n"
 
 
 def test_hidden_and_unreadable_files_in_a_directory_are_skipped_with_a_note(make_server, corpus, tmp_path):
     server = make_server(HEARD)
-    result = transcribe(server, "-v", "--speed", "0", "--output-dir", tmp_path / "out", tmp_path / "tree")
+    result = run_transcribe(server, "-v", "--speed", "0", "--output-dir", tmp_path / "out", tmp_path / "tree")
     assert result.exit_code == 0
     assert "skipped " + str(tmp_path / "tree" / ".hidden.wav") + ": hidden" in result.stderr
     assert "notes.txt: not an audio file libsndfile reads" in result.stderr
@@ -160,7 +147,7 @@ def test_hidden_and_unreadable_files_in_a_directory_are_skipped_with_a_note(make
     (["--format", "vtt", "a.wav", "b.wav"], "--format vtt of several inputs needs --output-dir"),
 ])
 def test_what_a_batch_cannot_do_is_a_usage_error(server, args, message):
-    result = transcribe(server, *args)
+    result = run_transcribe(server, *args)
     assert result.exit_code == 2
     assert message in result.stderr
     assert server.records == []
@@ -168,7 +155,7 @@ def test_what_a_batch_cannot_do_is_a_usage_error(server, args, message):
 
 def test_two_inputs_that_would_share_an_output_are_refused(server, tmp_path):
     paths = [good(tmp_path, "one/a.wav", 0.5, 1), good(tmp_path, "two/a.wav", 0.5, 2)]
-    result = transcribe(server, "--output-dir", tmp_path / "out", *paths)
+    result = run_transcribe(server, "--output-dir", tmp_path / "out", *paths)
     assert result.exit_code == 2
     assert result.stderr == f"asrx: error: {paths[0]} and {paths[1]} would both be written to " \
                             f"{tmp_path / 'out' / 'a.txt'}\n"
@@ -178,7 +165,7 @@ def test_two_inputs_that_would_share_an_output_are_refused(server, tmp_path):
 def test_subtitles_of_a_batch_are_one_file_per_input(make_server, tmp_path):
     server = make_server(HEARD)
     paths = [good(tmp_path, "in/a.wav", 1.0, 1), good(tmp_path, "in/b.wav", 0.5, 2)]
-    result = transcribe(server, "--format", "srt", "--speed", "4", "--output-dir", tmp_path / "out", *paths)
+    result = run_transcribe(server, "--format", "srt", "--speed", "4", "--output-dir", tmp_path / "out", *paths)
     assert result.exit_code == 0, result.stderr
     subtitles = files_in(tmp_path / "out")
     assert sorted(subtitles) == ["a.srt", "b.srt"]
@@ -192,7 +179,7 @@ def test_a_truncated_file_is_transcribed_as_far_as_it_goes_and_fails_alone(make_
     whole = good(tmp_path, "in/whole.wav", 1.0, 2)
     data = open(good(tmp_path, "in/cut.wav", 2.0, 1), "rb").read()
     cut.write_bytes(data[: len(data) // 2])
-    result = transcribe(server, "--jobs", "2", "--speed", "0", "--output-dir", tmp_path / "out", cut, whole)
+    result = run_transcribe(server, "--jobs", "2", "--speed", "0", "--output-dir", tmp_path / "out", cut, whole)
     assert result.exit_code == 3
     assert result.stderr == f"asrx: 1 transcribed, 1 failed: {cut}: truncated: 1.00 s of 2.00 s could be read\n"
     assert files_in(tmp_path / "out") == {"whole.txt": "listening\nheard 1.00 s\n",
@@ -201,7 +188,7 @@ def test_a_truncated_file_is_transcribed_as_far_as_it_goes_and_fails_alone(make_
 
 def test_a_file_without_words_gets_an_empty_complete_output(server, tmp_path):
     path = good(tmp_path, "quiet.wav", 0.5, 1)
-    result = transcribe(server, "--speed", "0", "--output-dir", tmp_path / "out", path)
+    result = run_transcribe(server, "--speed", "0", "--output-dir", tmp_path / "out", path)
     assert (result.exit_code, result.stderr) == (0, "asrx: 1 transcribed\n")
     assert files_in(tmp_path / "out") == {"quiet.txt": ""}
 
@@ -209,7 +196,7 @@ def test_a_file_without_words_gets_an_empty_complete_output(server, tmp_path):
 def test_an_output_dir_that_cannot_be_made_is_a_usage_error(server, tmp_path):
     path = good(tmp_path, "a.wav", 0.5, 1)
     (tmp_path / "file").write_text("")
-    result = transcribe(server, "--output-dir", tmp_path / "file" / "out", path)
+    result = run_transcribe(server, "--output-dir", tmp_path / "file" / "out", path)
     assert result.exit_code == 2
     assert result.stderr == f"asrx: error: cannot create {tmp_path / 'file' / 'out'}: Not a directory\n"
 
@@ -220,7 +207,7 @@ def four_files(tmp_path):
 
 def test_jobs_come_from_the_environment(make_server, tmp_path):
     server = make_server(HEARD)
-    result = transcribe(server, "--speed", "4", *four_files(tmp_path), env={"ASRX_JOBS": "2"})
+    result = run_transcribe(server, "--speed", "4", *four_files(tmp_path), env={"ASRX_JOBS": "2"})
     assert result.exit_code == 0
     assert server.most_open_sessions == 2
 
@@ -230,10 +217,10 @@ def test_jobs_come_from_the_config_file_and_the_command_line_wins(make_server, t
     config.parent.mkdir(parents=True)
     config.write_text("jobs = 3\n")
     server = make_server(HEARD)
-    assert transcribe(server, "--speed", "4", *four_files(tmp_path)).exit_code == 0
+    assert run_transcribe(server, "--speed", "4", *four_files(tmp_path)).exit_code == 0
     assert server.most_open_sessions == 3
     other = make_server(HEARD)
-    assert transcribe(other, "--speed", "4", "-j", "1", *four_files(tmp_path)).exit_code == 0
+    assert run_transcribe(other, "--speed", "4", "-j", "1", *four_files(tmp_path)).exit_code == 0
     assert other.most_open_sessions == 1
 
 

@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from tests.fakeserver import Script, new_sentence, sentence
-from tests.helpers import ASRX, subprocess_env, transcribe, wait_for
-from tests.test_batch import HEARD, files_in, good
-from tests.test_process import run_on_terminal
+from tests.support.batch_files import HEARD, files_in, good
+from tests.support.run import ASRX, run_transcribe, subprocess_env, wait_for
+from tests.support.scripted import Script, new_sentence, sentence
+from tests.support.terminal import run_on_terminal
 
 pytestmark = pytest.mark.skipif(not os.path.exists(ASRX), reason=f"asrx is not installed at {ASRX}")
 
@@ -46,12 +46,12 @@ def test_ctrl_c_or_sigterm_then_a_rerun_gives_what_one_uninterrupted_run_gives(m
     unfinished = 6 - sum(1 for name in left if name.endswith(".txt"))
 
     sessions = len(server.records)
-    rerun = transcribe(server, "--jobs", "2", "--speed", "0", "--output-dir", out, folder)
+    rerun = run_transcribe(server, "--jobs", "2", "--speed", "0", "--output-dir", out, folder)
     assert rerun.exit_code == 0
     assert rerun.stderr == f"asrx: {unfinished} transcribed, {6 - unfinished} already done\n"
     assert len(server.records) == sessions + unfinished
     whole = tmp_path / "whole"
-    assert transcribe(server, "--jobs", "2", "--speed", "0", "--output-dir", whole, folder).exit_code == 0
+    assert run_transcribe(server, "--jobs", "2", "--speed", "0", "--output-dir", whole, folder).exit_code == 0
     assert files_in(out) == files_in(whole)
     assert sorted(files_in(whole)) == [f"{i // 3}/{i}.txt" for i in range(6)]
 

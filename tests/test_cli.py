@@ -6,11 +6,11 @@ import pytest
 import soundfile
 import soxr
 
-from asrx_cli.pacer import SEND_AHEAD_SECONDS
-from tests.conftest import API_KEY, noise, tones, write_audio
-from tests.fakeserver import CONFIRM_CLOSE, Script, new_sentence, sentence
-from tests.helpers import json_lines, run_cli, transcribe
-from tests.test_audio import snr_db
+from asrx_cli.stream.sender import SEND_AHEAD_SECONDS
+from tests.support import API_KEY
+from tests.support.audio import noise, snr_db, tones, write_audio
+from tests.support.run import json_lines, run_cli, run_transcribe
+from tests.support.scripted import CONFIRM_CLOSE, Script, new_sentence, sentence
 
 THAI = Script(
     timed=[(0.2, sentence("สวัสดีครับ ")), (0.4, sentence("สวัสดีครับ ผมเสียงผู้ใหญ่ ")),
@@ -20,7 +20,7 @@ THAI = Script(
 
 def test_text_output_is_one_line_per_finished_sentence(make_server, speech_wav):
     server = make_server(THAI)
-    result = transcribe(server, speech_wav, "--speed", "0")
+    result = run_transcribe(server, speech_wav, "--speed", "0")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == "สวัสดีครับ ผมเสียงผู้ใหญ่\nผู้ชายครับ\n"
     assert result.stderr == ""
@@ -28,7 +28,7 @@ def test_text_output_is_one_line_per_finished_sentence(make_server, speech_wav):
 
 def test_the_server_receives_exact_pcm_key_and_end_of_stream(make_server, speech_wav):
     server = make_server(THAI)
-    transcribe(server, speech_wav, "--speed", "0")
+    run_transcribe(server, speech_wav, "--speed", "0")
     record = server.record.wait_finished()
     assert bytes(record.audio) == soundfile.read(speech_wav, dtype="int16")[0].tobytes()
     assert record.headers["apikey"] == API_KEY
@@ -39,13 +39,13 @@ def test_the_server_receives_exact_pcm_key_and_end_of_stream(make_server, speech
 
 
 def test_chunk_size_follows_chunk_ms(server, speech_wav):
-    transcribe(server, speech_wav, "--speed", "0", "--chunk-ms", "20")
+    run_transcribe(server, speech_wav, "--speed", "0", "--chunk-ms", "20")
     assert set(server.record.frame_sizes) == {640}
 
 
 def test_json_lines_schema(make_server, speech_wav):
     server = make_server(THAI)
-    result = transcribe(server, speech_wav, "--json", "--speed", "0")
+    result = run_transcribe(server, speech_wav, "--json", "--speed", "0")
     assert result.exit_code == 0
     assert "สวัสดี" in result.stdout  # UTF-8, not \\u escapes
     events = json_lines(result.stdout)
@@ -64,13 +64,13 @@ def test_json_lines_schema(make_server, speech_wav):
 
 def test_no_partials_leaves_only_finals(make_server, speech_wav):
     server = make_server(THAI)
-    result = transcribe(server, speech_wav, "--json", "--no-partials", "--speed", "0")
+    result = run_transcribe(server, speech_wav, "--json", "--no-partials", "--speed", "0")
     assert [e["type"] for e in json_lines(result.stdout)] == ["final", "final"]
 
 
 def test_raw_format_prints_the_frames_as_they_came(make_server, speech_wav):
     server = make_server(Script(timed=[(0.1, sentence("a ")), (0.2, "not json at all")]))
-    result = transcribe(server, speech_wav, "--format", "raw", "--speed", "0")
+    result = run_transcribe(server, speech_wav, "--format", "raw", "--speed", "0")
     assert result.stdout.splitlines() == [
         '{"type": "realtime", "state": "Sentence", "text": "a "}', "not json at all",
         '{"type": "realtime", "text": "end_of_process"}']
@@ -79,7 +79,7 @@ def test_raw_format_prints_the_frames_as_they_came(make_server, speech_wav):
 def test_output_file_takes_the_transcript(make_server, speech_wav, tmp_path):
     server = make_server(THAI)
     out = tmp_path / "out.txt"
-    result = transcribe(server, speech_wav, "--speed", "0", "-o", out)
+    result = run_transcribe(server, speech_wav, "--speed", "0", "-o", out)
     assert result.exit_code == 0 and result.stdout == ""
     assert out.read_text(encoding="utf-8") == "สวัสดีครับ ผมเสียงผู้ใหญ่\nผู้ชายครับ\n"
 
@@ -87,7 +87,7 @@ def test_output_file_takes_the_transcript(make_server, speech_wav, tmp_path):
 def test_resampled_flac_matches_a_reference_within_60_db(server, tmp_path):
     signal = tones(1.5, 44100, 2)
     path = write_audio(tmp_path / "music.flac", signal, 44100, format="FLAC")
-    assert transcribe(server, path, "--speed", "0").exit_code == 0
+    assert run_transcribe(server, path, "--speed", "0").exit_code == 0
     received = np.frombuffer(bytes(server.record.audio), dtype="<i2")
     decoded, _ = soundfile.read(path, dtype="float32")
     reference = soxr.resample(decoded.mean(axis=1), 44100, 16000) * 32768
@@ -98,7 +98,7 @@ def test_resampled_flac_matches_a_reference_within_60_db(server, tmp_path):
 def test_stdin_raw_pcm(make_server):
     server = make_server(THAI)
     samples = noise(1.0)
-    result = transcribe(server, "-", input=samples.tobytes())
+    result = run_transcribe(server, "-", input=samples.tobytes())
     assert result.exit_code == 0
     assert result.stdout.splitlines()[-1] == "ผู้ชายครับ"
     assert bytes(server.record.audio) == samples.tobytes()
@@ -109,7 +109,7 @@ def test_stdin_wav_header_is_parsed_and_stripped(server, tmp_path):
     path = write_audio(tmp_path / "a.wav", samples, 8000)
     with open(path, "rb") as stream:
         data = stream.read()
-    assert transcribe(server, "-", input=data).exit_code == 0
+    assert run_transcribe(server, "-", input=data).exit_code == 0
     received = np.frombuffer(bytes(server.record.audio), dtype="<i2")
     assert len(received) == 16000  # 1 s at 16 kHz, header not sent as audio
     reference = soxr.resample(samples.astype(np.float32) / 32768, 8000, 16000) * 32768
@@ -118,14 +118,14 @@ def test_stdin_wav_header_is_parsed_and_stripped(server, tmp_path):
 
 def test_stdin_raw_with_other_rate_and_channels(server):
     stereo = (tones(1.0, 22050, 2) * 32767).astype("<i2")
-    result = transcribe(server, "-", "--raw-rate", "22050", "--raw-channels", "2", input=stereo.tobytes())
+    result = run_transcribe(server, "-", "--raw-rate", "22050", "--raw-channels", "2", input=stereo.tobytes())
     assert result.exit_code == 0
     assert abs(len(server.record.audio) - 32000) <= 4
 
 
 def test_speed_one_paces_at_real_time(server, tmp_path):
     path = write_audio(tmp_path / "a.wav", noise(1.0), 16000)
-    assert transcribe(server, path).exit_code == 0
+    assert run_transcribe(server, path).exit_code == 0
     arrivals = server.record.arrivals
     # A lower bound only: frame 31 is due 0.992 s after frame 0, and no frame leaves more than
     # SEND_AHEAD_SECONDS before its time (it goes with frame 30, at 0.96 s).
@@ -134,7 +134,7 @@ def test_speed_one_paces_at_real_time(server, tmp_path):
 
 def test_confirm_close_connection_marker_ends_the_session(make_server, speech_wav):
     server = make_server(Script(timed=[(0.5, sentence("done"))], end_marker=CONFIRM_CLOSE))
-    result = transcribe(server, speech_wav, "--speed", "0")
+    result = run_transcribe(server, speech_wav, "--speed", "0")
     assert (result.exit_code, result.stdout) == (0, "done\n")
 
 
@@ -142,7 +142,7 @@ def test_unexpected_frames_are_ignored_and_noted_in_verbose(make_server, speech_
     server = make_server(Script(timed=[(0.1, "<html>oops</html>"), (0.2, b"\x00\x01"),
                                        (0.3, {"type": "error", "message": "quota"}),
                                        (0.5, sentence("still here"))]))
-    result = transcribe(server, speech_wav, "--speed", "0", "-v")
+    result = run_transcribe(server, speech_wav, "--speed", "0", "-v")
     assert result.exit_code == 0
     assert result.stdout == "still here\n"
     assert "ignored: not JSON" in result.stderr
@@ -152,7 +152,7 @@ def test_unexpected_frames_are_ignored_and_noted_in_verbose(make_server, speech_
 
 def test_verbose_never_shows_the_key(make_server, speech_wav):
     server = make_server(THAI)
-    result = transcribe(server, speech_wav, "--speed", "0", "-v")
+    result = run_transcribe(server, speech_wav, "--speed", "0", "-v")
     assert result.exit_code == 0
     assert "apikey: ****" in result.stderr
     assert '> {"data": {"status": "CloseConnection"}}' in result.stderr
@@ -172,7 +172,7 @@ def test_server_closing_mid_stream_without_retries_keeps_the_transcript(make_ser
     server = make_server(Script(timed=[(0.2, sentence("first")), (0.4, new_sentence("second"))],
                                 close_after_seconds=0.5))
     path = write_audio(tmp_path / "a.wav", noise(3.0), 16000)
-    result = transcribe(server, path, "--speed", "4", "--retries", "0")
+    result = run_transcribe(server, path, "--speed", "4", "--retries", "0")
     assert result.exit_code == 5
     assert result.stdout == "first\nsecond\n"
     assert "the server closed the connection mid-stream (close code 1011, server going away)" in result.stderr
@@ -181,7 +181,7 @@ def test_server_closing_mid_stream_without_retries_keeps_the_transcript(make_ser
 
 def test_missing_end_marker_times_out_and_keeps_the_transcript(make_server, speech_wav):
     server = make_server(Script(timed=[(0.5, sentence("kept"))], end_marker=None))
-    result = transcribe(server, speech_wav, "--speed", "0", "--final-timeout", "0.5")
+    result = run_transcribe(server, speech_wav, "--speed", "0", "--final-timeout", "0.5")
     assert result.exit_code == 5
     assert result.stdout == "kept\n"
     assert result.stderr == "asrx: error: no end marker from the server within 0.5 s of the end of the audio\n"
@@ -189,7 +189,7 @@ def test_missing_end_marker_times_out_and_keeps_the_transcript(make_server, spee
 
 def test_server_closing_after_end_of_stream_without_marker(make_server, speech_wav):
     server = make_server(Script(timed=[(0.5, sentence("kept"))], end_marker=None, close_after_marker=True))
-    result = transcribe(server, speech_wav, "--speed", "0")
+    result = run_transcribe(server, speech_wav, "--speed", "0")
     assert result.exit_code == 0
     assert result.stdout == "kept\n"
     assert "closed the connection without an end marker" in result.stderr
@@ -197,7 +197,7 @@ def test_server_closing_after_end_of_stream_without_marker(make_server, speech_w
 
 def test_server_closing_right_after_the_marker_is_fine(make_server, speech_wav):
     server = make_server(Script(timed=[(0.5, sentence("kept"))], close_after_marker=True))
-    result = transcribe(server, speech_wav, "--speed", "0")
+    result = run_transcribe(server, speech_wav, "--speed", "0")
     assert (result.exit_code, result.stdout, result.stderr) == (0, "kept\n", "")
 
 
@@ -210,7 +210,7 @@ def test_bad_audio_exits_3_before_connecting(server, tmp_path, name, content, me
     path = tmp_path / name
     if content is not None:
         path.write_bytes(content)
-    result = transcribe(server, path)
+    result = run_transcribe(server, path)
     assert result.exit_code == 3
     assert message in result.stderr and len(result.stderr.splitlines()) == 1
     assert server.records == []
@@ -222,7 +222,7 @@ def test_truncated_file_transcribes_what_is_there_then_exits_3(make_server, tmp_
     write_audio(path, noise(2.0), 16000)
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
-    result = transcribe(server, path, "--speed", "0")
+    result = run_transcribe(server, path, "--speed", "0")
     assert result.exit_code == 3
     assert result.stdout == "partial audio\n"
     assert "truncated: 1.00 s of 2.00 s" in result.stderr
@@ -230,7 +230,7 @@ def test_truncated_file_transcribes_what_is_there_then_exits_3(make_server, tmp_
 
 
 def test_unwritable_output_is_a_usage_error(server, speech_wav, tmp_path):
-    result = transcribe(server, speech_wav, "-o", tmp_path / "no" / "such" / "dir.txt")
+    result = run_transcribe(server, speech_wav, "-o", tmp_path / "no" / "such" / "dir.txt")
     assert result.exit_code == 2 and "cannot write" in result.stderr
 
 

@@ -5,12 +5,12 @@ import socket
 
 import pytest
 
-from tests.fakeserver import Script, sentence
-from tests.helpers import run_cli, transcribe
+from tests.support.run import run_cli, run_transcribe
+from tests.support.scripted import Script, sentence
 
 
 def test_no_api_key_is_a_usage_error(server, speech_wav):
-    result = transcribe(server, speech_wav, api_key=None)
+    result = run_transcribe(server, speech_wav, api_key=None)
     assert result.exit_code == 2
     assert result.stderr == ("asrx: error: no API key: set ASRX_API_KEY, pass --api-key, "
                              "or put api_key in the config file\n")
@@ -20,21 +20,21 @@ def test_no_api_key_is_a_usage_error(server, speech_wav):
 @pytest.mark.parametrize("status", [401, 403])
 def test_refused_key_exits_4(make_server, speech_wav, status):
     server = make_server(Script(reject_status=status))
-    result = transcribe(server, speech_wav)
+    result = run_transcribe(server, speech_wav)
     assert result.exit_code == 4
     assert f"the server refused the API key (HTTP {status}" in result.stderr
     assert "check --api-key" in result.stderr and len(result.stderr.splitlines()) == 1
 
 
 def test_wrong_key_is_refused(server, speech_wav):
-    result = transcribe(server, speech_wav, api_key="not-the-key")
+    result = run_transcribe(server, speech_wav, api_key="not-the-key")
     assert result.exit_code == 4 and "HTTP 401 Unauthorized" in result.stderr
     assert "not-the-key" not in result.stderr
 
 
 def test_other_handshake_failures_exit_5_with_the_status_line(make_server, speech_wav):
     server = make_server(Script(reject_status=503))
-    result = transcribe(server, speech_wav)
+    result = run_transcribe(server, speech_wav)
     assert result.exit_code == 5
     assert "refused the WebSocket handshake (HTTP 503 Service Unavailable)" in result.stderr
 
@@ -65,10 +65,10 @@ def test_invalid_url_is_a_usage_error(speech_wav):
 def test_tls_verification_failure_and_ca_file(make_server, speech_wav, tls_material):
     context, ca_file = tls_material
     server = make_server(Script(timed=[(0.5, sentence("secure"))]), ssl_context=context)
-    result = transcribe(server, speech_wav, "--speed", "0")
+    result = run_transcribe(server, speech_wav, "--speed", "0")
     assert result.exit_code == 5
     assert "TLS certificate verification failed for 127.0.0.1" in result.stderr
     assert "--ca-file" in result.stderr
     assert server.records == []
-    result = transcribe(server, speech_wav, "--speed", "0", "--ca-file", ca_file)
+    result = run_transcribe(server, speech_wav, "--speed", "0", "--ca-file", ca_file)
     assert (result.exit_code, result.stdout) == (0, "secure\n")

@@ -8,7 +8,7 @@ import pytest
 
 from asrx_cli.cli import cli
 from asrx_cli.errors import ExitStatus
-from tests.helpers import run_cli
+from tests.support.run import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 MAN = (ROOT / "man" / "asrx.1").read_text(encoding="utf-8").replace("\\-", "-")

@@ -4,8 +4,9 @@ import io
 
 from asrx_cli.cli import cli
 from asrx_cli.environment import Environment
-from tests.conftest import API_KEY, noise, write_audio
-from tests.fakeserver import Script, new_sentence, sentence
+from tests.support import API_KEY
+from tests.support.audio import noise, write_audio
+from tests.support.scripted import Script, new_sentence, sentence
 
 
 def terminal_run(server, *args, stdin=b"", **terminal):

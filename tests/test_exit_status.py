@@ -5,8 +5,8 @@ import subprocess
 
 import pytest
 
-from tests.fakeserver import Script, sentence
-from tests.helpers import ASRX, run_cli, subprocess_env, transcribe
+from tests.support.run import ASRX, run_cli, run_transcribe, subprocess_env
+from tests.support.scripted import Script, sentence
 
 FULL = "/dev/full"
 needs_dev_full = pytest.mark.skipif(not os.path.exists(FULL), reason="no /dev/full on this system")
@@ -25,7 +25,7 @@ def test_an_invalid_port_is_a_usage_error(speech_wav, url, reason):
 @needs_dev_full
 def test_an_output_file_on_a_full_disk_is_a_usage_error(make_server, speech_wav):
     server = make_server(Script(timed=[(0.5, sentence("lost to a full disk"))]))
-    result = transcribe(server, speech_wav, "--speed", "0", "-o", FULL)
+    result = run_transcribe(server, speech_wav, "--speed", "0", "-o", FULL)
     assert result.exit_code == 2
     assert result.stderr == "asrx: error: cannot write the transcript: no space left on device\n"
 

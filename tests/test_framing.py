@@ -5,8 +5,8 @@ import os
 import pytest
 import websocket
 
-from asrx_cli.connection import Connection, masked_ahead, masked_frame
-from tests.helpers import API_KEY
+from asrx_cli.net.connection import Connection, masked_ahead, masked_frame
+from tests.support import API_KEY
 
 
 @pytest.mark.parametrize("size", [0, 1, 125, 126, 1024, 65535, 65536, 70001])

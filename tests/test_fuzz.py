@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from asrx_cli.audio.stdin import open_stdin
 from asrx_cli.config import RawFormat
 from asrx_cli.errors import AudioError
-from asrx_cli.protocol import EndOfProcess, Final, Ignored, Partial, Transcript
+from asrx_cli.transcript.events import EndOfProcess, Final, Ignored, Partial, Transcript
 from asrx_cli.wire import END_MARKERS
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

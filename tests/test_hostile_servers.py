@@ -16,10 +16,11 @@ import time
 
 import pytest
 
-from tests.conftest import API_KEY, noise, write_audio
-from tests.fakeserver import Script, sentence
-from tests.helpers import ASRX, run_cli, subprocess_env
-from tests.rawserver import CONTINUATION, PING, TEXT, frame, trickle, tunnel_to
+from tests.support import API_KEY
+from tests.support.audio import noise, write_audio
+from tests.support.rawserver import CONTINUATION, PING, TEXT, frame, trickle, tunnel_to
+from tests.support.run import ASRX, run_cli, subprocess_env
+from tests.support.scripted import Script, sentence
 
 pytestmark = pytest.mark.skipif(not os.path.exists(ASRX), reason=f"asrx is not installed at {ASRX}")
 

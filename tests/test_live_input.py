@@ -10,18 +10,18 @@ import json
 
 import numpy as np
 import pytest
-import soundfile
 
-from asrx_cli.audio.devices import InputDevice, find_input_device
+from asrx_cli.audio.input_devices import InputDevice, find_input_device
 from asrx_cli.audio.inputs import first_seconds
 from asrx_cli.audio.microphone import capture_settings, peak_level
 from asrx_cli.errors import UsageError
-from asrx_cli.levelmeter import LevelMeter, MeterUntilWords, meter_bar
-from asrx_cli.protocol import Final, Partial
-from asrx_cli.render import CLEAR_LINE, JsonRenderer, LineRenderer
-from tests.conftest import noise, write_audio
-from tests.fakeserver import Script, new_sentence, sentence
-from tests.helpers import run_cli, transcribe
+from asrx_cli.output.levelmeter import LevelMeter, MeterUntilWords, meter_bar
+from asrx_cli.output.render import JsonRenderer, LineRenderer
+from asrx_cli.output.width import CLEAR_LINE
+from asrx_cli.transcript.events import Final, Partial
+from tests.support.audio import noise, read_wav, write_audio
+from tests.support.run import run_cli, run_transcribe
+from tests.support.scripted import Script, new_sentence, sentence
 
 DEVICES = [
     InputDevice(0, "HDA Intel PCH: ALC3246 Analog (hw:0,0)", "ALSA", 2, 44100, False),
@@ -128,17 +128,10 @@ def test_a_meter_never_drawn_leaves_nothing_behind():
     assert stream.getvalue() == ""
 
 
-def read_wav(path):
-    samples, rate = soundfile.read(str(path), dtype="int16")
-    info = soundfile.info(str(path))
-    assert (rate, info.channels, info.subtype, info.format) == (16000, 1, "PCM_16", "WAV")
-    return samples.tobytes()
-
-
 def test_save_audio_from_a_file_is_what_the_server_received(server, tmp_path):
     path = write_audio(tmp_path / "in.wav", noise(1.0, rate=44100, channels=2), 44100)
     saved = tmp_path / "sent.wav"
-    result = transcribe(server, path, "--speed", "0", "--save-audio", saved)
+    result = run_transcribe(server, path, "--speed", "0", "--save-audio", saved)
     assert result.exit_code == 0, result.stderr
     received = bytes(server.record.wait_finished().audio)
     assert len(received) == 32000 and read_wav(saved) == received
@@ -148,7 +141,7 @@ def test_save_audio_survives_a_connection_failure(make_server, tmp_path):
     server = make_server(Script(timed=[(0.2, sentence("first"))], close_after_seconds=0.5))
     path = write_audio(tmp_path / "in.wav", noise(3.0), 16000)
     saved = tmp_path / "sent.wav"
-    result = transcribe(server, path, "--speed", "4", "--save-audio", saved, "--retries", "0")
+    result = run_transcribe(server, path, "--speed", "4", "--save-audio", saved, "--retries", "0")
     assert result.exit_code == 5 and result.stdout == "first\n"
     received, sent = bytes(server.record.wait_finished().audio), read_wav(saved)
     # The server hangs up at 0.5 s: frames already on their way when it did are in the file
@@ -160,14 +153,14 @@ def test_save_audio_survives_a_connection_failure(make_server, tmp_path):
 def test_save_audio_from_stdin(server, tmp_path):
     audio = noise(0.7).tobytes()
     saved = tmp_path / "sent.wav"
-    result = transcribe(server, "-", "--save-audio", saved, input=audio)
+    result = run_transcribe(server, "-", "--save-audio", saved, input=audio)
     assert result.exit_code == 0, result.stderr
     assert read_wav(saved) == audio == bytes(server.record.wait_finished().audio)
 
 
 def test_an_unwritable_recording_is_a_usage_error_before_connecting(server, tmp_path):
     path = write_audio(tmp_path / "in.wav", noise(0.5), 16000)
-    result = transcribe(server, path, "--save-audio", tmp_path / "no" / "such" / "dir.wav")
+    result = run_transcribe(server, path, "--save-audio", tmp_path / "no" / "such" / "dir.wav")
     assert result.exit_code == 2 and "cannot write" in result.stderr
     assert len(result.stderr.splitlines()) == 1 and server.records == []
 
@@ -175,7 +168,7 @@ def test_an_unwritable_recording_is_a_usage_error_before_connecting(server, tmp_
 def test_duration_stops_any_input(make_server, tmp_path):
     path = write_audio(tmp_path / "in.wav", noise(2.0), 16000)
     server = make_server(Script(at_end=[new_sentence("done")]))
-    result = transcribe(server, path, "--speed", "0", "--duration", "0.5")
+    result = run_transcribe(server, path, "--speed", "0", "--duration", "0.5")
     assert result.exit_code == 0 and result.stdout == "done\n"
     record = server.record.wait_finished()
     assert bytes(record.audio) == noise(2.0).tobytes()[:16000] and record.end_of_stream is not None
@@ -197,7 +190,7 @@ def test_the_config_file_may_name_the_input_device(server, tmp_path):
     config = tmp_path / "config.toml"
     config.write_text('device = "USB"\n')
     path = write_audio(tmp_path / "in.wav", noise(0.3), 16000)
-    result = transcribe(server, path, "--speed", "0", env={"ASRX_CONFIG": str(config)})
+    result = run_transcribe(server, path, "--speed", "0", env={"ASRX_CONFIG": str(config)})
     assert result.exit_code == 0, result.stderr  # a default for --mic, harmless for a file
 
 

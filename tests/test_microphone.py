@@ -7,7 +7,6 @@ installed `asrx`. Such a device delivers its file as fast as it is read, then
 silence: --duration ends the runs that are not paced.
 """
 
-import ctypes.util
 import json
 import os
 import signal
@@ -19,18 +18,14 @@ import numpy as np
 import pytest
 import soundfile
 
-from tests.conftest import noise
-from tests.fakeserver import Script, new_sentence, sentence
-from tests.helpers import ASRX, subprocess_env
-from tests.speech import GOFORWARD, GOFORWARD_TEXT, needs_testdata
-from tests.test_process import open_terminal, read_all, read_line
+from tests.support.audio import noise
+from tests.support.microphone import MICROPHONE_REQUIREMENTS
+from tests.support.run import ASRX, subprocess_env
+from tests.support.scripted import Script, new_sentence, sentence
+from tests.support.speech import GOFORWARD, GOFORWARD_TEXT, needs_testdata
+from tests.support.terminal import open_terminal, read_all, read_line
 
-pytestmark = [
-    pytest.mark.skipif(not os.path.exists(ASRX), reason=f"asrx is not installed at {ASRX}"),
-    pytest.mark.skipif(ctypes.util.find_library("portaudio") is None,
-                       reason="the PortAudio library is not installed (Debian: libportaudio2)"),
-    pytest.mark.skipif(ctypes.util.find_library("asound") is None, reason="ALSA is not installed"),
-]
+pytestmark = MICROPHONE_REQUIREMENTS
 
 MIC = "asrx_test_mic"
 OTHER = "asrx_test_mic_two"

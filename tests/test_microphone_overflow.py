@@ -19,13 +19,13 @@ import textwrap
 
 import pytest
 
-from tests.fakeserver import Script, new_sentence, sentence
-from tests.helpers import ASRX, subprocess_env, wait_for
-from tests.test_microphone import pytestmark as microphone_requirements
-from tests.test_process import read_line
+from tests.support.microphone import MICROPHONE_REQUIREMENTS
+from tests.support.run import ASRX, subprocess_env, wait_for
+from tests.support.scripted import Script, new_sentence, sentence
+from tests.support.terminal import read_line
 
 pytestmark = [
-    *microphone_requirements,
+    *MICROPHONE_REQUIREMENTS,
     pytest.mark.skipif(shutil.which("jackd") is None, reason="the JACK server is not installed (Debian: jackd2)"),
     pytest.mark.skipif(not glob.glob("/usr/lib*/*/alsa-lib/libasound_module_pcm_jack.so")
                        + glob.glob("/usr/lib*/alsa-lib/libasound_module_pcm_jack.so"),

@@ -1,23 +1,19 @@
 """The installed `asrx` as a subprocess: pipes, terminals and signals."""
 
-import fcntl
 import os
-import pty
-import select
 import shutil
 import signal
-import struct
 import subprocess
-import termios
 import time
 
 import numpy as np
 import pytest
 import soundfile
 
-from tests.conftest import noise, write_audio
-from tests.fakeserver import Script, new_sentence, sentence
-from tests.helpers import ASRX, subprocess_env
+from tests.support.audio import noise, write_audio
+from tests.support.run import ASRX, subprocess_env
+from tests.support.scripted import Script, new_sentence, sentence
+from tests.support.terminal import open_terminal, read_line, run_on_terminal, start
 
 pytestmark = pytest.mark.skipif(not os.path.exists(ASRX), reason=f"asrx is not installed at {ASRX}")
 
@@ -26,46 +22,6 @@ MANY_SENTENCES = Script(
            (0.4, new_sentence("four"))],
     at_end=[new_sentence("after the audio")],
 )
-
-
-def start(server, *args, **popen):
-    popen.setdefault("stdout", subprocess.PIPE)
-    popen.setdefault("stderr", subprocess.PIPE)
-    return subprocess.Popen([ASRX, "transcribe", "--url", server.url, *map(str, args)],
-                            env=subprocess_env(), **popen)
-
-
-def read_line(stream, timeout=10.0) -> bytes:
-    """One line from a pipe, failing the test instead of hanging."""
-    deadline = time.monotonic() + timeout
-    line = b""
-    while not line.endswith(b"\n"):
-        ready, _, _ = select.select([stream], [], [], max(0.0, deadline - time.monotonic()))
-        assert ready, f"no complete line within {timeout} s (got {line!r})"
-        byte = os.read(stream.fileno(), 1)
-        assert byte, f"EOF before a complete line (got {line!r})"
-        line += byte
-    return line
-
-
-def open_terminal(columns=80, rows=24):
-    """A pseudo-terminal with a size, as a real one has."""
-    primary, secondary = pty.openpty()
-    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
-    return primary, secondary
-
-
-def read_all(fd) -> bytes:
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:  # EIO: the pty's other side is closed
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def test_live_stdin_is_transcribed_before_eof(make_server):
@@ -157,17 +113,6 @@ def test_second_ctrl_c_exits_at_once(make_server, tmp_path):
     assert out == b"more\n"  # the sentence still open is written, not lost
     assert err.decode().strip().splitlines()[-1] == "asrx: interrupted"
     assert b"Traceback" not in err
-
-
-def run_on_terminal(server, stream, *args):
-    """Run asrx with `stream` ("stdout" or "stderr") on a terminal; what it showed there."""
-    primary, secondary = open_terminal()
-    process = start(server, *args, **{stream: secondary})
-    os.close(secondary)
-    shown = read_all(primary).decode()
-    os.close(primary)
-    assert process.wait(timeout=15) == 0
-    return process, shown
 
 
 def test_terminal_shows_a_live_line_and_keeps_finished_sentences(make_server, tmp_path):

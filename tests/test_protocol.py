@@ -2,8 +2,8 @@
 
 import json
 
-from asrx_cli.protocol import EndOfProcess, Final, Ignored, Partial, Transcript
-from tests.fakeserver import CONFIRM_CLOSE, END_OF_PROCESS, new_sentence, sentence
+from asrx_cli.transcript.events import EndOfProcess, Final, Ignored, Partial, Transcript
+from tests.support.scripted import CONFIRM_CLOSE, END_OF_PROCESS, new_sentence, sentence
 
 
 def feed(transcript, message, offset=0.0):

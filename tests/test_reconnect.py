@@ -11,14 +11,19 @@ import time
 
 import pytest
 
-from tests.fakeserver import Script, new_sentence, sentence
-from tests.conftest import noise
-from tests.helpers import ASRX, json_lines, run_cli, subprocess_env
-from tests.test_live_input import read_wav
-from tests.proxy import Fault, Proxy
-from tests.rawserver import client_frames
-from tests.speech import BYTES_PER_SECOND, GOFORWARD, NUMBERS, SOMETHING, needs_testdata
-from tests.utterances import layout, recording
+from tests.support.audio import noise, read_wav
+from tests.support.rawserver import client_frames
+from tests.support.run import ASRX, json_lines, run_cli, subprocess_env
+from tests.support.scripted import Script, new_sentence, sentence
+from tests.support.speech import (
+    BYTES_PER_SECOND,
+    GOFORWARD,
+    NUMBERS,
+    SOMETHING,
+    needs_testdata,
+)
+from tests.support.tcp_proxy import Fault, Proxy
+from tests.support.utterances import layout, recording
 
 pytestmark = needs_testdata
 

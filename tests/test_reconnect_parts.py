@@ -5,16 +5,22 @@ import threading
 
 import pytest
 
-from asrx_cli.align import SpeechAligner
-from asrx_cli.audio.backlog import Backlog, Gap
+from asrx_cli.audio.backlog import Backlog
 from asrx_cli.audio.readahead import ReadAhead
-from asrx_cli.protocol import Final, Partial, Transcript
-from asrx_cli.reconnect import MAX_DELAY, PRE_ROLL, Retries, replay_point, retriable
-from asrx_cli.messages import Resumed
-from asrx_cli.replay import Feed
+from asrx_cli.messages import Gap, Resumed
+from asrx_cli.stream.feed import Feed
+from asrx_cli.stream.reconnect import (
+    MAX_DELAY,
+    PRE_ROLL,
+    Retries,
+    replay_point,
+    retriable,
+)
+from asrx_cli.transcript.align import SpeechAligner
+from asrx_cli.transcript.events import Final, Partial, Transcript
 from asrx_cli.wire import BYTES_PER_SECOND
-from tests.fakeserver import new_sentence, sentence
-from tests.test_align import timeline
+from tests.support.scripted import new_sentence, sentence
+from tests.support.speech import timeline
 
 
 def test_backoff_doubles_up_to_the_limit_with_full_jitter():

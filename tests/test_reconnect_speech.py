@@ -12,12 +12,21 @@ import time
 import pytest
 
 from asrx_cli.server.app import ServerThread
-from asrx_cli.server.config import Limits, ServerConfig
-from tests.helpers import ASRX, json_lines, subprocess_env
-from tests.proxy import Fault, Proxy
-from tests.speech import (GOFORWARD, GOFORWARD_TEXT, SOMETHING, SOMETHING_TEXT, librivox_transcripts,
-                          needs_testdata, read_pcm, silence, word_error_rate)
-from tests.utterances import STANDARD_SILENCES, layout, recording
+from asrx_cli.server.settings import Limits, ServerConfig
+from tests.support.run import ASRX, json_lines, subprocess_env
+from tests.support.speech import (
+    GOFORWARD,
+    GOFORWARD_TEXT,
+    SOMETHING,
+    SOMETHING_TEXT,
+    librivox_transcripts,
+    needs_testdata,
+    read_pcm,
+    silence,
+    word_error_rate,
+)
+from tests.support.tcp_proxy import Fault, Proxy
+from tests.support.utterances import STANDARD_SILENCES, layout, recording
 
 pytestmark = needs_testdata
 

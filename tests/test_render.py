@@ -6,9 +6,10 @@ import json
 import pytest
 
 from asrx_cli.errors import OutputClosed
-from asrx_cli.protocol import Final, Partial
-from asrx_cli.render import (JsonRenderer, LineRenderer, LiveRenderer, display_width, fit_to_width,
-                             make_renderer)
+from asrx_cli.output.factory import make_renderer
+from asrx_cli.output.render import JsonRenderer, LineRenderer, LiveRenderer
+from asrx_cli.output.width import display_width, fit_to_width
+from asrx_cli.transcript.events import Final, Partial
 
 
 class CountingFlushes(io.StringIO):

@@ -10,28 +10,40 @@ import signal
 import socket
 import threading
 import time
-import urllib.error
-import urllib.request
 
 import pytest
-import websocket
 
 from asrx_cli.errors import UsageError
-from asrx_cli.server.app import ServerThread
-from asrx_cli.server.config import Limits, ServerConfig
-from tests.speech import (END_OF_STREAM, GOFORWARD, GOFORWARD_TEXT, NUMBERS, SOMETHING,
-                          SOMETHING_TEXT, Exchange, connect, needs_testdata, read_pcm,
-                          read_until_closed, send_audio, server_has_spoken, silence, stream_until_closed,
-                          transcribe)
+from asrx_cli.server.settings import ServerConfig
+from tests.support.serving import (
+    KEY,
+    KEYS,
+    handshake_status,
+    health_url,
+    http_get,
+    start_server,
+)
+from tests.support.speech import (
+    END_OF_STREAM,
+    GOFORWARD,
+    GOFORWARD_TEXT,
+    NUMBERS,
+    SOMETHING,
+    SOMETHING_TEXT,
+    Exchange,
+    connect,
+    needs_testdata,
+    read_pcm,
+    read_until_closed,
+    send_audio,
+    server_has_spoken,
+    silence,
+    stream_until_closed,
+    exchange_audio,
+)
 
 pytestmark = needs_testdata
 
-KEYS = frozenset({"key-one-4d1f", "key-two-9b7e"})
-KEY = "key-one-4d1f"
-
-
-def start_server(limits=None, **options):
-    return ServerThread(ServerConfig(port=0, limits=Limits(**(limits or {})), **options)).start()
 
 
 @pytest.fixture(scope="module")
@@ -46,32 +58,6 @@ def open_server():
     running = start_server(workers=1)
     yield running
     running.stop()
-
-
-def http_get(url):
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status, response.headers, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read().decode()
-
-
-def health_url(server):
-    return f"http://127.0.0.1:{server.port}/healthz"
-
-
-def wait_until_idle(server, timeout=10.0):
-    """Sessions end on the server a moment after their client saw the close."""
-    deadline = time.monotonic() + timeout
-    while json.loads(http_get(health_url(server))[2])["sessions"]:
-        assert time.monotonic() < deadline, "sessions did not end"
-        time.sleep(0.05)
-
-
-def handshake_status(url, api_key):
-    with pytest.raises(websocket.WebSocketBadStatusException) as refused:
-        connect(url, api_key)
-    return refused.value.status_code
 
 
 # --- HTTP: health, paths, keys ------------------------------------------------
@@ -100,7 +86,7 @@ def test_wrong_key_is_refused_with_401(server):
 
 def test_every_configured_key_is_accepted(server):
     for key in sorted(KEYS):
-        assert transcribe(server.url, read_pcm(GOFORWARD), api_key=key).transcript == GOFORWARD_TEXT
+        assert exchange_audio(server.url, read_pcm(GOFORWARD), api_key=key).transcript == GOFORWARD_TEXT
 
 
 @pytest.mark.parametrize("api_key", ["anything", None])
@@ -126,7 +112,7 @@ def test_loopback_without_keys_is_allowed_and_anything_with_keys(host):
 
 
 def test_hypotheses_grow_whole_and_only_when_changed_then_the_end_marker(server):
-    exchange = transcribe(server.url, read_pcm(GOFORWARD), api_key=KEY)
+    exchange = exchange_audio(server.url, read_pcm(GOFORWARD), api_key=KEY)
     texts = [m["text"] for m in exchange.realtime]
     assert all(m == {"type": "realtime", "state": "Sentence", "text": m["text"]} for m in exchange.realtime)
     assert len(texts) > 1, "partial hypotheses should come as the words do"
@@ -138,7 +124,7 @@ def test_hypotheses_grow_whole_and_only_when_changed_then_the_end_marker(server)
 
 def test_speech_after_silence_starts_a_new_sentence(server):
     pcm = read_pcm(GOFORWARD) + silence(1.5) + read_pcm(SOMETHING)
-    exchange = transcribe(server.url, pcm, api_key=KEY)
+    exchange = exchange_audio(server.url, pcm, api_key=KEY)
     states = [m["state"] for m in exchange.realtime]
     assert states[0] == "Sentence"
     assert states.count("NewSentence") == 1
@@ -149,7 +135,7 @@ def test_speech_after_silence_starts_a_new_sentence(server):
 
 
 def test_silence_produces_no_message_at_all(server):
-    exchange = transcribe(server.url, silence(3.0), api_key=KEY)
+    exchange = exchange_audio(server.url, silence(3.0), api_key=KEY)
     assert exchange.messages == [{"type": "realtime", "text": "end_of_process"}]
 
 
@@ -162,7 +148,7 @@ def test_silence_produces_no_message_at_all(server):
 def test_both_forms_of_end_of_stream_flush_the_last_words(server, end_of_stream):
     # No silence after the speech: only the end of stream can close the sentence.
     pcm = read_pcm(GOFORWARD)[: int(2.5 * 32000)]
-    exchange = transcribe(server.url, pcm, api_key=KEY, end_of_stream=end_of_stream)
+    exchange = exchange_audio(server.url, pcm, api_key=KEY, end_of_stream=end_of_stream)
     assert exchange.end_marker
     assert exchange.transcript.startswith("go forward")
 
@@ -223,7 +209,7 @@ def test_four_sessions_at_once_each_get_their_own_transcript(server):
     results = [None] * len(jobs)
 
     def run(index, path):
-        results[index] = transcribe(server.url, read_pcm(path), api_key=KEY, frame_bytes=2048)
+        results[index] = exchange_audio(server.url, read_pcm(path), api_key=KEY, frame_bytes=2048)
 
     threads = [threading.Thread(target=run, args=(i, path)) for i, (path, _) in enumerate(jobs)]
     for thread in threads:
@@ -247,7 +233,7 @@ def test_text_that_is_not_json_closes_the_session_with_1003(server):
     ws.send("end of stream, please")
     exchange = read_until_closed(ws, Exchange())
     assert (exchange.close_code, exchange.close_reason) == (1003, "text frame is not JSON")
-    assert transcribe(server.url, read_pcm(GOFORWARD), api_key=KEY).transcript == GOFORWARD_TEXT
+    assert exchange_audio(server.url, read_pcm(GOFORWARD), api_key=KEY).transcript == GOFORWARD_TEXT
 
 
 def test_a_client_that_vanishes_mid_stream_leaves_the_server_serving(server):
@@ -257,7 +243,7 @@ def test_a_client_that_vanishes_mid_stream_leaves_the_server_serving(server):
         ws.sock.shutdown(socket.SHUT_RDWR)  # gone, without a close frame
         ws.sock.close()
     assert http_get(health_url(server))[0] == 200
-    assert transcribe(server.url, read_pcm(GOFORWARD), api_key=KEY).transcript == GOFORWARD_TEXT
+    assert exchange_audio(server.url, read_pcm(GOFORWARD), api_key=KEY).transcript == GOFORWARD_TEXT
 
 
 def test_a_dead_engine_process_fails_its_sessions_with_1011_and_is_replaced():
@@ -269,7 +255,7 @@ def test_a_dead_engine_process_fails_its_sessions_with_1011_and_is_replaced():
         os.kill(pool.pids[0], signal.SIGKILL)
         exchange, _ = stream_until_closed(ws)
         assert (exchange.close_code, exchange.close_reason) == (1011, "speech engine failed")
-        assert transcribe(server.url, read_pcm(GOFORWARD)).transcript == GOFORWARD_TEXT
+        assert exchange_audio(server.url, read_pcm(GOFORWARD)).transcript == GOFORWARD_TEXT
         assert len(pool.pids) == 1
     finally:
         server.stop()

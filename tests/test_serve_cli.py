@@ -17,9 +17,20 @@ from asrx_cli.commands.serve import serve
 from asrx_cli.config import SERVE_KEYS
 from asrx_cli.server.process import ServeProcess, asrx_command
 from asrx_cli.wire import END_OF_STREAM
-from tests.helpers import engine_pids, resident_kib, run_cli
-from tests.speech import (GOFORWARD, GOFORWARD_TEXT, Exchange, connect, needs_testdata, read_pcm,
-                          read_until_closed, send_audio, stream_until_closed, transcribe)
+from tests.support.run import run_cli
+from tests.support.serving import engine_pids, resident_kib
+from tests.support.speech import (
+    GOFORWARD,
+    GOFORWARD_TEXT,
+    Exchange,
+    connect,
+    needs_testdata,
+    read_pcm,
+    read_until_closed,
+    send_audio,
+    stream_until_closed,
+    exchange_audio,
+)
 
 KEYS = ("alpha-key-5e21", "beta-key-80c4")
 
@@ -37,7 +48,7 @@ def test_serves_with_keys_from_the_environment_logs_sessions_and_stops_on_sigter
         with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/healthz", timeout=10) as response:
             assert response.status == 200
         for key in KEYS:
-            assert transcribe(server.url, read_pcm(GOFORWARD), api_key=key).transcript == GOFORWARD_TEXT
+            assert exchange_audio(server.url, read_pcm(GOFORWARD), api_key=key).transcript == GOFORWARD_TEXT
         with pytest.raises(Exception, match="401"):
             connect(server.url, "gamma-key-0000")
     finally:
@@ -187,7 +198,7 @@ def test_an_engine_process_that_cannot_be_started_fails_its_session_with_1011_an
         finally:
             resource.prlimit(server.pid, resource.RLIMIT_NOFILE, limits)
         assert (exchange.close_code, exchange.close_reason) == (1011, "speech engine failed")
-        assert transcribe(server.url, read_pcm(GOFORWARD)).transcript == GOFORWARD_TEXT
+        assert exchange_audio(server.url, read_pcm(GOFORWARD)).transcript == GOFORWARD_TEXT
     finally:
         status, stderr = server.stop()
     assert status == 0, stderr
@@ -215,7 +226,7 @@ def test_the_decoders_of_a_burst_of_sessions_are_freed_after_the_idle_time_with_
             time.sleep(0.2)
         freed = after_burst - resident_kib(engine)
         assert after_burst - alone > 200 * 1024 and freed > 150 * 1024, (alone, after_burst, freed)
-        assert transcribe(server.url, speech).transcript == GOFORWARD_TEXT
+        assert exchange_audio(server.url, speech).transcript == GOFORWARD_TEXT
     finally:
         status, stderr = server.stop()
     assert status == 0, stderr

@@ -5,7 +5,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from asrx_cli.server.endpointer import Endpointer
-from tests.speech import GOFORWARD, NUMBERS, SOMETHING, librivox_transcripts, needs_testdata, read_pcm, silence
+from tests.support.speech import (
+    GOFORWARD,
+    NUMBERS,
+    SOMETHING,
+    librivox_transcripts,
+    needs_testdata,
+    read_pcm,
+    silence,
+)
 
 pytestmark = needs_testdata
 

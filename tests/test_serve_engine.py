@@ -11,7 +11,7 @@ from asrx_cli.server.engines.pocketsphinx import (
     PocketSphinxRecognizer,
 )
 from asrx_cli.wire import BYTES_PER_SECOND
-from tests.speech import librivox_transcripts, needs_testdata, read_pcm
+from tests.support.speech import librivox_transcripts, needs_testdata, read_pcm
 
 pytestmark = needs_testdata
 FRAME_BYTES = 960  # the endpointer's 30 ms, as the transcriber hands audio over

@@ -12,10 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from asrx_cli.server.app import ServerThread
-from asrx_cli.server.config import ServerConfig
-from asrx_cli.server.protocol import NotJson, parse_text_frame
+from asrx_cli.server.frames import NotJson, parse_text_frame
+from asrx_cli.server.settings import ServerConfig
 from asrx_cli.wire import END_OF_STREAM, is_end_of_stream
-from tests.speech import Exchange, connect, needs_testdata, read_until_closed
+from tests.support.speech import Exchange, connect, needs_testdata, read_until_closed
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(),

@@ -17,12 +17,22 @@ import pytest
 import websocket
 
 from asrx_cli.server.app import ServerThread
-from asrx_cli.server.config import Limits, ServerConfig
 from asrx_cli.server.process import ServeProcess
+from asrx_cli.server.settings import Limits, ServerConfig
 from asrx_cli.wire import API_KEY_HEADER, BYTES_PER_SECOND, END_OF_STREAM
-from tests.helpers import engine_pids, resident_kib
-from tests.speech import GOFORWARD, GOFORWARD_TEXT, Exchange, connect, needs_testdata, read_pcm
-from tests.speech import read_until_closed, send_audio, stream_until_closed, transcribe
+from tests.support.serving import engine_pids, resident_kib
+from tests.support.speech import (
+    GOFORWARD,
+    GOFORWARD_TEXT,
+    Exchange,
+    connect,
+    needs_testdata,
+    read_pcm,
+    read_until_closed,
+    send_audio,
+    stream_until_closed,
+    exchange_audio,
+)
 
 pytestmark = needs_testdata
 
@@ -74,7 +84,7 @@ def test_a_stuck_engine_fails_its_sessions_with_1011_in_time_and_is_replaced():
         exchange, waited = stream_until_closed(ws)
         assert (exchange.close_code, exchange.close_reason) == (1011, "speech engine failed")
         assert waited < 8
-        after = transcribe(server.url, read_pcm(GOFORWARD))
+        after = exchange_audio(server.url, read_pcm(GOFORWARD))
         assert (after.transcript, after.end_marker) == (GOFORWARD_TEXT, True)
         assert engine_pids(server.pid) not in ([], [stuck])
     finally:
@@ -163,7 +173,7 @@ def test_ping_floods_that_never_read_are_dropped_and_cost_no_memory():
         assert all(seconds is not None and seconds < 8 for seconds in dropped), dropped
         assert peak - before < 32 * 1024, f"the server grew by {(peak - before) // 1024} MiB"
         # Their slots are free again.
-        assert transcribe(server.url, read_pcm(GOFORWARD)).transcript == GOFORWARD_TEXT
+        assert exchange_audio(server.url, read_pcm(GOFORWARD)).transcript == GOFORWARD_TEXT
     finally:
         status, stderr = server.stop()
     assert status == 0, stderr

@@ -5,9 +5,21 @@ import time
 
 import pytest
 
-from tests.speech import (END_OF_STREAM, Exchange, connect, needs_testdata, read_until_closed,
-                          stream_until_closed)
-from tests.test_serve import KEY, KEYS, handshake_status, start_server, wait_until_idle
+from tests.support.serving import (
+    KEY,
+    KEYS,
+    handshake_status,
+    start_server,
+    wait_until_idle,
+)
+from tests.support.speech import (
+    END_OF_STREAM,
+    Exchange,
+    connect,
+    needs_testdata,
+    read_until_closed,
+    stream_until_closed,
+)
 
 pytestmark = needs_testdata
 

@@ -2,9 +2,14 @@
 
 import pytest
 
-from asrx_cli.server.protocol import Hypothesis, NotJson, SentenceMessages, parse_text_frame
+from asrx_cli.server.frames import (
+    Hypothesis,
+    NotJson,
+    SentenceMessages,
+    parse_text_frame,
+)
 from asrx_cli.wire import is_end_of_stream
-from tests.fakeserver import new_sentence, sentence
+from tests.support.scripted import new_sentence, sentence
 
 
 def test_the_first_sentence_says_sentence_and_later_ones_start_with_new_sentence():

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from asrx_cli.server.app import ServerThread
-from asrx_cli.server.config import Limits, ServerConfig
 from asrx_cli.server.process import asrx_command
-from tests.speech import (
+from asrx_cli.server.settings import Limits, ServerConfig
+from tests.support.speech import (
     GOFORWARD,
     GOFORWARD_TEXT,
     NUMBERS,
@@ -28,7 +28,7 @@ from tests.speech import (
     needs_testdata,
     read_pcm,
     silence,
-    transcribe,
+    exchange_audio,
     word_error_rate,
 )
 
@@ -37,7 +37,7 @@ pytestmark = needs_testdata
 KEY = "speech-key-73c1"
 WER_BOUND = 0.32
 REPO = Path(__file__).resolve().parents[1]
-SEED_DOC = REPO.parent / "shared" / "seed" / "asrx-websocket-api.txt"
+DOCUMENTED_CLIENT = REPO / "tests" / "data" / "documented_file_client.py"
 SEED_PYTHON = REPO / ".venv-seed" / "bin" / "python"
 
 # Words the engine gets right in each LibriVox recording, whatever the session.
@@ -80,11 +80,11 @@ def in_parallel(function, items):
 
 
 def test_goforward_is_heard_word_for_word(server):
-    assert transcribe(server.url, read_pcm(GOFORWARD), api_key=KEY).transcript == GOFORWARD_TEXT
+    assert exchange_audio(server.url, read_pcm(GOFORWARD), api_key=KEY).transcript == GOFORWARD_TEXT
 
 
 def test_numbers_are_heard(server):
-    transcript = transcribe(server.url, read_pcm(NUMBERS), api_key=KEY).transcript
+    transcript = exchange_audio(server.url, read_pcm(NUMBERS), api_key=KEY).transcript
     assert transcript.startswith("thirty three four")
     assert transcript.endswith("six ninety two")
 
@@ -92,7 +92,7 @@ def test_numbers_are_heard(server):
 def test_librivox_one_session_per_recording(server):
     transcripts = librivox_transcripts()
     paths = sorted(transcripts)
-    exchanges = in_parallel(lambda path: transcribe(server.url, read_pcm(path), api_key=KEY), paths)
+    exchanges = in_parallel(lambda path: exchange_audio(server.url, read_pcm(path), api_key=KEY), paths)
     hypotheses = [exchange.transcript for exchange in exchanges]
     for path, hypothesis in zip(paths, hypotheses):
         assert recognised_words(path) in hypothesis, path.name
@@ -103,7 +103,7 @@ def test_librivox_in_one_session_gives_one_sentence_per_recording(server):
     transcripts = librivox_transcripts()
     paths = sorted(transcripts)
     pcm = b"".join(read_pcm(path) + silence(1.0) for path in paths)
-    exchange = transcribe(server.url, pcm, api_key=KEY)
+    exchange = exchange_audio(server.url, pcm, api_key=KEY)
     sentences = exchange.sentences()
     assert len(sentences) == len(paths)
     assert [m["state"] for m in exchange.realtime].count("NewSentence") == len(paths) - 1
@@ -156,9 +156,7 @@ def test_asrx_transcribe_json_on_librivox(server):
 
 def seed_client_source(url: str, api_key: str, audio: Path) -> str:
     """The "Stream from file" example of the service's documentation, as written there."""
-    text = SEED_DOC.read_text(encoding="utf-8")
-    start = text.index("pip install websockets colorama\n") + len("pip install websockets colorama\n")
-    source = text[start:text.index("\nConnection workflow", start)]
+    source = DOCUMENTED_CLIENT.read_text(encoding="utf-8")
     for documented, ours in (("wss://api.iapp.co.th/asrx", url), ("YOUR APIKEY", api_key),
                              ("audios/male.pcm", str(audio))):
         assert documented in source, f"the documented client no longer says {documented!r}"
@@ -168,7 +166,6 @@ def seed_client_source(url: str, api_key: str, audio: Path) -> str:
 
 @pytest.mark.skipif(not SEED_PYTHON.exists(),
                     reason="no .venv-seed (make test builds it: websockets<14 colorama)")
-@pytest.mark.skipif(not SEED_DOC.exists(), reason=f"the service's documentation is not at {SEED_DOC}")
 def test_the_documented_example_client_gets_the_transcript(server, tmp_path):
     client = tmp_path / "documented_client.py"
     client.write_text(seed_client_source(server.url, KEY, GOFORWARD))

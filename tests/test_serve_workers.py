@@ -3,8 +3,8 @@
 import asyncio
 
 from asrx_cli.server.workers import WorkerPool
-from tests.helpers import resident_kib
-from tests.speech import needs_testdata, silence
+from tests.support.serving import resident_kib
+from tests.support.speech import needs_testdata, silence
 
 pytestmark = needs_testdata
 

@@ -7,9 +7,11 @@ import pytest
 
 from asrx_cli.audio.readahead import ReadAhead, cut_frames
 from asrx_cli.audio.tracked import SpeechTracker
-from asrx_cli.speech import Segment, SpeechDetector, SpeechEnded, SpeechStarted, SpeechTimeline
-from tests.speech import needs_testdata
-from tests.utterances import standard_layout
+from asrx_cli.audio.vad import SpeechDetector
+from asrx_cli.messages import SpeechEnded, SpeechStarted
+from asrx_cli.transcript.timeline import Segment, SpeechTimeline
+from tests.support.speech import needs_testdata
+from tests.support.utterances import standard_layout
 
 
 @pytest.fixture(scope="module")

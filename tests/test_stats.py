@@ -2,8 +2,8 @@
 
 import pytest
 
-from asrx_cli.protocol import Final, Partial
-from asrx_cli.stats import RunStats, percentile, stats_block
+from asrx_cli.transcript.events import Final, Partial
+from asrx_cli.transcript.stats import RunStats, percentile, stats_block
 
 
 class Clock:

@@ -4,9 +4,9 @@ import struct
 
 import pytest
 
-from tests.conftest import noise
-from tests.fakeserver import Script, sentence
-from tests.helpers import transcribe
+from tests.support.audio import noise
+from tests.support.run import run_transcribe
+from tests.support.scripted import Script, sentence
 
 
 def wav_header(rate=16000, channels=1, bits=16, tag=1, data_size=None, samples=0):
@@ -21,7 +21,7 @@ def wav_header(rate=16000, channels=1, bits=16, tag=1, data_size=None, samples=0
 def test_a_stream_cut_short_is_transcribed_then_exits_3(make_server):
     server = make_server(Script(timed=[(0.5, sentence("what arrived"))]))
     samples = noise(2.0)
-    result = transcribe(server, "-", input=wav_header(samples=len(samples)) + samples[:16000].tobytes())
+    result = run_transcribe(server, "-", input=wav_header(samples=len(samples)) + samples[:16000].tobytes())
     assert result.exit_code == 3
     assert result.stdout == "what arrived\n"
     assert result.stderr == "asrx: error: stdin: truncated: 1.00 s of 2.00 s could be read\n"
@@ -31,7 +31,7 @@ def test_a_stream_cut_short_is_transcribed_then_exits_3(make_server):
 
 @pytest.mark.parametrize("data_size", [32000, 0])  # a size declared, or left open as arecord does
 def test_a_header_with_no_data_exits_3(server, data_size):
-    result = transcribe(server, "-", input=wav_header(data_size=data_size))
+    result = run_transcribe(server, "-", input=wav_header(data_size=data_size))
     assert (result.exit_code, result.stdout) == (3, "")
     expected = ("truncated: 0.00 s of 1.00 s could be read" if data_size
                 else "no audio (the stream ends before its first sample)")
@@ -39,7 +39,7 @@ def test_a_header_with_no_data_exits_3(server, data_size):
 
 
 def test_fewer_bytes_than_a_sample_of_raw_pcm_exit_3(server):
-    result = transcribe(server, "-", input=b"\x01")
+    result = run_transcribe(server, "-", input=b"\x01")
     assert result.exit_code == 3 and "no audio" in result.stderr
 
 
@@ -51,7 +51,7 @@ def test_fewer_bytes_than_a_sample_of_raw_pcm_exit_3(server):
     (dict(tag=2, bits=4), "unsupported WAV encoding (format 2, 4 bits)"),
 ])
 def test_an_absurd_header_exits_3_before_connecting(server, fields, message):
-    result = transcribe(server, "-", input=wav_header(**fields) + b"\x00" * 4096)
+    result = run_transcribe(server, "-", input=wav_header(**fields) + b"\x00" * 4096)
     assert (result.exit_code, result.stdout) == (3, "")
     assert result.stderr.startswith(f"asrx: error: stdin: {message}")
     assert len(result.stderr.splitlines()) == 1

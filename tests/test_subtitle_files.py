@@ -13,10 +13,10 @@ import time
 import pysubs2
 import pytest
 
-from tests.conftest import noise, write_audio
-from tests.fakeserver import Script, new_sentence, sentence
-from tests.helpers import ASRX, json_lines, subprocess_env, transcribe
-from tests.test_subtitles import ENGLISH, THAI_RUN
+from tests.support.audio import noise, write_audio
+from tests.support.run import ASRX, json_lines, run_transcribe, subprocess_env
+from tests.support.scripted import Script, new_sentence, sentence
+from tests.support.texts import ENGLISH, THAI_RUN
 
 SENTENCES = [ENGLISH, THAI_RUN, "fish & chips, 2 < 3"]
 # All after the end of the audio: the times are the same from run to run.
@@ -27,15 +27,15 @@ SCRIPT = Script(at_end=[sentence(ENGLISH[:20]), sentence(ENGLISH), new_sentence(
 @pytest.fixture(scope="module")
 def subtitle_files(tmp_path_factory):
     """out.srt and out.vtt from the same script, and the audio they came from."""
-    from tests.conftest import API_KEY
-    from tests.fakeserver import ScriptedServer
+    from tests.support import API_KEY
+    from tests.support.scripted import ScriptedServer
 
     folder = tmp_path_factory.mktemp("subtitles")
     audio = write_audio(folder / "speech.wav", noise(3.0), 16000, subtype="PCM_16")
     for name in ("out.srt", "out.vtt"):
         server = ScriptedServer(SCRIPT, api_key=API_KEY).start()
         try:
-            result = transcribe(server, audio, "--speed", "0", "-o", folder / name)
+            result = run_transcribe(server, audio, "--speed", "0", "-o", folder / name)
         finally:
             server.stop()
         assert result.exit_code == 0 and result.stdout == "", result.stderr
@@ -116,17 +116,17 @@ def short_audio(tmp_path):
 
 def test_the_output_name_chooses_the_format_unless_one_is_given(make_server, short_audio, tmp_path):
     script = Script(timed=[(0.2, sentence("hello there"))])
-    transcribe(make_server(script), short_audio, "--speed", "0", "-o", tmp_path / "a.VTT")
+    run_transcribe(make_server(script), short_audio, "--speed", "0", "-o", tmp_path / "a.VTT")
     assert (tmp_path / "a.VTT").read_text().startswith("WEBVTT\n\n1\n00:00:")
-    transcribe(make_server(script), short_audio, "--speed", "0", "--json", "-o", tmp_path / "b.srt")
+    run_transcribe(make_server(script), short_audio, "--speed", "0", "--json", "-o", tmp_path / "b.srt")
     assert json_lines((tmp_path / "b.srt").read_text())[0]["type"] == "partial"
-    result = transcribe(make_server(script), short_audio, "--speed", "0", "--format", "srt")
+    result = run_transcribe(make_server(script), short_audio, "--speed", "0", "--format", "srt")
     assert re.fullmatch(r"1\n00:00:\d\d,\d{3} --> 00:00:\d\d,\d{3}\nhello there\n\n", result.stdout)
 
 
 def test_stats_on_stderr_and_as_the_last_json_event(make_server, short_audio):
     script = Script(timed=[(0.2, sentence("hello")), (0.5, new_sentence("again"))])
-    result = transcribe(make_server(script), short_audio, "--speed", "0", "--json", "--stats")
+    result = run_transcribe(make_server(script), short_audio, "--speed", "0", "--json", "--stats")
     assert result.exit_code == 0
     stats = json_lines(result.stdout)[-1]
     assert stats["type"] == "stats" and stats["sentences"] == 2 and stats["reconnects"] == 0
@@ -135,7 +135,7 @@ def test_stats_on_stderr_and_as_the_last_json_event(make_server, short_audio):
     assert stats["first_partial_seconds"] is not None
     assert set(stats) >= {"final_latency_seconds", "speech_timed"}
     assert "asrx: stats" in result.stderr and "real-time factor" in result.stderr
-    plain = transcribe(make_server(script), short_audio, "--speed", "0", "--stats")
+    plain = run_transcribe(make_server(script), short_audio, "--speed", "0", "--stats")
     assert plain.stdout == "hello\nagain\n" and "sentences       2" in plain.stderr
 
 

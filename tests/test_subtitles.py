@@ -4,13 +4,17 @@ import io
 
 import pytest
 
-from asrx_cli.protocol import Final, Partial
-from asrx_cli.render import display_width
-from asrx_cli.subtitles import SubtitleRenderer, cue_texts, graphemes, sentence_cues, timestamp, wrap
-
-THAI_RUN = "ผู้ใหญ่บ้านกำลังประชุมเรื่องน้ำท่วมที่หมู่บ้านของเราในวันพรุ่งนี้ตอนเช้าก่อนเที่ยง" * 2
-ENGLISH = ("the quick brown fox jumps over the lazy dog while the committee discusses "
-           "the flood at length and nobody takes notes")
+from asrx_cli.output.subtitles import (
+    SubtitleRenderer,
+    cue_texts,
+    graphemes,
+    sentence_cues,
+    timestamp,
+    wrap,
+)
+from asrx_cli.output.width import display_width
+from asrx_cli.transcript.events import Final, Partial
+from tests.support.texts import ENGLISH, THAI_RUN
 
 
 def test_lines_break_at_spaces_within_42_columns():

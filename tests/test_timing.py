@@ -7,18 +7,17 @@ start within 150 ms of its utterance's true onset and end within 250 ms of
 its true offset, where cues from arrival times are off by the server's delay.
 """
 
-import random
 
+import numpy as np
 import pysubs2
 import pytest
 import soundfile
-import numpy as np
 
 from asrx_cli.server.process import ServeProcess
-from tests.fakeserver import Script, new_sentence, sentence
-from tests.helpers import run_cli, transcribe
-from tests.speech import needs_testdata
-from tests.utterances import standard_layout
+from tests.support.run import run_cli, run_transcribe
+from tests.support.scripted import late_script
+from tests.support.speech import needs_testdata
+from tests.support.utterances import standard_layout
 
 pytestmark = needs_testdata
 
@@ -39,20 +38,6 @@ def speech_file(speech_layout, tmp_path_factory):
     return path
 
 
-def late_script(truth, texts, seed=3):
-    """Each utterance's words 300-800 ms after they were spoken; NewSentence opens the next."""
-    late = random.Random(seed)
-    timed = []
-    for index, ((onset, offset), text) in enumerate(zip(truth, texts)):
-        words = text.split()
-        opening = new_sentence if index else sentence
-        timed.append((onset + late.uniform(0.3, 0.8), opening(words[0])))
-        middle = (onset + offset) / 2
-        timed.append((middle + late.uniform(0.3, 0.8), sentence(" ".join(words[:max(1, len(words) // 2)]))))
-        timed.append((offset + late.uniform(0.3, 0.8), sentence(text)))
-    return Script(timed=timed)
-
-
 def cue_errors(cues, truth):
     assert len(cues) == len(truth), [(c.start, c.end, c.text) for c in cues]
     starts = [cue.start / 1000 - onset for cue, (onset, _) in zip(cues, truth)]
@@ -63,7 +48,7 @@ def cue_errors(cues, truth):
 def test_cues_sit_on_the_speech_despite_a_late_server(make_server, speech_layout, speech_file, tmp_path):
     server = make_server(late_script(speech_layout.truth, speech_layout.texts))
     output = tmp_path / "out.srt"
-    result = transcribe(server, speech_file, "--speed", SPEED, "-o", output)
+    result = run_transcribe(server, speech_file, "--speed", SPEED, "-o", output)
     assert result.exit_code == 0, result.stderr
     cues = pysubs2.load(str(output)).events
     assert [cue.plaintext.replace("\n", " ") for cue in cues] == speech_layout.texts

@@ -4,7 +4,7 @@ import pytest
 
 from asrx_cli.server.transcriber import LEAD_IN_BYTES, PARTIAL_EVERY_BYTES, Transcriber
 from asrx_cli.wire import BYTES_PER_SECOND, FRAME_BYTES, SAMPLE_RATE
-from tests.speech import GOFORWARD, needs_testdata, read_pcm, silence
+from tests.support.speech import GOFORWARD, needs_testdata, read_pcm, silence
 
 pytestmark = needs_testdata
 
@@ -42,7 +42,7 @@ def speech_start(pcm: bytes) -> int:
     pytest.fail("the endpointer heard no speech")
 
 
-def transcribe(pcm: bytes):
+def decode_in_transcriber(pcm: bytes):
     recognizer = RecordingRecognizer()
     transcriber = Transcriber(recognizer)
     hypotheses = []
@@ -54,7 +54,7 @@ def transcribe(pcm: bytes):
 
 def test_the_engine_hears_the_audio_just_before_the_endpointer_fired():
     pcm = silence(1.0) + read_pcm(GOFORWARD) + silence(1.0)
-    recognizer, _ = transcribe(pcm)
+    recognizer, _ = decode_in_transcriber(pcm)
     start = speech_start(pcm) - LEAD_IN_BYTES
     heard = bytes(recognizer.utterances[0])
     assert pcm[start:start + len(heard)] == heard
@@ -62,7 +62,7 @@ def test_the_engine_hears_the_audio_just_before_the_endpointer_fired():
 
 def test_partials_come_a_few_times_a_second_from_the_first_second_of_speech():
     pcm = silence(1.0) + read_pcm(GOFORWARD) + silence(1.0)
-    _, hypotheses = transcribe(pcm)
+    _, hypotheses = decode_in_transcriber(pcm)
     partials = [offset for offset, h in hypotheses if not h.final]
     assert partials[0] - speech_start(pcm) < BYTES_PER_SECOND
     gaps = [later - earlier for earlier, later in zip(partials, partials[1:])]

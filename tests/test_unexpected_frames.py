@@ -2,9 +2,9 @@
 
 import json
 
-from tests.conftest import noise, write_audio
-from tests.fakeserver import Script, new_sentence, sentence
-from tests.helpers import transcribe
+from tests.support.audio import noise, write_audio
+from tests.support.run import run_transcribe
+from tests.support.scripted import Script, new_sentence, sentence
 
 
 def test_json_of_an_unexpected_shape_is_ignored_and_the_transcript_kept(make_server, tmp_path):
@@ -17,7 +17,7 @@ def test_json_of_an_unexpected_shape_is_ignored_and_the_transcript_kept(make_ser
         (0.6, new_sentence("second")),
     ]))
     path = write_audio(tmp_path / "a.wav", noise(1.0), 16000)
-    result = transcribe(server, path, "--speed", "0", "--json")
+    result = run_transcribe(server, path, "--speed", "0", "--json")
     assert result.exit_code == 0, result.stderr
     assert [(e["type"], e["text"]) for e in map(json.loads, result.stdout.splitlines())] == [
         ("partial", "first"), ("partial", "a?"), ("final", "a?"), ("partial", "second"), ("final", "second")]

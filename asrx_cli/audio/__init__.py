@@ -1,9 +1,10 @@
 """Audio sources: decode, downmix, resample and convert to 16 kHz mono s16le.
 
 Every source is read block by block, so memory stays flat whatever the length
-of the input. Blocks come out as s16le bytes of any length; the pacer cuts
-them into frames. One module per kind of source (file, raw, stdin), beside
-the conversion they share.
+of the input. Blocks come out as s16le bytes of any length; the decoder
+thread (readahead.py) cuts them into frames. One module per kind of source
+(file, raw, stdin, microphone), beside the conversion they share and the
+voice-activity detector that runs on the same thread (vad.py, tracked.py).
 """
 
 import threading

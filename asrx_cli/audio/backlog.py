@@ -13,29 +13,18 @@ one at real time (arecord, a microphone) is never held back.
 """
 
 import collections
-import dataclasses
 import queue
 import threading
 import time
 from typing import Deque, Tuple
 
+from asrx_cli.messages import Gap
 from asrx_cli.wire import BYTES_PER_SECOND
 
 WAIT_SLICE = 0.1  # a decoder waiting for room looks again this often
 # While down, how far reading may run ahead of the clock: a live producer's
 # audio comes in blocks (a pipe's, stdin's quarter second), never a second ahead.
 HOLD_AHEAD_SECONDS = 1.0
-
-
-@dataclasses.dataclass
-class Gap:
-    """Audio of the input dropped here, unsent."""
-
-    bytes: int
-
-    @property
-    def seconds(self) -> float:
-        return self.bytes / BYTES_PER_SECOND
 
 
 def _size(item) -> int:

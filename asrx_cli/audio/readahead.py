@@ -15,9 +15,8 @@ from typing import Iterable, Iterator, List, Optional
 from asrx_cli.audio.backlog import Backlog
 from asrx_cli.audio.source import STOP_POLL_SECONDS
 from asrx_cli.errors import AudioError
+from asrx_cli.messages import END_OF_AUDIO
 
-_END = object()
-END_OF_AUDIO = object()  # what next_batch returns once the audio is all read
 
 
 def cut_frames(blocks: Iterable[bytes], size: int) -> Iterator[List[bytes]]:
@@ -83,9 +82,9 @@ class ReadAhead:
                 if self._stop.is_set():
                     return
                 self._queue.put((batch, None))
-            self._queue.put((_END, None))
+            self._queue.put((END_OF_AUDIO, None))
         except Exception as exc:  # handed over in order, raised by the consumer
-            self._queue.put((_END, exc))
+            self._queue.put((END_OF_AUDIO, exc))
 
     def next_batch(self, timeout: float):
         """The next batch; None if none came within `timeout`; END_OF_AUDIO once all is read.
@@ -100,7 +99,7 @@ class ReadAhead:
             return None
         if error is not None:
             raise error
-        return END_OF_AUDIO if batch is _END else batch
+        return batch
 
     def __iter__(self) -> Iterator:
         while True:

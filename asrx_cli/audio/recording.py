@@ -13,11 +13,11 @@ import threading
 from typing import Callable, Optional
 
 from asrx_cli.errors import UsageError
+from asrx_cli.messages import END_OF_AUDIO
 from asrx_cli.wire import BYTES_PER_SECOND, CHANNELS, SAMPLE_RATE
 
 log = logging.getLogger("asrx")
 
-_END = None  # the message that ends the writer
 
 
 class Recording:
@@ -43,7 +43,7 @@ class Recording:
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        self._frames.put(_END)
+        self._frames.put(END_OF_AUDIO)
         self._thread.join()
         self._file.close()
         log.info("audio saved: %s (%.2f s)", self.path, self.bytes_written / BYTES_PER_SECOND)
@@ -64,7 +64,7 @@ class Recording:
     def _write_all(self):
         while True:
             frame = self._frames.get()
-            if frame is _END:
+            if frame is END_OF_AUDIO:
                 return
             if self.error is not None:
                 continue  # the disk failed: the transcription goes on, the error is reported at the end

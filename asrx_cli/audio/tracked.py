@@ -10,7 +10,7 @@ Speech boundaries go to whoever reads `changes`, as `SpeechStarted` /
 import queue
 from typing import Iterable, Iterator, Optional
 
-from asrx_cli.speech import SpeechDetector
+from asrx_cli.audio.vad import SpeechDetector
 
 
 class SpeechTracker:

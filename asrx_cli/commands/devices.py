@@ -17,7 +17,7 @@ def devices(json_output):
     `asrx transcribe --mic --device`), the host API, the most input channels
     and the default sample rate.
     """
-    from asrx_cli.audio.devices import import_sounddevice, input_devices
+    from asrx_cli.audio.input_devices import import_sounddevice, input_devices
 
     found = input_devices(import_sounddevice())
     for device in found:

@@ -27,7 +27,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from asrx_cli.server import worker as engine_process
-from asrx_cli.server.config import Limits
+from asrx_cli.server.settings import Limits
 from asrx_cli.server.log import os_error_text
 from asrx_cli.wire import BYTES_PER_SECOND
 

@@ -1,0 +1,1 @@
+"""The network: opening a WebSocket (through a proxy when the environment names one) and using it."""

@@ -1,0 +1,106 @@
+"""The sending side's audio across sessions: what was sent, kept to be sent again.
+
+A `Feed` stands between the decoder thread's frames and the sender of each
+session. It remembers the frames it handed out, with their positions in the
+input, for as long as `keep_seconds` of audio. When a session is lost, the
+main thread decides where the next one starts (asrx_cli/stream/reconnect.py) and
+rewinds the feed there, between sessions, when no sender is running; the
+next session's sender reports where its audio starts (`Resumed`), so that
+every position the main thread sees is a position in the input, whatever
+was sent twice.
+
+Only one session's sender iterates the feed at a time, and none while the
+main thread rewinds it.
+"""
+
+import collections
+import threading
+from typing import Callable, Deque, Iterator, Tuple
+
+from asrx_cli.audio.source import STOP_POLL_SECONDS
+from asrx_cli.messages import END_OF_AUDIO, Gap, Resumed, Skipped, Starved
+from asrx_cli.wire import BYTES_PER_SECOND, SAMPLE_WIDTH
+
+
+class Feed:
+    """The frames of the input for one session after another; `frames(stop, report)` per session."""
+
+    def __init__(self, batches, keep_seconds: float):
+        self._batches = batches  # .next_batch(timeout), as audio.readahead.ReadAhead
+        self._keep = int(keep_seconds * BYTES_PER_SECOND)
+        self._sent: Deque[Tuple[int, bytes]] = collections.deque()  # (position, frame), oldest first
+        self._sent_bytes = 0
+        self._ready: Deque[bytes] = collections.deque()  # frames to send next, replayed or read
+        self.position = 0  # bytes: where the next frame starts in the input
+        self._report: Callable[[object], None] = lambda message: None
+        self._gone_out = 0  # bytes: how far in the input audio has gone out, in any session
+        self._starved = False  # said so, and nothing read since
+
+    def frames(self, stop: threading.Event, report: Callable[[object], None]) -> Iterator[bytes]:
+        self._report = report
+        self._starved = False
+        report(Resumed(self.position / BYTES_PER_SECOND))
+        while not stop.is_set():
+            if not self._ready and not self._read():
+                if self._ready is None:
+                    return
+                continue
+            frame = self._ready.popleft()
+            self._remember(frame)
+            yield frame
+
+    def new_part(self, frame: bytes) -> bytes:
+        """Of the frame just handed out, once it has gone out: the part no session sent before."""
+        start = self.position - len(frame)
+        part = frame[max(self._gone_out - start, 0):]
+        self._gone_out = max(self._gone_out, self.position)
+        return part
+
+    def wait_for_audio(self, stop: threading.Event):
+        """Between sessions (no sender is running): return once a frame is ready, the audio ended, or a stop."""
+        while not stop.is_set() and self._ready is not None and not self._ready:
+            self._read()
+
+    def _read(self) -> bool:
+        """Frames from the decoder into `_ready`; False if none came in time."""
+        batch = self._batches.next_batch(STOP_POLL_SECONDS)
+        if batch is END_OF_AUDIO:
+            self._ready = None  # the end: frames() returns
+            return False
+        if batch is None:
+            if not self._starved:
+                self._starved = True
+                self._report(Starved())
+            return False
+        self._starved = False
+        if isinstance(batch, Gap):  # a live input's backlog overflowed: that audio is gone
+            self.position += batch.bytes
+            self._report(Skipped(batch.seconds))
+            return False
+        self._ready.extend(batch)
+        return True
+
+    def _remember(self, frame: bytes):
+        self._sent.append((self.position, frame))
+        self._sent_bytes += len(frame)
+        self.position += len(frame)
+        while self._sent and self._sent_bytes - len(self._sent[0][1]) >= self._keep:
+            self._sent_bytes -= len(self._sent.popleft()[1])
+
+    def rewind(self, seconds: float):
+        """Between sessions: the next starts at `seconds` of the input (or at the oldest frame kept).
+
+        The frames sent from there on go back in front of what is ready.
+        """
+        target = int(seconds * BYTES_PER_SECOND) // SAMPLE_WIDTH * SAMPLE_WIDTH
+        again = []
+        while self._sent and self._sent[-1][0] + len(self._sent[-1][1]) > target:
+            position, frame = self._sent.pop()
+            self._sent_bytes -= len(frame)
+            if position < target:  # the frame holding the target: from the target on
+                frame, position = frame[target - position:], target
+            again.append(frame)
+            self.position = position
+        if self._ready is None:
+            self._ready = collections.deque()
+        self._ready.extendleft(again)  # extendleft reverses: `again` is newest first

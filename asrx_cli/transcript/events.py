@@ -1,0 +1,131 @@
+"""The ASRX server-to-client protocol as a pure state machine: frames in, events out.
+
+See docs/protocol.md: each `Sentence` message carries the whole current hypothesis
+of the sentence being spoken; `NewSentence` closes the previous sentence and
+opens the next with its own first hypothesis; the end marker closes the last.
+"""
+
+import dataclasses
+import json
+from typing import List, Optional, Union
+
+from asrx_cli.wire import END_MARKERS, NEW_SENTENCE_STATES, SENTENCE_STATES
+
+
+@dataclasses.dataclass(frozen=True)
+class Partial:
+    sentence: int
+    text: str
+    offset: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Final:
+    sentence: int
+    text: str
+    start: float
+    end: float
+    timing: str = "arrival"  # "speech" once placed on the speech it came from (asrx_cli/transcript/align.py)
+
+
+@dataclasses.dataclass(frozen=True)
+class EndOfProcess:
+    marker: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Ignored:
+    reason: str
+    frame: str
+
+
+Event = Union[Partial, Final, EndOfProcess, Ignored]
+
+
+def parse_frame(frame: Union[str, bytes]) -> Union[dict, Ignored]:
+    """A text frame as a JSON object, or the reason it is not one."""
+    if isinstance(frame, bytes):
+        return Ignored("binary frame", f"<{len(frame)} bytes>")
+    try:
+        message = json.loads(frame)
+    except (ValueError, RecursionError):  # RecursionError: arrays nested thousands deep
+        return Ignored("not JSON", frame)
+    if not isinstance(message, dict):
+        return Ignored("not a JSON object", frame)
+    return message
+
+
+def normalise_state(state) -> Optional[str]:
+    if not isinstance(state, str):
+        return None
+    folded = state.strip().lower()
+    if folded in NEW_SENTENCE_STATES:
+        return "new"
+    if folded in SENTENCE_STATES:
+        return "same"
+    return None
+
+
+def printable(text: str) -> str:
+    """The text trimmed, with what UTF-8 cannot encode (lone surrogates from JSON escapes) replaced."""
+    return text.strip().encode("utf-8", errors="replace").decode("utf-8")
+
+
+class Transcript:
+    """Tracks sentences across server messages.
+
+    Sentences are numbered from 0 in the order they get their first words.
+    `offset` arguments are seconds of audio sent when a frame arrived: the
+    server sends no timestamps, so these are estimates.
+    """
+
+    def __init__(self):
+        self.count = 0  # sentences given a number so far
+        self.text = ""  # latest hypothesis of the open sentence
+        self.start: Optional[float] = None  # offset of the open sentence's first words
+        self.resumed = False  # a new session: its first sentence continues the open one
+
+    def resume(self):
+        """A new session begins with the open sentence's audio: its first sentence is that sentence.
+
+        The open sentence stays (its text is kept should nothing more come),
+        and the new session's first message replaces its text instead of
+        closing it, whatever its state says.
+        """
+        self.resumed = True
+
+    def feed(self, frame: Union[str, bytes], offset: float) -> List[Event]:
+        message = parse_frame(frame)
+        if isinstance(message, Ignored):
+            return [message]
+        text = message.get("text")
+        if not isinstance(text, str):  # a list or an object where text goes is not ours to read
+            return [Ignored("unknown message", frame)]
+        if text in END_MARKERS:
+            return self.finish(offset) + [EndOfProcess(text)]
+        state = normalise_state(message.get("state"))
+        if state is None:
+            return [Ignored("unknown message", frame)]
+        events = self.finish(offset) if state == "new" and not self.resumed else []
+        self.resumed = False
+        return events + self._hypothesis(printable(text), offset)
+
+    def _hypothesis(self, text: str, offset: float) -> List[Event]:
+        if text == self.text:
+            return []
+        if self.start is None:
+            if not text:
+                return []
+            self.start = offset
+        self.text = text
+        return [Partial(self.count, text, offset)]
+
+    def finish(self, offset: float) -> List[Event]:
+        """Close the open sentence, if it has words."""
+        if self.start is None or not self.text:
+            self.start, self.text = None, ""
+            return []
+        final = Final(self.count, self.text, self.start, offset)
+        self.count += 1
+        self.start, self.text = None, ""
+        return [final]

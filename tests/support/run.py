@@ -1,0 +1,46 @@
+"""Running the CLI the way the tests do."""
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from asrx_cli.cli import cli
+from tests.support import API_KEY
+
+ASRX = str(Path(sys.executable).with_name("asrx"))
+
+
+def run_cli(args, input=None, env=None, api_key=API_KEY):
+    """Run `asrx ARGS` through click's runner; stdout and stderr stay apart."""
+    environment = {"ASRX_API_KEY": api_key} if api_key else {}
+    environment.update(env or {})
+    return CliRunner().invoke(cli, args, input=input, env=environment, catch_exceptions=False)
+
+
+def run_transcribe(server, *args, **options):
+    return run_cli(["transcribe", "--url", server.url, *map(str, args)], **options)
+
+
+def json_lines(text):
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def subprocess_env(**extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASRX_")}
+    env.update({"ASRX_API_KEY": API_KEY, "PYTHONUNBUFFERED": "1"})
+    env.update(extra)
+    return env
+
+
+def wait_for(condition, timeout=10.0):
+    """Until `condition()` holds; failing the test after `timeout` seconds instead of hanging."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"not there within {timeout} s"
+        time.sleep(0.02)
+
+
