@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from asrx_cli.config import (DEFAULT_URL, MAX_CHANNELS, MAX_SAMPLE_RATE, RAW_SAMPLE_FORMATS, RawFormat,
+from asrx_cli.config import (MAX_CHANNELS, MAX_SAMPLE_RATE, RAW_SAMPLE_FORMATS, RawFormat,
                              TranscribeConfig)
 from asrx_cli.environment import Environment
 from asrx_cli.errors import EXIT_STATUS_HELP
@@ -14,11 +14,12 @@ from asrx_cli.options import env_option, quiet_option, verbose_option
 OUTPUT_FORMATS = ("text", "json", "raw", "srt", "vtt")
 SUBTITLE_SUFFIXES = {".srt": "srt", ".vtt": "vtt"}  # -o with these names chooses the format
 SUBTITLE_FORMATS = tuple(SUBTITLE_SUFFIXES.values())
+DEFAULT = TranscribeConfig(audio=None)  # every default is written once, in TranscribeConfig
 
 
 @click.command(epilog=EXIT_STATUS_HELP)
 @click.argument("audio", metavar="[AUDIO]...", nargs=-1)
-@env_option("--url", envvar="ASRX_URL", default=DEFAULT_URL, help="WebSocket URL of the ASRX server.")
+@env_option("--url", envvar="ASRX_URL", default=DEFAULT.url, help="WebSocket URL of the ASRX server.")
 @env_option("--api-key", envvar="ASRX_API_KEY", metavar="KEY",
             help="API key sent in the apikey header. Prefer the environment variable or the "
                  "config file: a command line is visible to other users.")
@@ -28,20 +29,22 @@ SUBTITLE_FORMATS = tuple(SUBTITLE_SUFFIXES.values())
 @env_option("--speed", envvar="ASRX_SPEED", type=click.FloatRange(min=0),
             metavar="X", help="Send audio at X times real time; 0 sends as fast as possible. "
                               "[default: 1 for files, 0 for stdin and --mic]")
-@env_option("--chunk-ms", envvar="ASRX_CHUNK_MS", default=32, type=click.IntRange(1, 10000), metavar="MS",
+@env_option("--chunk-ms", envvar="ASRX_CHUNK_MS", default=DEFAULT.chunk_ms, type=click.IntRange(1, 10000),
+            metavar="MS",
             help="Audio sent per WebSocket frame.")
-@click.option("--raw-rate", type=click.IntRange(1, MAX_SAMPLE_RATE), default=16000, show_default=True,
-              metavar="HZ", help="Sample rate of headerless input (.pcm, .raw, stdin).")
-@click.option("--raw-channels", type=click.IntRange(1, MAX_CHANNELS), default=1, show_default=True,
+@click.option("--raw-rate", type=click.IntRange(1, MAX_SAMPLE_RATE), default=DEFAULT.raw_format.rate,
+              show_default=True, metavar="HZ", help="Sample rate of headerless input (.pcm, .raw, stdin).")
+@click.option("--raw-channels", type=click.IntRange(1, MAX_CHANNELS),
+              default=DEFAULT.raw_format.channels, show_default=True,
               metavar="N", help="Channels of headerless input.")
-@click.option("--raw-format", type=click.Choice(RAW_SAMPLE_FORMATS), default="s16le",
-              show_default=True, help="Sample format of headerless input.")
-@click.option("--format", "output_format", type=click.Choice(OUTPUT_FORMATS), default="text",
-              show_default=True, help="text: one line per sentence; json: JSON Lines events; "
+@click.option("--raw-format", type=click.Choice(RAW_SAMPLE_FORMATS),
+              default=DEFAULT.raw_format.sample_format, show_default=True, help="Sample format of headerless input.")
+@click.option("--format", "output_format", type=click.Choice(OUTPUT_FORMATS),
+              default=DEFAULT.output_format, show_default=True, help="text: one line per sentence; json: JSON Lines events; "
                                       "raw: the server's frames as they came; srt, vtt: subtitles "
                                       "timed on the speech (also chosen by -o NAME.srt or NAME.vtt).")
 @click.option("--json", "json_output", is_flag=True, help="Same as --format json.")
-@click.option("--partials/--no-partials", default=True, show_default=True,
+@click.option("--partials/--no-partials", default=DEFAULT.partials, show_default=True,
               help="Show partial hypotheses (live line on a terminal, events in JSON).")
 @click.option("-o", "--output", "output_path", metavar="FILE",
               help="Write the transcript to FILE instead of stdout.")
@@ -50,29 +53,32 @@ SUBTITLE_FORMATS = tuple(SUBTITLE_SUFFIXES.values())
                    "(a.wav: a.txt or a.jsonl), keeping the layout under a directory input.")
 @click.option("--overwrite", is_flag=True,
               help="Redo inputs whose output in --output-dir is already complete (else skipped).")
-@env_option("-j", "--jobs", envvar="ASRX_JOBS", default=1, type=click.IntRange(1, 64), metavar="N",
+@env_option("-j", "--jobs", envvar="ASRX_JOBS", default=DEFAULT.jobs, type=click.IntRange(1, 64),
+            metavar="N",
             help="Transcribe up to N files at once.")
-@env_option("--final-timeout", envvar="ASRX_FINAL_TIMEOUT", default=10.0,
+@env_option("--final-timeout", envvar="ASRX_FINAL_TIMEOUT", default=DEFAULT.final_timeout,
             type=click.FloatRange(min=0), metavar="SECONDS",
             help="How long to wait for the end marker after the audio is sent.")
-@env_option("--connect-timeout", envvar="ASRX_CONNECT_TIMEOUT", default=10.0,
+@env_option("--connect-timeout", envvar="ASRX_CONNECT_TIMEOUT", default=DEFAULT.connect_timeout,
             type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
             help="How long to wait for the connection and handshake, all of it.")
-@env_option("--send-timeout", envvar="ASRX_SEND_TIMEOUT", default=10.0,
+@env_option("--send-timeout", envvar="ASRX_SEND_TIMEOUT", default=DEFAULT.send_timeout,
             type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
             help="How long a send may wait on a server that takes no data before the run fails.")
-@env_option("--retries", envvar="ASRX_RETRIES", default=5, type=click.IntRange(min=0), metavar="N",
+@env_option("--retries", envvar="ASRX_RETRIES", default=DEFAULT.retries, type=click.IntRange(min=0),
+            metavar="N",
             help="When the connection is lost while audio remains, open a new session up to N times "
                  "in a row, sending again the sentence that was open; 0: a lost connection ends the run.")
-@env_option("--retry-delay", envvar="ASRX_RETRY_DELAY", default=0.5, type=click.FloatRange(min=0),
-            metavar="SECONDS",
+@env_option("--retry-delay", envvar="ASRX_RETRY_DELAY", default=DEFAULT.retry_delay,
+            type=click.FloatRange(min=0), metavar="SECONDS",
             help="Base of the backoff between attempts: attempt n waits a random time up to "
                  "SECONDS * 2^(n-1) (at most 30 s).")
-@env_option("--max-buffer", envvar="ASRX_MAX_BUFFER", default=120.0, type=click.FloatRange(min=1),
-            metavar="SECONDS",
+@env_option("--max-buffer", envvar="ASRX_MAX_BUFFER", default=DEFAULT.max_buffer,
+            type=click.FloatRange(min=1), metavar="SECONDS",
             help="Audio kept to be sent again after a reconnect, and read from a live input while "
                  "the connection is down; beyond it the oldest is dropped, with a warning.")
-@env_option("--catch-up", envvar="ASRX_CATCH_UP", default=2.0, type=click.FloatRange(min=1), metavar="X",
+@env_option("--catch-up", envvar="ASRX_CATCH_UP", default=DEFAULT.catch_up, type=click.FloatRange(min=1),
+            metavar="X",
             help="After a reconnect, send a live input's backlog at X times real time until live again.")
 @click.option("--stats", is_flag=True,
               help="At the end, print audio sent, wall time, real-time factor, sentences, time to "

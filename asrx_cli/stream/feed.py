@@ -10,12 +10,14 @@ every position the main thread sees is a position in the input, whatever
 was sent twice.
 
 Only one session's sender iterates the feed at a time, and none while the
-main thread rewinds it.
+main thread rewinds it. What the feed has to say between sessions (audio a
+live input dropped while the connection was down) waits for the next
+session and goes to it.
 """
 
 import collections
 import threading
-from typing import Callable, Deque, Iterator, Tuple
+from typing import Callable, Deque, Iterator, List, Tuple
 
 from asrx_cli.audio.source import STOP_POLL_SECONDS
 from asrx_cli.messages import END_OF_AUDIO, Gap, Resumed, Skipped, Starved
@@ -32,22 +34,31 @@ class Feed:
         self._sent_bytes = 0
         self._ready: Deque[bytes] = collections.deque()  # frames to send next, replayed or read
         self.position = 0  # bytes: where the next frame starts in the input
-        self._report: Callable[[object], None] = lambda message: None
+        self._between_sessions: List[object] = []  # messages for the next session
+        self._report: Callable[[object], None] = self._between_sessions.append
         self._gone_out = 0  # bytes: how far in the input audio has gone out, in any session
         self._starved = False  # said so, and nothing read since
 
     def frames(self, stop: threading.Event, report: Callable[[object], None]) -> Iterator[bytes]:
+        """One session's frames, on its sender's thread; `report` takes that session's messages."""
         self._report = report
         self._starved = False
+        for message in self._between_sessions:
+            report(message)
+        self._between_sessions.clear()
         report(Resumed(self.position / BYTES_PER_SECOND))
-        while not stop.is_set():
-            if not self._ready and not self._read():
-                if self._ready is None:
-                    return
-                continue
-            frame = self._ready.popleft()
-            self._remember(frame)
-            yield frame
+        try:
+            while not stop.is_set():
+                if not self._ready and not self._read():
+                    if self._ready is None:
+                        return
+                    continue
+                frame = self._ready.popleft()
+                self._remember(frame)
+                yield frame
+        finally:
+            if self._report is report:  # the session is over: its queue is read no more
+                self._report = self._between_sessions.append
 
     def new_part(self, frame: bytes) -> bytes:
         """Of the frame just handed out, once it has gone out: the part no session sent before."""

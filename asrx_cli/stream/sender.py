@@ -51,6 +51,9 @@ class Sender:
 
     `send_audio(frame)` and `end_stream()` go to the connection; `report(message)`
     hands a `Sent`, `Ending` or `Finished` message to the main thread.
+    `abandon()` shuts the connection at once: called when the session is left
+    early (an error, a lost session, a second Ctrl-C while the thread stops),
+    it also wakes a send blocked on the socket.
     """
 
     frames: Iterable[bytes]
@@ -59,6 +62,7 @@ class Sender:
     speed: float
     stop: threading.Event
     report: Callable[[object], None]
+    abandon: Callable[[], None] = lambda: None
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     bytes_sent: int = dataclasses.field(default=0, init=False)
@@ -75,7 +79,13 @@ class Sender:
 
     def __exit__(self, exc_type, exc, tb):
         self.stop.set()
-        self.thread.join()
+        if exc_type is not None:
+            self.abandon()
+        try:
+            self.thread.join()
+        except BaseException:  # a second Ctrl-C while the sender stops: no polite close
+            self.abandon()
+            raise
         if exc_type is None and self.error is not None:
             raise self.error
 

@@ -62,6 +62,14 @@ LAST_WORDS_SECONDS = 0.2  # after a failed send, how long what the server still 
 READ_AHEAD_BLOCKS = 4  # blocks of frames the decoder may hold ready for the sender
 
 
+class SessionLost(Exception):
+    """The session ended before its time; the run goes on in a new one."""
+
+    def __init__(self, lost: Lost):
+        super().__init__(lost.cause)
+        self.lost = lost
+
+
 class Session:
     def __init__(self, config: TranscribeConfig, env: Environment, source: AudioSource,
                  renderer: Renderer, interrupt: InterruptFlag, recorder: Optional[Recording] = None):
@@ -135,27 +143,18 @@ class Session:
         if self.recorder:  # the input once, however much of it was sent twice
             send_audio = self.recorder.tap(connection.send_audio, feed.new_part)
         stop = SessionStop(self.interrupt.stop)
-        lost = None
         try:
             with Sender(feed.frames(stop, sender.news.put), send_audio, connection.send_end_of_stream,
-                       speed, stop, sender.news.put):
-                try:
-                    lost = self._receive(connection, sender)
-                except BaseException:
-                    connection.abort()  # unblocks a sender waiting on the socket
-                    raise
+                        speed, stop, sender.news.put, abandon=connection.abort):
+                lost = self._receive(connection, sender)
                 if lost is not None:
-                    connection.abort()
-        except ConnectionFailed:
-            if lost is None:
-                raise
-        except BaseException:
-            connection.abort()  # a second Ctrl-C while the sender is stopping: no polite close
-            raise
+                    raise SessionLost(lost)  # leaves the sender's context early: the connection is shut
+        except SessionLost as ended:
+            return ended.lost
         finally:
             sender.update()
             connection.close()
-        return lost
+        return None
 
     def _receive(self, connection: Connection, sender: SenderView) -> Optional[Lost]:
         while True:
