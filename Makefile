@@ -17,7 +17,7 @@ TEST_PACKAGES := jackd2 libasound2-plugins
 # The bench times start-up with hyperfine and peak memory with GNU time.
 BENCH_PACKAGES := hyperfine time
 
-.PHONY: demo test bench debian-packages clean
+.PHONY: demo test lint bench debian-packages clean
 
 demo: $(VENV)/.installed debian-packages
 	$(BIN)/python scripts/demo.py
@@ -27,6 +27,11 @@ test: BARE_PACKAGES += $(TEST_PACKAGES)
 test: $(VENV)/.installed $(SEED_VENV)/.installed debian-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# ruff and mypy, with their settings in ruff.toml and setup.cfg.
+lint: $(VENV)/.installed
+	$(BIN)/ruff check
+	$(BIN)/mypy
+
 bench: DEBIAN_PACKAGES += $(BENCH_PACKAGES)
 bench: $(VENV)/.installed debian-packages
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
@@ -34,7 +39,7 @@ bench: $(VENV)/.installed debian-packages
 $(VENV)/.installed: setup.cfg setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[server,test,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[server,test,bench,lint]'
 	touch $@
 
 # The service's documented example client needs websockets<14, which the

@@ -11,14 +11,14 @@ from typing import Callable, ContextManager, Optional, TextIO
 from asrx_cli.audio.inputs import counted, open_input
 from asrx_cli.audio.recording import recording
 from asrx_cli.config import TranscribeConfig, is_loopback
-from asrx_cli.net.connection import check_url
 from asrx_cli.environment import Environment
 from asrx_cli.errors import ExitStatus, UsageError
-from asrx_cli.stream.interrupt import InterruptFlag
-from asrx_cli.output.levelmeter import LevelMeter, MeterUntilWords
 from asrx_cli.logs import setup_logging
+from asrx_cli.net.connection import check_url
 from asrx_cli.output.factory import make_renderer
+from asrx_cli.output.levelmeter import LevelMeter, MeterUntilWords
 from asrx_cli.output.render import open_output
+from asrx_cli.stream.interrupt import InterruptFlag
 from asrx_cli.stream.session import Session
 
 log = logging.getLogger("asrx")

@@ -32,6 +32,7 @@ from tests.support.speech import (
     SOMETHING_TEXT,
     Exchange,
     connect,
+    exchange_audio,
     needs_testdata,
     read_pcm,
     read_until_closed,
@@ -39,7 +40,6 @@ from tests.support.speech import (
     server_has_spoken,
     silence,
     stream_until_closed,
-    exchange_audio,
 )
 
 pytestmark = needs_testdata

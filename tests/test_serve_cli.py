@@ -24,12 +24,12 @@ from tests.support.speech import (
     GOFORWARD_TEXT,
     Exchange,
     connect,
+    exchange_audio,
     needs_testdata,
     read_pcm,
     read_until_closed,
     send_audio,
     stream_until_closed,
-    exchange_audio,
 )
 
 KEYS = ("alpha-key-5e21", "beta-key-80c4")

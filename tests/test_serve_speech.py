@@ -24,11 +24,11 @@ from tests.support.speech import (
     GOFORWARD,
     GOFORWARD_TEXT,
     NUMBERS,
+    exchange_audio,
     librivox_transcripts,
     needs_testdata,
     read_pcm,
     silence,
-    exchange_audio,
     word_error_rate,
 )
 

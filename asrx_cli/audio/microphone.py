@@ -12,7 +12,12 @@ from typing import Callable, Iterator, Optional, Tuple
 import numpy as np
 
 from asrx_cli.audio.convert import Converter
-from asrx_cli.audio.input_devices import InputDevice, find_input_device, import_sounddevice, input_devices
+from asrx_cli.audio.input_devices import (
+    InputDevice,
+    find_input_device,
+    import_sounddevice,
+    input_devices,
+)
 from asrx_cli.audio.source import AudioSource
 from asrx_cli.errors import AudioError
 from asrx_cli.wire import SAMPLE_RATE

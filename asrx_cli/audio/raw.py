@@ -9,8 +9,14 @@ from typing import BinaryIO, Iterator, Optional
 import numpy as np
 
 from asrx_cli.audio.convert import RAW_WIDTHS, Converter, decode_raw, is_passthrough
-from asrx_cli.audio.source import (FILE_BLOCK_SECONDS, STOP_POLL_SECONDS, AudioSource, describe,
-                                   duration_of, open_binary)
+from asrx_cli.audio.source import (
+    FILE_BLOCK_SECONDS,
+    STOP_POLL_SECONDS,
+    AudioSource,
+    describe,
+    duration_of,
+    open_binary,
+)
 from asrx_cli.config import RawFormat
 from asrx_cli.errors import AudioError
 

@@ -19,8 +19,8 @@ from typing import Dict, List
 
 from asrx_cli.batch.outputs import SharedLines, output_file
 from asrx_cli.batch.plan import Item, plan
-from asrx_cli.batch.tally import batch_bar
 from asrx_cli.batch.summary import STOPS_THE_BATCH, Outcome, Result, exit_status, summary_line
+from asrx_cli.batch.tally import batch_bar
 from asrx_cli.config import TranscribeConfig
 from asrx_cli.environment import Environment
 from asrx_cli.errors import AsrxError, ExitStatus, Interrupted, OutputClosed, UsageError

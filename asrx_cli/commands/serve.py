@@ -9,9 +9,9 @@ import click
 
 from asrx_cli.errors import AsrxError, UsageError
 from asrx_cli.options import env_option, quiet_option, verbose_option
-from asrx_cli.server.settings import Limits, ServerConfig, default_workers, url_for
 from asrx_cli.server.engines import DEFAULT_ENGINE, engine_names
 from asrx_cli.server.process import LISTENING
+from asrx_cli.server.settings import Limits, ServerConfig, default_workers, url_for
 
 DEFAULTS = Limits()
 EXTRA_HINT = "asrx serve needs the server extra: pip install 'asrx[server]'"

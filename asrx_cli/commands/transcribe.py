@@ -5,8 +5,13 @@ from pathlib import Path
 
 import click
 
-from asrx_cli.config import (MAX_CHANNELS, MAX_SAMPLE_RATE, RAW_SAMPLE_FORMATS, RawFormat,
-                             TranscribeConfig)
+from asrx_cli.config import (
+    MAX_CHANNELS,
+    MAX_SAMPLE_RATE,
+    RAW_SAMPLE_FORMATS,
+    RawFormat,
+    TranscribeConfig,
+)
 from asrx_cli.environment import Environment
 from asrx_cli.errors import EXIT_STATUS_HELP
 from asrx_cli.options import env_option, quiet_option, verbose_option
@@ -116,7 +121,9 @@ def transcribe(ctx, **options):
         from asrx_cli.batch.run import run_batch
 
         return run_batch(config, env)
-    from asrx_cli.transcription import run_transcription  # numpy, soundfile, websocket-client: not for --help
+    from asrx_cli.transcription import (
+        run_transcription,  # numpy, soundfile, websocket-client: not for --help
+    )
 
     return run_transcription(config, env)
 

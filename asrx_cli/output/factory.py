@@ -11,7 +11,9 @@ def make_renderer(output_format: str, out: TextIO, live: bool, partials: bool, c
     if output_format == "raw":
         return RawRenderer(out)
     if output_format in ("srt", "vtt"):
-        from asrx_cli.output.subtitles import SubtitleRenderer  # regex and its tables: only for subtitles
+        from asrx_cli.output.subtitles import (
+            SubtitleRenderer,  # regex and its tables: only for subtitles
+        )
 
         return SubtitleRenderer(out, output_format)
     if live:

@@ -10,9 +10,9 @@ import threading
 import time
 from typing import TextIO, Union
 
-from asrx_cli.transcript.events import Event, Final, Partial
 from asrx_cli.output.render import Renderer
 from asrx_cli.output.width import CLEAR_LINE, fit_to_width
+from asrx_cli.transcript.events import Event, Final, Partial
 
 REDRAW_SECONDS = 0.1
 METER_CELLS = 12

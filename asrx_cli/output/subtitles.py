@@ -13,9 +13,9 @@ from typing import Iterator, List, TextIO
 
 import regex
 
-from asrx_cli.transcript.events import Event, Final
 from asrx_cli.output.render import Renderer
 from asrx_cli.output.width import display_width
+from asrx_cli.transcript.events import Event, Final
 
 LINE_COLUMNS = 42
 CUE_LINES = 2

@@ -20,9 +20,9 @@ from websockets.frames import CloseCode
 
 from asrx_cli.errors import AsrxError
 from asrx_cli.server.bounded import BoundedConnection
-from asrx_cli.server.settings import HEALTH_PATH, PATH, ServerConfig, url_for
-from asrx_cli.server.log import LOGGER_NAME, format_peer, os_error_text
 from asrx_cli.server.conversation import Session
+from asrx_cli.server.log import LOGGER_NAME, format_peer, os_error_text
+from asrx_cli.server.settings import HEALTH_PATH, PATH, ServerConfig, url_for
 from asrx_cli.server.workers import EngineFailed, WorkerPool
 from asrx_cli.wire import API_KEY_HEADER
 

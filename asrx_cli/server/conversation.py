@@ -13,9 +13,9 @@ import time
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
 
-from asrx_cli.server.settings import Limits
-from asrx_cli.server.log import format_peer
 from asrx_cli.server.frames import NotJson, SentenceMessages, parse_text_frame
+from asrx_cli.server.log import format_peer
+from asrx_cli.server.settings import Limits
 from asrx_cli.server.workers import EngineFailed, WorkerPool
 from asrx_cli.wire import BYTES_PER_SECOND, END_MARKER, is_end_of_stream
 

@@ -11,8 +11,8 @@ given to the engine too, or it hears "it was" for "he was".
 
 from asrx_cli.server.endpointer import Endpointer
 from asrx_cli.server.engines import Recognizer
-from asrx_cli.wire import BYTES_PER_SECOND, SAMPLE_RATE
 from asrx_cli.server.frames import Hypothesis
+from asrx_cli.wire import BYTES_PER_SECOND, SAMPLE_RATE
 
 LEAD_IN_BYTES = BYTES_PER_SECOND // 5
 # Enough to hold the lead-in and the endpointer's look-back (0.3 s by default):

@@ -27,8 +27,8 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from asrx_cli.server import worker as engine_process
-from asrx_cli.server.settings import Limits
 from asrx_cli.server.log import os_error_text
+from asrx_cli.server.settings import Limits
 from asrx_cli.wire import BYTES_PER_SECOND
 
 LARGEST_FEED_BYTES = BYTES_PER_SECOND // 2

@@ -21,10 +21,10 @@ import logging
 import random
 from typing import Callable, Optional
 
-from asrx_cli.transcript.align import SpeechAligner
 from asrx_cli.config import TranscribeConfig
 from asrx_cli.errors import ConnectionFailed
 from asrx_cli.stream.interrupt import InterruptFlag
+from asrx_cli.transcript.align import SpeechAligner
 from asrx_cli.transcript.events import Final
 from asrx_cli.transcript.timeline import SpeechTimeline
 

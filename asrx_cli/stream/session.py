@@ -29,25 +29,32 @@ import logging
 import time
 from typing import Optional
 
-from asrx_cli.transcript.align import SpeechAligner, lead_for_speed
 from asrx_cli.audio import AudioSource
 from asrx_cli.audio.readahead import ReadAhead, cut_frames
 from asrx_cli.audio.recording import Recording
 from asrx_cli.audio.tracked import SpeechTracker
 from asrx_cli.config import TranscribeConfig
-from asrx_cli.net.connection import Closed, Connection, masked_ahead
 from asrx_cli.environment import Environment
 from asrx_cli.errors import ConnectionFailed, Interrupted
-from asrx_cli.stream.interrupt import InterruptFlag
-from asrx_cli.stream.sender import Sender, SessionStop
+from asrx_cli.net.connection import Closed, Connection, masked_ahead
 from asrx_cli.output.progress import progress_bar
-from asrx_cli.transcript.events import EndOfProcess, Final, Ignored, Transcript
-from asrx_cli.stream.reconnect import Lost, Reconnector, lost_by_close, replay_point, retriable, session_speed
 from asrx_cli.output.render import Renderer
 from asrx_cli.stream.feed import Feed
+from asrx_cli.stream.interrupt import InterruptFlag
+from asrx_cli.stream.reconnect import (
+    Lost,
+    Reconnector,
+    lost_by_close,
+    replay_point,
+    retriable,
+    session_speed,
+)
+from asrx_cli.stream.sender import Sender, SessionStop
 from asrx_cli.stream.sender_view import SenderView
-from asrx_cli.transcript.timeline import SpeechTimeline
+from asrx_cli.transcript.align import SpeechAligner, lead_for_speed
+from asrx_cli.transcript.events import EndOfProcess, Final, Ignored, Transcript
 from asrx_cli.transcript.stats import RunStats, stats_block
+from asrx_cli.transcript.timeline import SpeechTimeline
 from asrx_cli.wire import BYTES_PER_SECOND
 
 log = logging.getLogger("asrx")
