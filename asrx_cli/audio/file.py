@@ -14,7 +14,7 @@ from asrx_cli.wire import SAMPLE_RATE
 
 # libsndfile decodes in a thread of its own, blocks ahead of the conversion: it
 # releases the GIL, so a FLAC or Ogg file decodes while the last block is
-# converted, cut and sent (unpaced, about 40% more audio per second).
+# converted, cut and sent (figure 3 of bench/README.md measures the gain).
 DECODED_AHEAD = 2
 SALVAGE_STEP_SECONDS = 0.1  # where a block fails to decode, how much of it may be lost
 

@@ -7,11 +7,10 @@ from asrx_cli.audio.convert import RAW_WIDTHS
 from asrx_cli.config import RawFormat
 from asrx_cli.errors import AudioError
 
-# Files are read 4 s at a time. soundfile asks libsndfile where it is and
-# seeks there again around every read, which costs a FLAC or Ogg decoder a good
-# part of a block's decoding; and each block handed to the sender wakes the
-# decoder's thread and the sender: unpaced, 1 s blocks cost a tenth of the
-# throughput in those hand-overs.
+# Files are read in long blocks: soundfile asks libsndfile where it is and
+# seeks there again around every read, which costs a FLAC or Ogg decoder part
+# of a block's decoding, and each block handed over wakes two threads
+# (bench/README.md, figure 3, says how much).
 FILE_BLOCK_SECONDS = 4.0
 STOP_POLL_SECONDS = 0.1  # how often a reader waiting on input or a queue looks at its stop flag
 

@@ -25,8 +25,8 @@ from asrx_cli.wire import BYTES_PER_SECOND
 log = logging.getLogger("asrx")
 
 STOP_CHECK_SECONDS = 0.1  # the longest sleep between looks at the stop flag: a 64 ms wait is one sleep
-# Each wake-up costs about 0.1 ms of CPU, mostly the kernel's: half as many halve
-# the sender's cost. No frame leaves more than this before its time.
+# A wake-up costs CPU, mostly the kernel's: half as many halve the sender's
+# cost (bench/README.md, figure 2). No frame leaves more than this before its time.
 SEND_AHEAD_SECONDS = 0.04
 UNPACED_REPORT_SECONDS = 0.001
 
