@@ -9,16 +9,11 @@ import time
 import pytest
 
 from tests.support.batch_files import HEARD, files_in, good
-from tests.support.run import ASRX, run_transcribe, subprocess_env, wait_for
+from tests.support.run import ASRX, run_transcribe, start_asrx, subprocess_env, wait_for
 from tests.support.scripted import Script, new_sentence, sentence
 from tests.support.terminal import run_on_terminal
 
 pytestmark = pytest.mark.skipif(not os.path.exists(ASRX), reason=f"asrx is not installed at {ASRX}")
-
-
-def start(server, *args):
-    return subprocess.Popen([ASRX, "transcribe", "--url", server.url, *map(str, args)],
-                            env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 @pytest.fixture
@@ -33,7 +28,7 @@ def test_ctrl_c_or_sigterm_then_a_rerun_gives_what_one_uninterrupted_run_gives(m
                                                                               signum, status):
     server = make_server(HEARD)
     out = tmp_path / "out"
-    process = start(server, "--jobs", "2", "--speed", "2", "--output-dir", out, folder)
+    process = start_asrx("transcribe", "--url", server.url, "--jobs", "2", "--speed", "2", "--output-dir", out, folder)
     wait_for(lambda: len(server.records) >= 3 and server.records[2].seconds > 0.3)
     process.send_signal(signum)
     _, err = process.communicate(timeout=15)
@@ -61,7 +56,7 @@ def test_second_ctrl_c_exits_at_once_and_nothing_incomplete_looks_complete(make_
     server = make_server(Script(timed=[(0.2, sentence("kept"))], at_end=[new_sentence("more")],
                                 end_marker=None))
     out = tmp_path / "out"
-    process = start(server, "--jobs", "2", "--final-timeout", "60", "--output-dir", out, folder)
+    process = start_asrx("transcribe", "--url", server.url, "--jobs", "2", "--final-timeout", "60", "--output-dir", out, folder)
     wait_for(lambda: server.open_sessions == 2 and all(r.seconds > 0.3 for r in server.records))
     process.send_signal(signal.SIGINT)
     wait_for(lambda: all(r.end_of_stream for r in server.records))
@@ -80,9 +75,8 @@ def test_second_ctrl_c_leaves_a_worker_stuck_in_the_handshake(folder, tmp_path):
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
         url = f"ws://127.0.0.1:{silent.getsockname()[1]}/asrx"
-        process = subprocess.Popen([ASRX, "transcribe", "--url", url, "--connect-timeout", "60",
-                                    "--output-dir", tmp_path / "out", folder],
-                                   env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        process = start_asrx("transcribe", "--url", url, "--connect-timeout", "60",
+                             "--output-dir", tmp_path / "out", folder)
         time.sleep(1.0)  # started, and waiting in the handshake
         process.send_signal(signal.SIGINT)
         time.sleep(0.3)

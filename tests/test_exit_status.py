@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from tests.support.run import ASRX, run_cli, run_transcribe, subprocess_env
+from tests.support.run import run_asrx, run_cli, run_transcribe
 from tests.support.scripted import Script, sentence
 
 FULL = "/dev/full"
@@ -34,7 +34,7 @@ def test_an_output_file_on_a_full_disk_is_a_usage_error(make_server, speech_wav)
 def test_stdout_on_a_full_disk_is_a_usage_error(make_server, speech_wav):
     server = make_server(Script(timed=[(0.5, sentence("lost to a full disk"))]))
     with open(FULL, "w") as full:
-        result = subprocess.run([ASRX, "transcribe", "--url", server.url, "--speed", "0", speech_wav],
-                                stdout=full, stderr=subprocess.PIPE, env=subprocess_env(), timeout=30)
+        result = run_asrx("transcribe", "--url", server.url, "--speed", "0", speech_wav,
+                          stdout=full, stderr=subprocess.PIPE, timeout=30)
     assert result.returncode == 2
     assert result.stderr == b"asrx: error: cannot write the transcript: no space left on device\n"

@@ -19,7 +19,7 @@ import pytest
 from tests.support import API_KEY
 from tests.support.audio import noise, write_audio
 from tests.support.rawserver import CONTINUATION, PING, TEXT, frame, trickle, tunnel_to
-from tests.support.run import ASRX, run_cli, subprocess_env
+from tests.support.run import ASRX, run_cli, start_asrx
 from tests.support.scripted import Script, sentence
 
 pytestmark = pytest.mark.skipif(not os.path.exists(ASRX), reason=f"asrx is not installed at {ASRX}")
@@ -35,8 +35,7 @@ def short_wav(tmp_path):
 def run_asrx(url, *args, stdin=subprocess.DEVNULL, limit=30.0):
     """Run `asrx transcribe`; (status, stdout, stderr, seconds), killed if it outlives `limit`."""
     started = time.monotonic()
-    process = subprocess.Popen([ASRX, "transcribe", "--url", url, *map(str, args)], stdin=stdin,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=subprocess_env())
+    process = start_asrx("transcribe", "--url", url, *args, stdin=stdin)
     try:
         out, err = process.communicate(timeout=limit)
     finally:
@@ -140,9 +139,8 @@ def test_a_server_that_stops_reading_fails_the_run_after_send_timeout(raw_server
 def test_second_ctrl_c_exits_at_once_while_a_send_is_blocked(raw_server):
     server = raw_server(never_reads, receive_buffer=4096)
     with open("/dev/zero", "rb") as endless:
-        process = subprocess.Popen([ASRX, "transcribe", "--url", server.url(), "-", "--send-timeout", "60"],
-                                   stdin=endless, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   env=subprocess_env())
+        process = start_asrx("transcribe", "--url", server.url(), "-", "--send-timeout", "60",
+                             stdin=endless)
     try:
         assert server.upgraded.wait(10)
         time.sleep(0.5)  # the socket's buffers fill in far less: the sender is blocked in a send

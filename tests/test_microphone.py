@@ -20,7 +20,7 @@ import soundfile
 
 from tests.support.audio import noise
 from tests.support.microphone import MICROPHONE_REQUIREMENTS
-from tests.support.run import ASRX, subprocess_env
+from tests.support.run import run_asrx, start_asrx, subprocess_env
 from tests.support.scripted import Script, new_sentence, sentence
 from tests.support.speech import GOFORWARD, GOFORWARD_TEXT, needs_testdata
 from tests.support.terminal import open_terminal, read_all, read_line
@@ -55,8 +55,8 @@ def home(tmp_path):
 
 
 def run(home, *args, timeout=30, **extra_env):
-    return subprocess.run([ASRX, *map(str, args)], env=subprocess_env(HOME=str(home), **extra_env),
-                          capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    return run_asrx(*args, env=subprocess_env(HOME=str(home), **extra_env), text=True,
+                    timeout=timeout)
 
 
 def mic(server, home, *args, **options):
@@ -128,9 +128,9 @@ def test_ctrl_c_ends_the_capture_gracefully(make_server, home, tmp_path):
                                 at_end=[new_sentence("last words")]))
     saved = tmp_path / "saved.wav"
     primary, secondary = open_terminal()
-    process = subprocess.Popen(
-        [ASRX, "transcribe", "--url", server.url, "--mic", "--device", MIC, "--speed", "1", "--save-audio", saved],
-        env=subprocess_env(HOME=str(home)), stdout=subprocess.PIPE, stderr=secondary, stdin=subprocess.DEVNULL)
+    process = start_asrx("transcribe", "--url", server.url, "--mic", "--device", MIC, "--speed", "1",
+                         "--save-audio", saved, env=subprocess_env(HOME=str(home)), stderr=secondary,
+                         stdin=subprocess.DEVNULL)
     os.close(secondary)
     try:
         assert read_line(process.stdout) == b"so far\n"
@@ -180,10 +180,9 @@ def test_real_speech_from_the_microphone_through_asrx_serve(tmp_path):
     (tmp_path / ".asoundrc").write_text(file_pcm(MIC, GOFORWARD))
     seconds = len(GOFORWARD.read_bytes()) / 32000 + 1.0  # the recording, then silence from the device
     with ServeProcess("--workers", "1") as serve:
-        result = subprocess.run(
-            [ASRX, "transcribe", "--url", serve.url, "--mic", "--device", MIC, "--duration", f"{seconds:.2f}"],
-            env=subprocess_env(HOME=str(tmp_path), ASRX_API_KEY="any"), capture_output=True, text=True,
-            timeout=60, stdin=subprocess.DEVNULL)
+        result = run_asrx("transcribe", "--url", serve.url, "--mic", "--device", MIC,
+                          "--duration", f"{seconds:.2f}", text=True, timeout=60,
+                          env=subprocess_env(HOME=str(tmp_path), ASRX_API_KEY="any"))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == GOFORWARD_TEXT
 

@@ -11,9 +11,9 @@ import pytest
 import soundfile
 
 from tests.support.audio import noise, write_audio
-from tests.support.run import ASRX, subprocess_env
+from tests.support.run import ASRX, start_asrx, subprocess_env
 from tests.support.scripted import Script, new_sentence, sentence
-from tests.support.terminal import open_terminal, read_line, run_on_terminal, start
+from tests.support.terminal import open_terminal, read_line, run_on_terminal
 
 pytestmark = pytest.mark.skipif(not os.path.exists(ASRX), reason=f"asrx is not installed at {ASRX}")
 
@@ -26,7 +26,7 @@ MANY_SENTENCES = Script(
 
 def test_live_stdin_is_transcribed_before_eof(make_server):
     server = make_server(Script(timed=[(0.2, sentence("hello")), (0.4, new_sentence("world"))]))
-    process = start(server, "-", stdin=subprocess.PIPE)
+    process = start_asrx("transcribe", "--url", server.url, "-", stdin=subprocess.PIPE)
     process.stdin.write(noise(0.6).tobytes())
     process.stdin.flush()
     # stdin is still open: the first sentence must arrive anyway, as a pipe line.
@@ -44,7 +44,7 @@ def test_a_wav_stream_from_sox_on_stdin(server, sox_format):
     sox = subprocess.Popen(["sox", "-n", "-r", "44100", "-c", "2", *sox_format, "-t", "wav", "-",
                             "synth", "1.5", "sine", "440", "gain", "-n", "-6"],
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    process = start(server, "-", stdin=sox.stdout)
+    process = start_asrx("transcribe", "--url", server.url, "-", stdin=sox.stdout)
     sox.stdout.close()
     out, err = process.communicate(timeout=30)
     assert (process.returncode, err) == (0, b"")
@@ -61,7 +61,7 @@ def test_closed_stdout_ends_quietly(make_server, tmp_path):
     server = make_server(Script(timed=[(0.1, sentence("one")), (0.8, new_sentence("two")),
                                        (1.2, new_sentence("three"))]))
     path = write_audio(tmp_path / "a.wav", noise(2.0), 16000)
-    process = start(server, path, "--speed", "2")
+    process = start_asrx("transcribe", "--url", server.url, path, "--speed", "2")
     assert read_line(process.stdout) == b"one\n"
     process.stdout.close()  # what `| head -1` does
     _, err = process.communicate(timeout=15)
@@ -86,7 +86,7 @@ def test_first_ctrl_c_or_sigterm_stops_the_audio_and_keeps_what_the_server_retur
     server = make_server(MANY_SENTENCES)
     path = write_audio(tmp_path / "long.wav", noise(20.0), 16000)
     saved = tmp_path / "sent.wav"
-    process = start(server, path, "--save-audio", saved)
+    process = start_asrx("transcribe", "--url", server.url, path, "--save-audio", saved)
     assert read_line(process.stdout) == b"one\n"
     process.send_signal(signum)
     out, err = process.communicate(timeout=15)
@@ -103,7 +103,7 @@ def test_second_ctrl_c_exits_at_once(make_server, tmp_path):
     server = make_server(Script(timed=[(0.1, sentence("kept")), (0.2, new_sentence("more"))],
                                 end_marker=None))
     path = write_audio(tmp_path / "long.wav", noise(20.0), 16000)
-    process = start(server, path, "--final-timeout", "60")
+    process = start_asrx("transcribe", "--url", server.url, path, "--final-timeout", "60")
     assert read_line(process.stdout) == b"kept\n"  # running, its Ctrl-C handler in place
     process.send_signal(signal.SIGINT)
     time.sleep(0.3)
@@ -142,7 +142,7 @@ def test_no_progress_bar_when_quiet(make_server, tmp_path):
 
 def test_a_terminal_on_stdin_is_refused(server):
     primary, secondary = open_terminal()
-    process = start(server, "-", stdin=secondary)
+    process = start_asrx("transcribe", "--url", server.url, "-", stdin=secondary)
     os.close(secondary)
     _, err = process.communicate(timeout=15)
     os.close(primary)

@@ -13,7 +13,7 @@ import pytest
 
 from tests.support.audio import noise, read_wav
 from tests.support.rawserver import client_frames
-from tests.support.run import ASRX, json_lines, run_cli, subprocess_env
+from tests.support.run import json_lines, run_cli, start_asrx
 from tests.support.scripted import Script, new_sentence, sentence
 from tests.support.speech import (
     BYTES_PER_SECOND,
@@ -225,9 +225,8 @@ def test_a_live_input_s_backlog_goes_out_at_catch_up_speed(make_server):
     pcm = noise(8.0, seed=7).tobytes()
     server = make_server([Script(), Script()])
     with Proxy(server.port, [Fault(2.0, "close", refuse_for=1.5)]) as proxy:
-        process = subprocess.Popen([ASRX, "transcribe", "--url", proxy.url(), "-", "--retry-delay", "0.1",
-                                    "--retries", "9"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.PIPE, env=subprocess_env())
+        process = start_asrx("transcribe", "--url", proxy.url(), "-", "--retry-delay", "0.1",
+                             "--retries", "9", stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
         started = time.monotonic()
         for offset in range(0, len(pcm), 1024):  # at real time, on an absolute schedule
             time.sleep(max(0.0, started + offset / BYTES_PER_SECOND - time.monotonic()))
@@ -275,8 +274,7 @@ def counting_opcodes(opcodes: list):
 def test_a_paused_live_input_keeps_the_connection_alive_with_pings(raw_server):
     opcodes = []
     server = raw_server(counting_opcodes(opcodes))
-    process = subprocess.Popen([ASRX, "transcribe", "--url", server.url(), "-"], stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=subprocess_env())
+    process = start_asrx("transcribe", "--url", server.url(), "-", stdin=subprocess.PIPE)
     try:
         process.stdin.write(bytes(BYTES_PER_SECOND))
         process.stdin.flush()

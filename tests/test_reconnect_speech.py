@@ -13,7 +13,7 @@ import pytest
 
 from asrx_cli.server.app import ServerThread
 from asrx_cli.server.settings import Limits, ServerConfig
-from tests.support.run import ASRX, json_lines, subprocess_env
+from tests.support.run import json_lines, run_asrx, start_asrx, subprocess_env
 from tests.support.speech import (
     GOFORWARD,
     GOFORWARD_TEXT,
@@ -51,8 +51,8 @@ def talk():
 
 
 def asrx(url: str, *args, stdin=None, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([ASRX, "transcribe", "--url", url, *map(str, args)], input=stdin, capture_output=True,
-                          env=subprocess_env(ASRX_API_KEY=KEY), timeout=timeout)
+    return run_asrx("transcribe", "--url", url, *args, input=stdin, timeout=timeout,
+                    env=subprocess_env(ASRX_API_KEY=KEY))
 
 
 def finals(events):
@@ -95,8 +95,8 @@ def test_three_cuts_lose_no_sentence_and_repeat_none(server, talk, tmp_path):
 
 def test_a_stalled_pipe_outlives_the_servers_idle_limit(server):
     speech = read_pcm(GOFORWARD)
-    process = subprocess.Popen([ASRX, "transcribe", "--url", server.url, "-", "--json"], stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=subprocess_env(ASRX_API_KEY=KEY))
+    process = start_asrx("transcribe", "--url", server.url, "-", "--json", stdin=subprocess.PIPE,
+                         env=subprocess_env(ASRX_API_KEY=KEY))
     try:
         process.stdin.write(speech + silence(1.0))
         process.stdin.flush()

@@ -15,9 +15,9 @@ import pytest
 
 from asrx_cli.commands.serve import serve
 from asrx_cli.config import SERVE_KEYS
-from asrx_cli.server.process import ServeProcess, asrx_command
+from asrx_cli.server.process import ServeProcess
 from asrx_cli.wire import END_OF_STREAM
-from tests.support.run import run_cli
+from tests.support.run import run_asrx, run_cli
 from tests.support.serving import engine_pids, resident_kib
 from tests.support.speech import (
     GOFORWARD,
@@ -33,11 +33,6 @@ from tests.support.speech import (
 )
 
 KEYS = ("alpha-key-5e21", "beta-key-80c4")
-
-
-def run_asrx(*args, timeout=60, **options):
-    return subprocess.run(asrx_command() + list(args), capture_output=True, text=True, timeout=timeout,
-                          **options)
 
 
 @needs_testdata
@@ -88,7 +83,7 @@ def test_ctrl_c_closes_open_sessions_with_1001_and_exits_0():
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::"])
 def test_listening_beyond_loopback_without_keys_exits_2(host):
-    result = run_asrx("serve", "--host", host, "--port", "0")
+    result = run_asrx("serve", "--host", host, "--port", "0", text=True, timeout=60)
     assert result.returncode == 2
     assert "without API keys" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
@@ -99,7 +94,7 @@ def test_a_port_in_use_is_one_line_and_exit_1():
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = run_asrx("serve", "--port", str(port))
+        result = run_asrx("serve", "--port", str(port), text=True, timeout=60)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         f"asrx: error: cannot listen on 127.0.0.1:{port}: Address already in use"
@@ -132,7 +127,7 @@ def test_the_serve_command_imports_nothing_heavy():
 
 def test_an_engine_that_cannot_load_its_model_is_one_line_and_exit_1():
     environment = dict(os.environ, POCKETSPHINX_PATH="/nonexistent/model")
-    result = run_asrx("serve", "--port", "0", env=environment)
+    result = run_asrx("serve", "--port", "0", env=environment, text=True, timeout=60)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "asrx: error: cannot start the pocketsphinx engine: RuntimeError: Failed to initialize PocketSphinx"

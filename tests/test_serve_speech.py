@@ -9,7 +9,6 @@ offline decode of the same files; 21.1% with all of them in one session).
 """
 
 import json
-import os
 import re
 import subprocess
 import threading
@@ -18,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from asrx_cli.server.app import ServerThread
-from asrx_cli.server.process import asrx_command
 from asrx_cli.server.settings import Limits, ServerConfig
+from tests.support.run import run_asrx, subprocess_env
 from tests.support.speech import (
     GOFORWARD,
     GOFORWARD_TEXT,
@@ -116,14 +115,10 @@ def test_librivox_in_one_session_gives_one_sentence_per_recording(server):
 
 
 def asrx_transcribe(server, path, *options):
-    environment = dict(os.environ, ASRX_API_KEY=KEY)
     # Unpaced, the server decodes after the audio is all sent: on a busy machine
     # that can take longer than the default wait for the end marker.
-    return subprocess.run(
-        asrx_command() + ["transcribe", "--url", server.url, "--speed", "0", "--final-timeout", "60",
-                          *options, str(path)],
-        capture_output=True, text=True, timeout=120, env=environment,
-    )
+    return run_asrx("transcribe", "--url", server.url, "--speed", "0", "--final-timeout", "60",
+                    *options, path, text=True, env=subprocess_env(ASRX_API_KEY=KEY))
 
 
 def finals(json_lines: str) -> list:

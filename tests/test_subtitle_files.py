@@ -14,7 +14,7 @@ import pysubs2
 import pytest
 
 from tests.support.audio import noise, write_audio
-from tests.support.run import ASRX, json_lines, run_transcribe, subprocess_env
+from tests.support.run import json_lines, run_transcribe, start_asrx
 from tests.support.scripted import Script, new_sentence, sentence
 from tests.support.texts import ENGLISH, THAI_RUN
 
@@ -144,8 +144,7 @@ def test_each_cue_is_in_the_file_while_the_audio_still_plays(make_server, tmp_pa
     audio = write_audio(tmp_path / "speech.wav", noise(3.0), 16000, subtype="PCM_16")
     server = make_server(Script(timed=[(0.3, sentence("first")), (0.6, new_sentence("second"))]))
     output = tmp_path / "live.srt"
-    process = subprocess.Popen([ASRX, "transcribe", "--url", server.url, str(audio), "-o", str(output)],
-                               env=subprocess_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = start_asrx("transcribe", "--url", server.url, audio, "-o", output, stdout=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 10
         while "first" not in (output.read_text() if output.exists() else "") and time.monotonic() < deadline:

@@ -1,7 +1,8 @@
-"""Running the CLI the way the tests do."""
+"""Running asrx the two ways the tests do: through click's runner, or the installed asrx."""
 
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -22,7 +23,24 @@ def run_cli(args, input=None, env=None, api_key=API_KEY):
 
 
 def run_transcribe(server, *args, **options):
+    """`asrx transcribe --url SERVER ARGS` through click's runner."""
     return run_cli(["transcribe", "--url", server.url, *map(str, args)], **options)
+
+
+def start_asrx(*args, env=None, **popen) -> subprocess.Popen:
+    """The installed `asrx ARGS` in a subprocess: stdout and stderr piped unless given."""
+    popen.setdefault("stdout", subprocess.PIPE)
+    popen.setdefault("stderr", subprocess.PIPE)
+    return subprocess.Popen([ASRX, *map(str, args)], env=env or subprocess_env(), **popen)
+
+
+def run_asrx(*args, env=None, timeout=120, **options) -> subprocess.CompletedProcess:
+    """The installed `asrx ARGS` to its end (stdin empty unless given), failing after `timeout`."""
+    if "input" not in options:
+        options.setdefault("stdin", subprocess.DEVNULL)
+    options.setdefault("capture_output", "stdout" not in options and "stderr" not in options)
+    return subprocess.run([ASRX, *map(str, args)], env=env or subprocess_env(), timeout=timeout,
+                          **options)
 
 
 def json_lines(text):

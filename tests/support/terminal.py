@@ -5,18 +5,10 @@ import os
 import pty
 import select
 import struct
-import subprocess
 import termios
 import time
 
-from tests.support.run import ASRX, subprocess_env
-
-
-def start(server, *args, **popen):
-    popen.setdefault("stdout", subprocess.PIPE)
-    popen.setdefault("stderr", subprocess.PIPE)
-    return subprocess.Popen([ASRX, "transcribe", "--url", server.url, *map(str, args)],
-                            env=subprocess_env(), **popen)
+from tests.support.run import start_asrx
 
 
 def read_line(stream, timeout=10.0) -> bytes:
@@ -55,7 +47,7 @@ def read_all(fd) -> bytes:
 def run_on_terminal(server, stream, *args):
     """Run asrx with `stream` ("stdout" or "stderr") on a terminal; what it showed there."""
     primary, secondary = open_terminal()
-    process = start(server, *args, **{stream: secondary})
+    process = start_asrx("transcribe", "--url", server.url, *args, **{stream: secondary})
     os.close(secondary)
     shown = read_all(primary).decode()
     os.close(primary)
