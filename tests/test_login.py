@@ -8,6 +8,7 @@ of the installed `asrx`, as a user's would be.
 
 import os
 import pty
+import select
 import subprocess
 import sys
 
@@ -181,6 +182,7 @@ def test_login_at_a_terminal_prompts_without_echo(home, make_server, speech_wav)
         os.close(secondary)
         seen = b""
         while b"API key:" not in seen:
+            assert select.select([primary], [], [], 30)[0], f"no prompt, only {seen!r}"
             seen += os.read(primary, 1024)
         os.write(primary, f"{KEY}\n".encode())
         stdout = process.stdout.read()

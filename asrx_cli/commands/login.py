@@ -1,5 +1,7 @@
 """`asrx login` and `asrx logout`: the API key into and out of the OS keychain."""
 
+import os
+
 import click
 
 from asrx_cli import keychain
@@ -67,8 +69,6 @@ def _read_key(env: Environment) -> str:
 
 def _note_other_sources(ctx: click.Context, env: Environment) -> None:
     """Where a key that comes before, or an old copy, still lives."""
-    import os
-
     if os.environ.get("ASRX_API_KEY"):
         click.echo("asrx: note: ASRX_API_KEY is set here and comes before the keychain", file=env.stderr)
     default_map = ctx.find_root().default_map or {}
