@@ -41,13 +41,13 @@ def _keyring():
     return keyring
 
 
-def _call(operation, *args):
-    """One keyring operation; its failure becomes one line of ours."""
+def _call(operation: str, *args):
+    """keyring's `operation` on asrx's entry; its failure becomes one line of ours."""
     keyring = _keyring()
     from keyring.errors import NoKeyringError
 
     try:
-        return operation(keyring)(SERVICE, USERNAME, *args)
+        return getattr(keyring, operation)(SERVICE, USERNAME, *args)
     except NoKeyringError:
         raise NoKeychain("no keychain is available here (keyring found no recommended backend)") from None
     except Exception as exc:  # D-Bus gone, a locked or broken store: never a traceback
@@ -61,18 +61,18 @@ def _reason(exc: Exception) -> str:
 
 def lookup() -> Optional[str]:
     """The stored key, or None; raises KeychainUnavailable."""
-    return _call(lambda keyring: keyring.get_password) or None
+    return _call("get_password") or None
 
 
 def store(key: str) -> None:
-    _call(lambda keyring: keyring.set_password, key)
+    _call("set_password", key)
 
 
 def delete() -> bool:
     """Remove the stored key; False when there was none."""
     if lookup() is None:
         return False
-    _call(lambda keyring: keyring.delete_password)
+    _call("delete_password")
     return True
 
 

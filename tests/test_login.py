@@ -168,6 +168,17 @@ def test_a_plain_text_backend_is_never_chosen_silently(home):
     assert not home.data_dir.exists()
 
 
+def test_a_keychain_that_fails_to_store_says_why_in_one_line(home):
+    """The file backend's store is a directory: writing it fails, as a locked or broken keychain would."""
+    (home.data_dir / "python_keyring" / "keyring_pass.cfg").mkdir(parents=True)
+    result = home.login()
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith("asrx: error: the keychain (file PlaintextKeyring) failed: IsADirectoryError: ")
+    assert result.stderr.endswith(f": nothing stored; set ASRX_API_KEY in the environment, or put api_key in "
+                                  f"the config file {home.config} (chmod 600)\n")
+    assert len(result.stderr.splitlines()) == 1
+
+
 def test_the_key_on_stdin_must_not_be_empty(home):
     for empty in ("", "\n", "  \n"):
         result = home.run("login", input=empty)
