@@ -11,10 +11,11 @@ from typing import Optional, TextIO
 
 import click
 
-from asrx_cli import __version__
-from asrx_cli.config import load_default_map
+from asrx_cli.apikey import exposed_key_warning
+from asrx_cli.config import config_path, load_default_map
 from asrx_cli.environment import Environment
 from asrx_cli.errors import EXIT_STATUS_HELP, AsrxError, ExitStatus, OutputClosed, OutputFailed
+from asrx_cli.versions import version_option
 
 
 class AsrxGroup(click.Group):
@@ -24,6 +25,9 @@ class AsrxGroup(click.Group):
         "transcribe": ("asrx_cli.commands.transcribe", "transcribe"),
         "serve": ("asrx_cli.commands.serve", "serve"),
         "devices": ("asrx_cli.commands.devices", "devices"),
+        "login": ("asrx_cli.commands.login", "login"),
+        "logout": ("asrx_cli.commands.login", "logout"),
+        "completion": ("asrx_cli.commands.completion", "completion"),
     }
 
     def list_commands(self, ctx):
@@ -91,7 +95,7 @@ def _silence_stdout():
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=EXIT_STATUS_HELP,
 )
-@click.version_option(__version__, "-V", "--version", prog_name="asrx")
+@version_option
 @click.pass_context
 def cli(ctx):
     """Real-time speech recognition over the ASRX WebSocket protocol.
@@ -101,6 +105,9 @@ def cli(ctx):
     else ~/.config/asrx/config.toml), then built-in defaults.
     """
     ctx.default_map = load_default_map()
+    warning = exposed_key_warning(config_path(), ctx.default_map)
+    if warning:
+        click.echo(warning, file=ctx.find_object(Environment).stderr)
 
 
 main = cli

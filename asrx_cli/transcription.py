@@ -35,7 +35,8 @@ def prepare(config: TranscribeConfig, env: Environment):
     setup_logging(env.stderr, config.verbose, config.quiet, secrets=[config.api_key])
     host = check_url(config.url)
     if not config.api_key:
-        raise UsageError("no API key: set ASRX_API_KEY, pass --api-key, or put api_key in the config file")
+        raise UsageError("no API key: set ASRX_API_KEY, pass --api-key, store one with `asrx login`, "
+                         "or put api_key in the config file")
     if config.url.startswith("ws://") and not is_loopback(host):
         log.warning("the API key travels unencrypted to %s over ws://; use wss://", host)
     if config.reads_stdin and env.stdin_isatty:

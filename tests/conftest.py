@@ -51,6 +51,8 @@ def isolated_environment(monkeypatch, tmp_path):
         if name.startswith("ASRX_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    # keyring's own "no backend": never the developer's keychain
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
 
 @pytest.fixture

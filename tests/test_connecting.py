@@ -13,7 +13,7 @@ def test_no_api_key_is_a_usage_error(server, speech_wav):
     result = run_transcribe(server, speech_wav, api_key=None)
     assert result.exit_code == 2
     assert result.stderr == ("asrx: error: no API key: set ASRX_API_KEY, pass --api-key, "
-                             "or put api_key in the config file\n")
+                             "store one with `asrx login`, or put api_key in the config file\n")
     assert server.records == []
 
 

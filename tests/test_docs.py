@@ -13,7 +13,7 @@ from tests.support.run import run_cli
 ROOT = Path(__file__).resolve().parent.parent
 MAN = (ROOT / "man" / "asrx.1").read_text(encoding="utf-8").replace("\\-", "-")
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-COMMANDS = ["transcribe", "serve", "devices"]
+COMMANDS = ["transcribe", "serve", "devices", "login", "logout", "completion"]
 
 
 def options_of(name):

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import click
 
+from asrx_cli.apikey import resolve_api_key
+from asrx_cli.commands.completion import complete_audio, complete_device
 from asrx_cli.config import (
     MAX_CHANNELS,
     MAX_SAMPLE_RATE,
@@ -23,11 +25,12 @@ DEFAULT = TranscribeConfig(audio=None)  # every default is written once, in Tran
 
 
 @click.command(epilog=EXIT_STATUS_HELP)
-@click.argument("audio", metavar="[AUDIO]...", nargs=-1)
+@click.argument("audio", metavar="[AUDIO]...", nargs=-1, shell_complete=complete_audio)
 @env_option("--url", envvar="ASRX_URL", default=DEFAULT.url, help="WebSocket URL of the ASRX server.")
 @env_option("--api-key", envvar="ASRX_API_KEY", metavar="KEY",
-            help="API key sent in the apikey header. Prefer the environment variable or the "
-                 "config file: a command line is visible to other users.")
+            help="API key sent in the apikey header. Prefer `asrx login` (the OS keychain), the "
+                 "environment variable or the config file: a command line is visible to other users. "
+                 "Looked up in this order: --api-key, ASRX_API_KEY, the keychain, the config file.")
 @env_option("--ca-file", envvar="ASRX_CA_FILE", metavar="PEM",
             type=click.Path(exists=True, dir_okay=False),
             help="Also trust the CA certificates in this PEM file for wss:// URLs.")
@@ -90,7 +93,7 @@ DEFAULT = TranscribeConfig(audio=None)  # every default is written once, in Tran
                    "the first partial and final-text latency to stderr (with --json, also a "
                    "stats event).")
 @click.option("--mic", is_flag=True, help="Capture from the microphone instead of AUDIO (see `asrx devices`).")
-@env_option("--device", envvar="ASRX_DEVICE", metavar="NAME|INDEX",
+@env_option("--device", envvar="ASRX_DEVICE", metavar="NAME|INDEX", shell_complete=complete_device,
             help="Input device for --mic: its index, or a part of its name.  [default: the system's]")
 @click.option("--duration", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="Stop after SECONDS of audio (any input).")
@@ -153,7 +156,7 @@ def build_transcribe_config(ctx, options) -> TranscribeConfig:
         duration=options["duration"],
         save_audio=options["save_audio"],
         url=options["url"],
-        api_key=options["api_key"] or None,
+        api_key=resolve_api_key(ctx, options["api_key"], ctx.find_object(Environment).stderr),
         ca_file=options["ca_file"],
         speed=options["speed"],
         chunk_ms=options["chunk_ms"],

@@ -215,7 +215,7 @@ def _connect_error(exc: Exception, ws: websocket.WebSocket, target: Target, time
         status = f"HTTP {exc.status_code} {_status_reason(exc)}".strip()
         if exc.status_code in (401, 403):
             return AuthError(f"the server refused the API key ({status}): check --api-key, "
-                             "ASRX_API_KEY or api_key in the config file")
+                             "ASRX_API_KEY, the keychain (asrx login) or api_key in the config file")
         return ConnectionFailed(f"the server refused the WebSocket handshake ({status})")
     if isinstance(exc, socket.gaierror):
         return ConnectionFailed(f"cannot resolve host {host!r}: {exc.strerror or exc}")
