@@ -90,6 +90,16 @@ def test_devices_lists_the_capture_devices(home):
     assert sum(record["default"] for record in listed.values()) <= 1
 
 
+def test_a_sound_system_that_cannot_start_is_one_line_and_exit_3(tmp_path):
+    (tmp_path / ".asoundrc").write_text("pcm.broken {\n type file\n")  # ALSA cannot parse it
+    for args in (["devices"], ["transcribe", "--mic", "--url", "ws://127.0.0.1:9/asrx"]):
+        result = run(tmp_path, *args)
+        assert result.returncode == 3, result.stderr
+        assert result.stdout == ""
+        assert result.stderr.startswith("asrx: error: the sound system cannot start (")
+        assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
+
+
 def test_device_by_index(make_server, home):
     index = devices(home)[OTHER]["index"]
     server = make_server()

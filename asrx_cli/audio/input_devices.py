@@ -21,6 +21,9 @@ def import_sounddevice():
         raise UsageError(PORTAUDIO_MISSING) from None
     except ImportError:
         raise UsageError("the microphone needs the sounddevice package: pip install sounddevice") from None
+    except Exception as exc:  # PortAudio is there but cannot start: a broken ALSA configuration
+        reason = str(exc).split("[", 1)[0].strip().rstrip(":")
+        raise AudioError(f"the sound system cannot start ({reason}); check ~/.asoundrc") from None
     return sounddevice
 
 
