@@ -11,9 +11,8 @@ import time
 
 import pytest
 
-from asrx_cli.server.app import ServerThread
-from asrx_cli.server.settings import Limits, ServerConfig
 from tests.support.run import json_lines, run_asrx, start_asrx, subprocess_env
+from tests.support.serving import server_fixture
 from tests.support.speech import (
     GOFORWARD,
     GOFORWARD_TEXT,
@@ -33,12 +32,7 @@ pytestmark = needs_testdata
 KEY = "reconnect-key-5e1"
 
 
-@pytest.fixture(scope="module")
-def server():
-    config = ServerConfig(port=0, api_keys=frozenset({KEY}), limits=Limits(close_wait=1.0, idle_timeout=1.0))
-    running = ServerThread(config).start()
-    yield running
-    running.stop()
+server = server_fixture("server", api_keys=frozenset({KEY}), limits=dict(close_wait=1.0, idle_timeout=1.0))
 
 
 @pytest.fixture(scope="module")

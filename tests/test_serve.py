@@ -21,6 +21,7 @@ from tests.support.serving import (
     handshake_status,
     health_url,
     http_get,
+    server_fixture,
     start_server,
 )
 from tests.support.speech import (
@@ -46,18 +47,8 @@ pytestmark = needs_testdata
 
 
 
-@pytest.fixture(scope="module")
-def server():
-    running = start_server(api_keys=KEYS, limits=dict(close_wait=1.0))
-    yield running
-    running.stop()
-
-
-@pytest.fixture(scope="module")
-def open_server():
-    running = start_server(workers=1)
-    yield running
-    running.stop()
+server = server_fixture("server", api_keys=KEYS, limits=dict(close_wait=1.0))
+open_server = server_fixture("open_server", workers=1)
 
 
 # --- HTTP: health, paths, keys ------------------------------------------------

@@ -7,14 +7,12 @@ Whatever a client writes, it gets its session's answer (the end marker, or
 
 import json
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from asrx_cli.server.app import ServerThread
 from asrx_cli.server.frames import NotJson, parse_text_frame
-from asrx_cli.server.settings import ServerConfig
 from asrx_cli.wire import END_OF_STREAM, is_end_of_stream
+from tests.support.serving import server_fixture
 from tests.support.speech import Exchange, connect, needs_testdata, read_until_closed
 
 json_values = st.recursive(
@@ -49,11 +47,7 @@ def test_a_text_frame_is_a_json_object_or_not_json_and_nothing_else(text):
     assert is_end_of_stream(message) in (True, False)
 
 
-@pytest.fixture(scope="module")
-def server():
-    running = ServerThread(ServerConfig(port=0, workers=1)).start()
-    yield running
-    running.stop()
+server = server_fixture("server", workers=1)
 
 
 @needs_testdata

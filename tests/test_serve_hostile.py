@@ -16,11 +16,9 @@ from pathlib import Path
 import pytest
 import websocket
 
-from asrx_cli.server.app import ServerThread
 from asrx_cli.server.process import ServeProcess
-from asrx_cli.server.settings import Limits, ServerConfig
 from asrx_cli.wire import API_KEY_HEADER, BYTES_PER_SECOND, END_OF_STREAM
-from tests.support.serving import engine_pids, resident_kib
+from tests.support.serving import engine_pids, resident_kib, server_fixture
 from tests.support.speech import (
     GOFORWARD,
     GOFORWARD_TEXT,
@@ -39,12 +37,7 @@ pytestmark = needs_testdata
 KEY = "hostile-key-41c9"
 
 
-@pytest.fixture(scope="module")
-def server():
-    running = ServerThread(ServerConfig(port=0, api_keys=frozenset({KEY}), workers=1,
-                                        limits=Limits(close_wait=1.0))).start()
-    yield running
-    running.stop()
+server = server_fixture("server", api_keys=frozenset({KEY}), workers=1, limits=dict(close_wait=1.0))
 
 
 def test_two_apikey_headers_are_refused_with_401_not_500(server):

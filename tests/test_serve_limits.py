@@ -3,13 +3,11 @@
 import json
 import time
 
-import pytest
-
 from tests.support.serving import (
     KEY,
     KEYS,
     handshake_status,
-    start_server,
+    server_fixture,
     wait_until_idle,
 )
 from tests.support.speech import (
@@ -24,14 +22,10 @@ from tests.support.speech import (
 pytestmark = needs_testdata
 
 
-@pytest.fixture(scope="module")
-def strict_server():
-    running = start_server(
-        api_keys=KEYS, workers=1,
-        limits=dict(max_frame_bytes=4096, max_sessions=2, idle_timeout=1.0, max_session_time=3.0),
-    )
-    yield running
-    running.stop()
+strict_server = server_fixture(
+    "strict_server", api_keys=KEYS, workers=1,
+    limits=dict(max_frame_bytes=4096, max_sessions=2, idle_timeout=1.0, max_session_time=3.0),
+)
 
 
 def test_a_frame_over_the_limit_closes_the_session_with_1009(strict_server):

@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from asrx_cli.server.app import ServerThread
-from asrx_cli.server.settings import Limits, ServerConfig
 from tests.support.run import run_asrx, subprocess_env
+from tests.support.serving import server_fixture
 from tests.support.speech import (
     GOFORWARD,
     GOFORWARD_TEXT,
@@ -53,12 +52,7 @@ def recognised_words(path: Path) -> str:
     return RECOGNISED[path.stem.rsplit("-", 1)[1]]
 
 
-@pytest.fixture(scope="module")
-def server():
-    config = ServerConfig(port=0, api_keys=frozenset({KEY}), limits=Limits(close_wait=1.0))
-    running = ServerThread(config).start()
-    yield running
-    running.stop()
+server = server_fixture("server", api_keys=frozenset({KEY}), limits=dict(close_wait=1.0))
 
 
 def in_parallel(function, items):

@@ -1,5 +1,6 @@
 """`asrx serve` for tests: a server in a thread, and what a test asks a running one."""
 
+import contextlib
 import json
 import time
 import urllib.error
@@ -18,7 +19,29 @@ KEY = "key-one-4d1f"
 
 
 def start_server(limits=None, **options):
+    """`asrx serve` in a thread of this process, on a free port; `limits`: Limits' fields."""
     return ServerThread(ServerConfig(port=0, limits=Limits(**(limits or {})), **options)).start()
+
+
+@contextlib.contextmanager
+def serving(limits=None, **options):
+    """`start_server`, stopped on leaving."""
+    running = start_server(limits, **options)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def server_fixture(name: str, limits=None, **options):
+    """The one way a test module gets `asrx serve` for all its tests: a module-scoped fixture."""
+
+    @pytest.fixture(scope="module", name=name)
+    def fixture():
+        with serving(limits, **options) as running:
+            yield running
+
+    return fixture
 
 
 def http_get(url):
