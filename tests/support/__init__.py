@@ -11,4 +11,7 @@
 - `batch_files`: folders of recordings for batch tests.
 """
 
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]  # the checkout the tests run from
 API_KEY = "test-key-5f3a9c"

@@ -14,12 +14,13 @@ from pathlib import Path
 import pytest
 
 from asrx_cli import __version__
+from tests.support import REPO
 from tests.support.run import subprocess_env
 from tests.support.scripted import Script, sentence
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = REPO
 MAN_PAGE = "share/man/man1/asrx.1"
 
 

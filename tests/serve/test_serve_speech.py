@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import REPO
 from tests.support.run import run_asrx, subprocess_env
 from tests.support.serving import server_fixture
 from tests.support.speech import (
@@ -34,7 +35,7 @@ pytestmark = needs_testdata
 
 KEY = "speech-key-73c1"
 WER_BOUND = 0.32
-REPO = Path(__file__).resolve().parents[1]
+
 DOCUMENTED_CLIENT = REPO / "tests" / "data" / "documented_file_client.py"
 SEED_PYTHON = REPO / ".venv-seed" / "bin" / "python"
 

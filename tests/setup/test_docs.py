@@ -1,16 +1,16 @@
 """The man page and README keep up with the commands."""
 
 import re
-from pathlib import Path
 
 import click
 import pytest
 
 from asrx_cli.cli import cli
 from asrx_cli.errors import ExitStatus
+from tests.support import REPO
 from tests.support.run import run_cli
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = REPO
 MAN = (ROOT / "man" / "asrx.1").read_text(encoding="utf-8").replace("\\-", "-")
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 COMMANDS = ["transcribe", "serve", "devices", "login", "logout", "completion"]

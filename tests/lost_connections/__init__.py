@@ -1,0 +1,1 @@
+"""Lost connections: reconnects, replay, live inputs while the connection is down."""

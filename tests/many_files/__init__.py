@@ -1,0 +1,1 @@
+"""Many files: batches, their outputs and summaries, Ctrl-C and reruns."""

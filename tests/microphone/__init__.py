@@ -1,0 +1,1 @@
+"""Microphone: devices, capture, the level meter, live input."""

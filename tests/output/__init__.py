@@ -1,0 +1,1 @@
+"""Output: text, JSON Lines, subtitles, their timing on the speech, --stats."""

@@ -1,0 +1,1 @@
+"""A local server: asrx serve, its engine, limits and hostile clients."""

@@ -1,0 +1,1 @@
+"""Set-up, configuration and exit statuses: installing, the key, completion, the docs."""

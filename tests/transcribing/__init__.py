@@ -1,0 +1,1 @@
+"""Transcribing: inputs, the wire, the CLI, servers that misbehave."""
