@@ -16,6 +16,7 @@ from asrx_cli.errors import ExitStatus, UsageError
 from asrx_cli.logs import setup_logging
 from asrx_cli.net.connection import check_url
 from asrx_cli.output.factory import make_renderer
+from asrx_cli.output.guard import refuse_inputs_as_outputs
 from asrx_cli.output.levelmeter import LevelMeter, MeterUntilWords
 from asrx_cli.output.render import open_output
 from asrx_cli.stream.interrupt import InterruptFlag
@@ -40,6 +41,9 @@ def prepare(config: TranscribeConfig, env: Environment):
         log.warning("the API key travels unencrypted to %s over ws://; use wss://", host)
     if config.reads_stdin and env.stdin_isatty:
         raise UsageError("stdin is a terminal: pipe audio into `asrx transcribe -`, or give a file")
+    if not config.batch and config.audio not in (None, "-"):  # a batch checks each file's output
+        outputs = [("-o", config.output_path), ("--save-audio", config.save_audio)]
+        refuse_inputs_as_outputs([config.audio], [(o, p) for o, p in outputs if p and p != "-"])
 
 
 def transcribe_input(config: TranscribeConfig, env: Environment, interrupt: "InterruptFlag",

@@ -24,6 +24,7 @@ from asrx_cli.batch.tally import batch_bar
 from asrx_cli.config import TranscribeConfig
 from asrx_cli.environment import Environment
 from asrx_cli.errors import AsrxError, ExitStatus, Interrupted, OutputClosed, UsageError
+from asrx_cli.output.guard import refuse_inputs_as_outputs
 from asrx_cli.stream.interrupt import InterruptFlag
 from asrx_cli.transcription import prepare, transcribe_input
 from asrx_cli.wire import BYTES_PER_SECOND
@@ -38,6 +39,9 @@ LAST_LINE_WAIT = 1.0  # then, how long to let a line being written finish
 def run_batch(config: TranscribeConfig, env: Environment) -> int:
     prepare(config, env)
     items = plan(config)
+    refuse_inputs_as_outputs([item.path for item in items],
+                             [("--output-dir", path) for item in items
+                              for path in (item.output, item.partial) if path])
     if config.output_dir is not None:
         try:
             os.makedirs(config.output_dir, exist_ok=True)
