@@ -13,14 +13,13 @@ from typing import BinaryIO
 
 from asrx_cli.audio.convert import Converter, decode_raw, downmix, float_to_s16  # noqa: F401
 from asrx_cli.audio.file import open_sound_file
+from asrx_cli.audio.names import RAW_SUFFIXES
 from asrx_cli.audio.raw import ByteReader, open_raw_file, raw_blocks  # noqa: F401
 from asrx_cli.audio.source import AudioSource
 from asrx_cli.audio.stdin import open_stdin
 from asrx_cli.audio.wav import read_wav_header  # noqa: F401
 from asrx_cli.config import RawFormat
 from asrx_cli.errors import AudioError
-
-RAW_SUFFIXES = {".pcm", ".raw"}
 
 
 def open_source(path: str, raw_format: RawFormat, raw_format_given: bool,

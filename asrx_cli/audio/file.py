@@ -5,6 +5,7 @@ from typing import Iterator
 import numpy as np
 
 from asrx_cli.audio.convert import RAW_WIDTHS, Converter
+from asrx_cli.audio.decoder_notes import decoder_notes_logged
 from asrx_cli.audio.raw import ByteReader
 from asrx_cli.audio.readahead import ReadAhead
 from asrx_cli.audio.source import FILE_BLOCK_SECONDS, AudioSource, open_binary, truncated
@@ -25,9 +26,10 @@ def open_sound_file(path: str) -> AudioSource:
     stream = open_binary(path)
     stream.close()  # only to report a missing or unreadable file in plain words
     try:
-        sound = soundfile.SoundFile(path)
+        with decoder_notes_logged():
+            sound = soundfile.SoundFile(path)
     except (soundfile.SoundFileError, RuntimeError) as exc:
-        raise AudioError(f"{path}: not a readable audio file ({_libsndfile_reason(exc)})") from None
+        raise AudioError(f"{path}: not a readable audio file ({libsndfile_reason(exc)})") from None
     if sound.frames == 0:
         sound.close()
         raise AudioError(f"{path}: no audio (zero samples)")
@@ -54,7 +56,7 @@ def _sound_file_blocks(sound, path: str, declared: int) -> Iterator[bytes]:
                 yield frames.astype("<i2", copy=False).tobytes() if exact else converter.convert(frames)
     except (soundfile.SoundFileError, RuntimeError) as exc:
         raise AudioError(f"{path}: decoding failed after {got / sound.samplerate:.2f} s "
-                         f"({_libsndfile_reason(exc)})") from None
+                         f"({libsndfile_reason(exc)})") from None
     if converter is not None:
         yield converter.convert(np.zeros((0, 1), np.float32), last=True)
     if got < declared:
@@ -113,7 +115,11 @@ def _declared_frames(path: str, sound) -> int:
     return max(sound.frames, header.data_size // frame_bytes)
 
 
-def _libsndfile_reason(exc: Exception) -> str:
+def libsndfile_reason(exc: Exception) -> str:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     # libsndfile prefixes "Error opening 'path': "; the path is already in our message.
-    return text.split(": ", 1)[-1].rstrip(".").lower() if text.startswith("Error") else text
+    reason = text.split(": ", 1)[-1].rstrip(".").lower() if text.startswith("Error") else text
+    # What libsndfile says of a file its MP3 decoder finds no frame in, though it was opened.
+    if reason.startswith("file does not exist or is not a regular file"):
+        return "format not recognised, or damaged"
+    return reason

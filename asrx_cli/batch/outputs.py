@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import threading
+import unicodedata
 from typing import TextIO
 
 from asrx_cli.batch.plan import Item
@@ -113,8 +114,16 @@ class FileLines:
 
 
 def mark_text(path: str, line: str) -> str:
-    """`path: line`, as grep shows the lines of several files."""
-    return f"{path}: {line}"
+    """`path: line`, as grep shows the lines of several files; see `shown_name`."""
+    return f"{shown_name(path)}: {line}"
+
+
+def shown_name(path: str) -> str:
+    """The path as it is, unless a control character in it (a newline) would break the line:
+    then quoted, with escapes, as JSON writes it."""
+    if any(unicodedata.category(char) == "Cc" for char in path):
+        return json.dumps(path, ensure_ascii=False)
+    return path
 
 
 def mark_json(path: str, line: str) -> str:

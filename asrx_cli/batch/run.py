@@ -38,7 +38,8 @@ LAST_LINE_WAIT = 1.0  # then, how long to let a line being written finish
 
 def run_batch(config: TranscribeConfig, env: Environment) -> int:
     prepare(config, env)
-    items = plan(config)
+    planned = plan(config)
+    items = planned.items
     refuse_inputs_as_outputs([item.path for item in items],
                              [("--output-dir", path) for item in items
                               for path in (item.output, item.partial) if path])
@@ -47,7 +48,8 @@ def run_batch(config: TranscribeConfig, env: Environment) -> int:
             os.makedirs(config.output_dir, exist_ok=True)
         except OSError as exc:
             raise UsageError(f"cannot create {config.output_dir}: {exc.strerror}") from None
-    outcomes, todo = [], []
+    outcomes = [Outcome(Item(path, None, 0.0), Result.SKIPPED) for path in planned.skipped]
+    todo = []
     for item in items:
         if not config.overwrite and item.output and os.path.exists(item.output):
             log.info("%s: already done (%s)", item.path, item.output)

@@ -11,6 +11,7 @@ from asrx_cli.errors import AsrxError, AuthError, ExitStatus, OutputClosed
 class Result(enum.Enum):
     TRANSCRIBED = "transcribed"
     DONE_BEFORE = "already done"
+    SKIPPED = "skipped: not audio"
     INTERRUPTED = "interrupted"
     NOT_STARTED = "not started"
     FAILED = "failed"
@@ -35,7 +36,7 @@ class Outcome:
 
 
 def summary_line(outcomes: Iterable[Outcome]) -> str:
-    """`5 transcribed, 2 already done, 1 failed: calls/x.wav: not a readable audio file (...)`."""
+    """`5 transcribed, 2 already done, 3 skipped: not audio, 1 failed: calls/x.wav: not a ...`."""
     outcomes = list(outcomes)
     counts = {result: sum(1 for o in outcomes if o.result is result) for result in Result}
     parts = [f"{counts[result]} {result.value}" for result in Result
