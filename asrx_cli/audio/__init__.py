@@ -23,11 +23,12 @@ from asrx_cli.errors import AudioError
 
 
 def open_source(path: str, raw_format: RawFormat, raw_format_given: bool,
-                stdin: BinaryIO, stop: threading.Event) -> AudioSource:
+                stdin: BinaryIO, stop: threading.Event, start: float = 0.0) -> AudioSource:
+    """The source `path` names; a file from `start` seconds on (stdin cannot go back or ahead)."""
     if path == "-":
         return open_stdin(stdin, raw_format, stop)
     if Path(path).suffix.lower() in RAW_SUFFIXES:
-        return open_raw_file(path, raw_format)
+        return open_raw_file(path, raw_format, start)
     if raw_format_given:
         raise AudioError(f"{path}: --raw-* options apply to .pcm/.raw files and stdin only")
-    return open_sound_file(path)
+    return open_sound_file(path, start)

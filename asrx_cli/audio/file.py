@@ -20,7 +20,8 @@ DECODED_AHEAD = 2
 SALVAGE_STEP_SECONDS = 0.1  # where a block fails to decode, how much of it may be lost
 
 
-def open_sound_file(path: str) -> AudioSource:
+def open_sound_file(path: str, start: float = 0.0) -> AudioSource:
+    """The file from `start` seconds on (a resumed transcription)."""
     import soundfile  # loads libsndfile: not for raw input, stdin or the microphone
 
     stream = open_binary(path)
@@ -34,12 +35,15 @@ def open_sound_file(path: str) -> AudioSource:
         sound.close()
         raise AudioError(f"{path}: no audio (zero samples)")
     declared = _declared_frames(path, sound)
+    first = min(int(start * sound.samplerate), declared)
+    if first:
+        sound.seek(min(first, sound.frames))
     description = f"{path} ({sound.format_info}, {sound.samplerate} Hz, {sound.channels} ch)"
-    return AudioSource(description, declared / sound.samplerate,
-                       _sound_file_blocks(sound, path, declared), sound.close)
+    return AudioSource(description, (declared - first) / sound.samplerate,
+                       _sound_file_blocks(sound, path, declared, first), sound.close)
 
 
-def _sound_file_blocks(sound, path: str, declared: int) -> Iterator[bytes]:
+def _sound_file_blocks(sound, path: str, declared: int, first: int) -> Iterator[bytes]:
     import soundfile  # loaded already by open_sound_file; named here for its errors
 
     # 16 kHz mono 16-bit files go out bit-exact; everything else through float.
@@ -47,9 +51,9 @@ def _sound_file_blocks(sound, path: str, declared: int) -> Iterator[bytes]:
     converter = None if exact else Converter(sound.samplerate)
     block = max(1, int(sound.samplerate * FILE_BLOCK_SECONDS))
     dtype = "int16" if exact else "float32"
-    got = 0
+    got = first  # frames of the file read, counting those before the start
     try:
-        reads = _reads(sound, path, block, dtype, always_2d=not exact)
+        reads = _reads(sound, path, first, block, dtype, always_2d=not exact)
         with ReadAhead(reads, DECODED_AHEAD, name="asrx-file-reader") as decoded:
             for frames in decoded:
                 got += len(frames)
@@ -63,7 +67,7 @@ def _sound_file_blocks(sound, path: str, declared: int) -> Iterator[bytes]:
         raise truncated(path, got / sound.samplerate, declared / sound.samplerate)
 
 
-def _reads(sound, path: str, block: int, dtype: str, always_2d: bool) -> Iterator[list]:
+def _reads(sound, path: str, start: int, block: int, dtype: str, always_2d: bool) -> Iterator[list]:
     """The file's blocks as libsndfile decodes them, each a batch of one.
 
     A block that fails to decode is read again in small steps, from a fresh
@@ -72,8 +76,7 @@ def _reads(sound, path: str, block: int, dtype: str, always_2d: bool) -> Iterato
     """
     import soundfile  # loaded already by open_sound_file; named here for its errors
 
-    start = 0  # where the next block starts, in frames
-    try:
+    try:  # start: where the next block starts, in frames
         for batch in _decoded(sound, block, dtype, always_2d):
             start += len(batch[0])
             yield batch

@@ -5,7 +5,7 @@ import enum
 from typing import Iterable, List, Optional
 
 from asrx_cli.batch.plan import Item
-from asrx_cli.errors import AsrxError, AuthError, ExitStatus, OutputClosed
+from asrx_cli.errors import AsrxError, AuthError, ExitStatus, OutputClosed, OutputFailed
 
 
 class Result(enum.Enum):
@@ -18,8 +18,9 @@ class Result(enum.Enum):
 
 
 # Failures that every other file would meet as well: the batch stops at once. In this
-# order they decide its exit status (a closed stdout before a refused key).
-STOPS_THE_BATCH = (OutputClosed, AuthError)
+# order they decide its exit status (a closed stdout before a refused key, before a
+# full disk).
+STOPS_THE_BATCH = (OutputClosed, AuthError, OutputFailed)
 
 
 @dataclasses.dataclass(frozen=True)
