@@ -34,7 +34,7 @@ def run_transcription(config: TranscribeConfig, env: Environment) -> int:
     prepare(config, env)
     path = config.output_path
     journal = None
-    if path not in (None, "-") and config.audio not in (None, "-") and is_regular(path, True):
+    if path and path != "-" and config.audio and config.audio != "-" and is_regular(path, True):
         journal = plan_journal(config, config.audio, path, config.resume)
         if config.resume and journal and journal.resume is None and _complete(path, journal.path):
             log.warning("%s is complete already: nothing to resume", path)
@@ -76,7 +76,8 @@ def prepare(config: TranscribeConfig, env: Environment):
         raise UsageError("stdin is a terminal: pipe audio into `asrx transcribe -`, or give a file")
     if not config.batch and config.audio not in (None, "-"):  # a batch checks each file's output
         outputs = [("-o", config.output_path), ("--save-audio", config.save_audio)]
-        refuse_inputs_as_outputs([config.audio], [(o, p) for o, p in outputs if p and p != "-"])
+        refuse_inputs_as_outputs([config.audio or ""],
+                                 [(o, p) for o, p in outputs if p and p != "-"])
 
 
 def transcribe_input(config: TranscribeConfig, env: Environment, interrupt: "InterruptFlag",

@@ -24,7 +24,7 @@ import dataclasses
 import json
 import logging
 import os
-from typing import Iterable, List, Optional
+from typing import Iterable, List, Optional, TextIO
 
 from asrx_cli.config import TranscribeConfig
 from asrx_cli.errors import OutputFailed
@@ -59,8 +59,9 @@ def resumable(config: TranscribeConfig) -> bool:
 def header(config: TranscribeConfig, audio: str) -> dict:
     """What the journal must match: the same input file, the same output settings."""
     status = os.stat(audio)
-    return {"asrx": "resume", "version": VERSION, "size": status.st_size, "mtime_ns": status.st_mtime_ns,
-            "format": config.output_format, "partials": config.partials,
+    return {"asrx": "resume", "version": VERSION, "size": status.st_size,
+            "mtime_ns": status.st_mtime_ns, "format": config.output_format,
+            "partials": config.partials,
             "raw": list(dataclasses.astuple(config.raw_format))}
 
 
@@ -105,7 +106,8 @@ def replay(entries: Iterable[dict], renderer: Renderer):
 def _event(record: dict) -> Event:
     if record["type"] == "partial":
         return Partial(record["sentence"], record["text"], record["offset"])
-    return Final(record["sentence"], record["text"], record["start"], record["end"], record["timing"])
+    return Final(record["sentence"], record["text"], record["start"], record["end"],
+                 record["timing"])
 
 
 class Journaled(Renderer):
@@ -119,12 +121,14 @@ class Journaled(Renderer):
         self.pending: Optional[Final] = None  # the last final, until the next sentence confirms it
         self.path = path
         self.lines = [head, *(resume.entries if resume else [])]
-        self.file = None  # made by the first event: a run that receives nothing leaves nothing
+        self.file: Optional[TextIO] = None  # made by the first event: none if nothing came
 
     def event(self, event: Event):
         event = self._shifted(event)
         final = self.pending
-        if final is not None and isinstance(event, (Partial, Final)) and event.sentence > final.sentence:
+        sentence = event.sentence if isinstance(event, (Partial, Final)) else -1
+        later = final is not None and sentence > final.sentence
+        if final is not None and later:
             # The server went on to the next sentence: that final was its own, not the
             # open sentence written out as a run ended, and its speech is over.
             self._journal({"resume_at": final.end, "sentences": final.sentence + 1}, durable=True)
@@ -135,8 +139,8 @@ class Journaled(Renderer):
         self.inner.event(event)
 
     def record(self, record: dict):
-        record = {key: value + self.shift if key in SHIFTED_RECORD_KEYS and value is not None else value
-                  for key, value in record.items()}
+        record = {key: value + self.shift if key in SHIFTED_RECORD_KEYS and value is not None
+                  else value for key, value in record.items()}
         self._journal({"record": record}, durable=False)
         self.inner.record(record)
 
@@ -160,11 +164,12 @@ class Journaled(Renderer):
     def _journal(self, entry: dict, durable: bool):
         if self.file is None:
             self.file = _rewrite(self.path, self.lines)
+        file = self.file
         try:
-            self.file.write(json.dumps(entry, ensure_ascii=False) + "\n")
-            self.file.flush()
+            file.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            file.flush()
             if durable:  # a final survives a crash, or a power cut, with the partials before it
-                os.fsync(self.file.fileno())
+                os.fsync(file.fileno())
         except OSError as exc:
             raise OutputFailed(f"{self.path}: {(exc.strerror or str(exc)).lower()}") from None
 
@@ -179,7 +184,7 @@ def _full_record(event: Event) -> dict:
     return record
 
 
-def _rewrite(path: str, lines: List[dict]):
+def _rewrite(path: str, lines: List[dict]) -> TextIO:
     """The journal with these lines only, put in place whole; then open for more."""
     temporary = path + ".tmp"
     try:
@@ -206,7 +211,8 @@ class JournalPlan:
         return self.resume.start if self.resume else 0.0
 
 
-def plan_journal(config: TranscribeConfig, audio: str, output: str, resume: bool) -> Optional[JournalPlan]:
+def plan_journal(config: TranscribeConfig, audio: str, output: str,
+                 resume: bool) -> Optional[JournalPlan]:
     """The journal of `output`, read back if `resume`; None for a format that cannot resume."""
     if not resumable(config):
         return None
