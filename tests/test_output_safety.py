@@ -1,5 +1,6 @@
 """Outputs that must not harm: never the input itself, and a failure said in the system's words."""
 
+import contextlib
 import os
 
 import pytest
@@ -78,3 +79,20 @@ def test_save_audio_into_a_read_only_file_system_says_why(server, recording, tmp
         result = run_transcribe(server, "--speed", "0", "--save-audio", folder / "x.wav", path)
     assert result.exit_code == 2
     assert result.stderr == f"asrx: error: cannot write {folder / 'x.wav'}: Read-only file system\n"
+
+
+@pytest.mark.parametrize("options, reason", [("ro,size=64k", "Read-only file system"),
+                                             ("size=64k", "No space left on device")])
+def test_an_output_dir_that_cannot_take_a_file_fails_before_any_audio_is_sent(
+        server, tmp_path, options, reason):
+    paths = [good(tmp_path, f"in/{name}.wav", 0.5, seed) for seed, name in enumerate("ab")]
+    with tmpfs(tmp_path / "out", options) as folder:
+        if "ro" not in options:
+            with contextlib.suppress(OSError), open(folder / "filler", "wb") as filler:
+                while True:  # the disk, full
+                    filler.write(bytes(4096))
+                    filler.flush()
+        result = run_transcribe(server, "--speed", "0", "--output-dir", folder, *paths)
+    assert result.exit_code == 2
+    assert result.stderr == f"asrx: error: cannot write in {folder}: {reason}\n"
+    assert server.records == []
