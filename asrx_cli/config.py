@@ -83,6 +83,7 @@ class TranscribeConfig:
     jobs: int = 1  # files transcribed at once
     output_dir: Optional[str] = None  # one output per input, in this directory
     overwrite: bool = False  # redo inputs whose output in output_dir is complete
+    resume: bool = False  # -o FILE goes on from where an interrupted run left it
     retries: int = 5  # new sessions after a lost one, in a row; 0: a lost connection ends the run
     retry_delay: float = 0.5  # the base of the exponential backoff, in seconds
     max_buffer: float = 120.0  # seconds of audio kept to send again, or read while down

@@ -6,6 +6,8 @@ calls `prepare` once and `transcribe_input` for each file.
 
 import dataclasses
 import logging
+import os
+import stat
 from typing import Callable, ContextManager, Optional, TextIO
 
 from asrx_cli.audio.inputs import counted, open_input
@@ -16,8 +18,12 @@ from asrx_cli.errors import ExitStatus, UsageError
 from asrx_cli.logs import setup_logging
 from asrx_cli.net.connection import check_url
 from asrx_cli.output.factory import make_renderer
+from asrx_cli.output.guard import refuse_inputs_as_outputs
 from asrx_cli.output.levelmeter import LevelMeter, MeterUntilWords
-from asrx_cli.output.render import open_output
+from asrx_cli.output.journal import JournalPlan, Journaled, plan_journal
+from asrx_cli.output.journal import remove as remove_journal
+from asrx_cli.output.journal import replay as replay_journal
+from asrx_cli.output.render import Renderer, open_output
 from asrx_cli.stream.interrupt import InterruptFlag
 from asrx_cli.stream.session import Session
 
@@ -26,8 +32,32 @@ log = logging.getLogger("asrx")
 
 def run_transcription(config: TranscribeConfig, env: Environment) -> int:
     prepare(config, env)
-    transcribe_input(config, env, InterruptFlag(), lambda: open_output(config.output_path, env))
+    path = config.output_path
+    journal = None
+    if path and path != "-" and config.audio and config.audio != "-" and is_regular(path, True):
+        journal = plan_journal(config, config.audio, path, config.resume)
+        if config.resume and journal and journal.resume is None and _complete(path, journal.path):
+            log.warning("%s is complete already: nothing to resume", path)
+            return ExitStatus.SUCCESS
+    transcribe_input(config, env, InterruptFlag(), lambda: open_output(path, env), journal=journal)
+    if journal is not None:
+        remove_journal(journal.path)
     return ExitStatus.SUCCESS
+
+
+def is_regular(path: str, missing: bool) -> bool:
+    """A regular file (or, if `missing`, none yet): an output that can be written again."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return missing
+    except OSError:
+        return False
+
+
+def _complete(output: str, journal: str) -> bool:
+    """An output with no journal beside it was completed by the run that wrote it."""
+    return os.path.exists(output) and not os.path.exists(journal)
 
 
 def prepare(config: TranscribeConfig, env: Environment):
@@ -39,19 +69,31 @@ def prepare(config: TranscribeConfig, env: Environment):
                          "or put api_key in the config file")
     if config.url.startswith("ws://") and not is_loopback(host):
         log.warning("the API key travels unencrypted to %s over ws://; use wss://", host)
+    if config.resume and (config.is_live or not config.output_path or config.output_path == "-"
+                          or not is_regular(config.output_path, True)):
+        raise UsageError("--resume needs -o FILE and an input file: stdin and the microphone "
+                         "cannot be read again from a point")
     if config.reads_stdin and env.stdin_isatty:
         raise UsageError("stdin is a terminal: pipe audio into `asrx transcribe -`, or give a file")
+    if not config.batch and config.audio not in (None, "-"):  # a batch checks each file's output
+        outputs = [("-o", config.output_path), ("--save-audio", config.save_audio)]
+        refuse_inputs_as_outputs([config.audio or ""],
+                                 [(o, p) for o, p in outputs if p and p != "-"])
 
 
 def transcribe_input(config: TranscribeConfig, env: Environment, interrupt: "InterruptFlag",
                      output: Callable[[], ContextManager[TextIO]],
-                     on_audio: Optional[Callable[[int], None]] = None):
+                     on_audio: Optional[Callable[[int], None]] = None,
+                     journal: Optional[JournalPlan] = None):
     """Transcribe the input `config` names into the stream `output()` opens once the input is open.
 
     `on_audio(n)` hears of every n bytes of 16 kHz audio read, from the decoder thread.
+    With a `journal`, what is written is journaled, and an earlier run's transcript is
+    written again and gone on from (output/journal.py).
     """
     meter = _level_meter(config, env)
-    source = open_input(config, env.stdin, interrupt.stop, meter.show if meter else None)
+    start = journal.start if journal else 0.0
+    source = open_input(config, env.stdin, interrupt.stop, meter.show if meter else None, start)
     log.info("audio: %s", source.description)
     if on_audio is not None:
         source = dataclasses.replace(source, blocks=counted(source.blocks, on_audio))
@@ -61,11 +103,20 @@ def transcribe_input(config: TranscribeConfig, env: Environment, interrupt: "Int
                 config.output_format, out, live=config.output_path is None and env.stdout_isatty,
                 partials=config.partials, columns=env.columns,
             )
+            if journal is not None:
+                renderer = _journaled(renderer, journal)
             if meter:
                 renderer = MeterUntilWords(renderer, meter)
             Session(config, env, source, renderer, interrupt, recorder).run()
     finally:
         source.close()
+
+
+def _journaled(renderer: Renderer, journal: JournalPlan) -> Renderer:
+    """The earlier run's transcript written again, then what comes journaled."""
+    if journal.resume is not None:
+        replay_journal(journal.resume.entries, renderer)
+    return Journaled(renderer, journal.path, journal.head, journal.resume)
 
 
 def _level_meter(config: TranscribeConfig, env: Environment) -> Optional[LevelMeter]:

@@ -13,6 +13,7 @@ from typing import BinaryIO
 
 from asrx_cli.audio.convert import Converter, decode_raw, downmix, float_to_s16  # noqa: F401
 from asrx_cli.audio.file import open_sound_file
+from asrx_cli.audio.names import RAW_SUFFIXES
 from asrx_cli.audio.raw import ByteReader, open_raw_file, raw_blocks  # noqa: F401
 from asrx_cli.audio.source import AudioSource
 from asrx_cli.audio.stdin import open_stdin
@@ -20,15 +21,14 @@ from asrx_cli.audio.wav import read_wav_header  # noqa: F401
 from asrx_cli.config import RawFormat
 from asrx_cli.errors import AudioError
 
-RAW_SUFFIXES = {".pcm", ".raw"}
-
 
 def open_source(path: str, raw_format: RawFormat, raw_format_given: bool,
-                stdin: BinaryIO, stop: threading.Event) -> AudioSource:
+                stdin: BinaryIO, stop: threading.Event, start: float = 0.0) -> AudioSource:
+    """The source `path` names; a file from `start` seconds on (stdin cannot go back or ahead)."""
     if path == "-":
         return open_stdin(stdin, raw_format, stop)
     if Path(path).suffix.lower() in RAW_SUFFIXES:
-        return open_raw_file(path, raw_format)
+        return open_raw_file(path, raw_format, start)
     if raw_format_given:
         raise AudioError(f"{path}: --raw-* options apply to .pcm/.raw files and stdin only")
-    return open_sound_file(path)
+    return open_sound_file(path, start)

@@ -5,6 +5,7 @@ from typing import Iterator
 import numpy as np
 
 from asrx_cli.audio.convert import RAW_WIDTHS, Converter
+from asrx_cli.audio.decoder_notes import decoder_notes_logged
 from asrx_cli.audio.raw import ByteReader
 from asrx_cli.audio.readahead import ReadAhead
 from asrx_cli.audio.source import FILE_BLOCK_SECONDS, AudioSource, open_binary, truncated
@@ -19,25 +20,30 @@ DECODED_AHEAD = 2
 SALVAGE_STEP_SECONDS = 0.1  # where a block fails to decode, how much of it may be lost
 
 
-def open_sound_file(path: str) -> AudioSource:
+def open_sound_file(path: str, start: float = 0.0) -> AudioSource:
+    """The file from `start` seconds on (a resumed transcription)."""
     import soundfile  # loads libsndfile: not for raw input, stdin or the microphone
 
     stream = open_binary(path)
     stream.close()  # only to report a missing or unreadable file in plain words
     try:
-        sound = soundfile.SoundFile(path)
+        with decoder_notes_logged():
+            sound = soundfile.SoundFile(path)
     except (soundfile.SoundFileError, RuntimeError) as exc:
-        raise AudioError(f"{path}: not a readable audio file ({_libsndfile_reason(exc)})") from None
+        raise AudioError(f"{path}: not a readable audio file ({libsndfile_reason(exc)})") from None
     if sound.frames == 0:
         sound.close()
         raise AudioError(f"{path}: no audio (zero samples)")
     declared = _declared_frames(path, sound)
+    first = min(int(start * sound.samplerate), declared)
+    if first:
+        sound.seek(min(first, sound.frames))
     description = f"{path} ({sound.format_info}, {sound.samplerate} Hz, {sound.channels} ch)"
-    return AudioSource(description, declared / sound.samplerate,
-                       _sound_file_blocks(sound, path, declared), sound.close)
+    return AudioSource(description, (declared - first) / sound.samplerate,
+                       _sound_file_blocks(sound, path, declared, first), sound.close)
 
 
-def _sound_file_blocks(sound, path: str, declared: int) -> Iterator[bytes]:
+def _sound_file_blocks(sound, path: str, declared: int, first: int) -> Iterator[bytes]:
     import soundfile  # loaded already by open_sound_file; named here for its errors
 
     # 16 kHz mono 16-bit files go out bit-exact; everything else through float.
@@ -45,23 +51,23 @@ def _sound_file_blocks(sound, path: str, declared: int) -> Iterator[bytes]:
     converter = None if exact else Converter(sound.samplerate)
     block = max(1, int(sound.samplerate * FILE_BLOCK_SECONDS))
     dtype = "int16" if exact else "float32"
-    got = 0
+    got = first  # frames of the file read, counting those before the start
     try:
-        reads = _reads(sound, path, block, dtype, always_2d=not exact)
+        reads = _reads(sound, path, first, block, dtype, always_2d=not exact)
         with ReadAhead(reads, DECODED_AHEAD, name="asrx-file-reader") as decoded:
             for frames in decoded:
                 got += len(frames)
                 yield frames.astype("<i2", copy=False).tobytes() if exact else converter.convert(frames)
     except (soundfile.SoundFileError, RuntimeError) as exc:
         raise AudioError(f"{path}: decoding failed after {got / sound.samplerate:.2f} s "
-                         f"({_libsndfile_reason(exc)})") from None
+                         f"({libsndfile_reason(exc)})") from None
     if converter is not None:
         yield converter.convert(np.zeros((0, 1), np.float32), last=True)
     if got < declared:
         raise truncated(path, got / sound.samplerate, declared / sound.samplerate)
 
 
-def _reads(sound, path: str, block: int, dtype: str, always_2d: bool) -> Iterator[list]:
+def _reads(sound, path: str, start: int, block: int, dtype: str, always_2d: bool) -> Iterator[list]:
     """The file's blocks as libsndfile decodes them, each a batch of one.
 
     A block that fails to decode is read again in small steps, from a fresh
@@ -70,8 +76,7 @@ def _reads(sound, path: str, block: int, dtype: str, always_2d: bool) -> Iterato
     """
     import soundfile  # loaded already by open_sound_file; named here for its errors
 
-    start = 0  # where the next block starts, in frames
-    try:
+    try:  # start: where the next block starts, in frames
         for batch in _decoded(sound, block, dtype, always_2d):
             start += len(batch[0])
             yield batch
@@ -113,7 +118,11 @@ def _declared_frames(path: str, sound) -> int:
     return max(sound.frames, header.data_size // frame_bytes)
 
 
-def _libsndfile_reason(exc: Exception) -> str:
+def libsndfile_reason(exc: Exception) -> str:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     # libsndfile prefixes "Error opening 'path': "; the path is already in our message.
-    return text.split(": ", 1)[-1].rstrip(".").lower() if text.startswith("Error") else text
+    reason = text.split(": ", 1)[-1].rstrip(".").lower() if text.startswith("Error") else text
+    # What libsndfile says of a file its MP3 decoder finds no frame in, though it was opened.
+    if reason.startswith("file does not exist or is not a regular file"):
+        return "format not recognised, or damaged"
+    return reason

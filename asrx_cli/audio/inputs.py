@@ -12,11 +12,13 @@ from asrx_cli.wire import BYTES_PER_SECOND, SAMPLE_WIDTH
 
 
 def open_input(config: TranscribeConfig, stdin: BinaryIO, stop: threading.Event,
-               on_level: Optional[LevelCallback] = None) -> AudioSource:
+               on_level: Optional[LevelCallback] = None, start: float = 0.0) -> AudioSource:
+    """The input; a file from `start` seconds on (a resumed transcription)."""
     if config.mic:
         source = open_microphone(config.device, stop, on_level)
     else:
-        source = open_source(config.audio, config.raw_format, config.raw_format_given, stdin, stop)
+        source = open_source(config.audio, config.raw_format, config.raw_format_given, stdin, stop,
+                             start)
     if config.duration is None:
         return source
     # A live source keeps an unknown length: no progress bar beside its level meter.

@@ -131,13 +131,16 @@ def raw_blocks(reader: ByteReader, fmt: RawFormat, limit: Optional[int] = None,
             yield tail
 
 
-def open_raw_file(path: str, raw_format: RawFormat) -> AudioSource:
+def open_raw_file(path: str, raw_format: RawFormat, start: float = 0.0) -> AudioSource:
+    """The file from `start` seconds on (a resumed transcription)."""
     stream = open_binary(path)
     size = os.fstat(stream.fileno()).st_size
     frame_bytes = RAW_WIDTHS[raw_format.sample_format] * raw_format.channels
     if size < frame_bytes:
         stream.close()
         raise AudioError(f"{path}: no audio (empty file)")
-    return AudioSource(f"{path} (raw {describe(raw_format)})", duration_of(size, raw_format),
+    skipped = min(int(start * raw_format.rate) * frame_bytes, size // frame_bytes * frame_bytes)
+    stream.seek(skipped)
+    return AudioSource(f"{path} (raw {describe(raw_format)})", duration_of(size - skipped, raw_format),
                        raw_blocks(ByteReader(stream), raw_format, block_seconds=FILE_BLOCK_SECONDS),
                        stream.close)

@@ -18,6 +18,7 @@ from asrx_cli.wire import BYTES_PER_SECOND, CHANNELS, SAMPLE_RATE
 
 log = logging.getLogger("asrx")
 
+WAV_HEADER_BYTES = 44
 
 
 class Recording:
@@ -35,10 +36,14 @@ class Recording:
         import soundfile  # loads libsndfile: only when a recording is asked for
 
         try:
-            self._file = soundfile.SoundFile(self.path, "w", samplerate=SAMPLE_RATE, channels=CHANNELS,
-                                             subtype="PCM_16", format="WAV")
-        except (soundfile.SoundFileError, RuntimeError, OSError) as exc:
-            raise UsageError(f"cannot write {self.path}: {str(exc).splitlines()[0]}") from None
+            open(self.path, "wb").close()  # the system's reason, where libsndfile has none
+            self._file = soundfile.SoundFile(self.path, "w", samplerate=SAMPLE_RATE,
+                                             channels=CHANNELS, subtype="PCM_16", format="WAV")
+        except OSError as exc:
+            raise UsageError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+        except (soundfile.SoundFileError, RuntimeError) as exc:
+            reason = _write_failure(self.path) or str(exc).splitlines()[0]
+            raise UsageError(f"cannot write {self.path}: {reason}") from None
         self._thread.start()
         return self
 
@@ -73,6 +78,16 @@ class Recording:
                 self.bytes_written += len(frame)
             except Exception as exc:
                 self.error = exc
+
+
+def _write_failure(path: str) -> Optional[str]:
+    """Why writing a WAV header to `path` fails, in the operating system's words (/dev/full)."""
+    try:
+        with open(path, "wb") as stream:
+            stream.write(bytes(WAV_HEADER_BYTES))
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
 
 
 def recording(path: Optional[str]):

@@ -4,7 +4,8 @@ An output file is written as NAME.partial and renamed to NAME once its
 transcript is complete, so a file with the final name is always complete and
 a run that is interrupted, even killed, never leaves one that looks so. What
 an incomplete run received stays in NAME.partial (created by the first line
-received); the next run writes the file again.
+received), and beside it NAME.resume, the journal a rerun goes on from
+(output/journal.py).
 
 On stdout, the lines of every file pass through one lock, a whole line at a
 time, each marked with the file it belongs to.
@@ -14,15 +15,20 @@ import contextlib
 import json
 import os
 import threading
-from typing import TextIO
+import unicodedata
+from typing import Optional, TextIO
 
 from asrx_cli.batch.plan import Item
-from asrx_cli.errors import UsageError
+from asrx_cli.errors import OutputFailed, UsageError
+from asrx_cli.output.journal import remove as remove_journal
 
 
 @contextlib.contextmanager
-def output_file(item: Item):
-    """The stream of `item`'s transcript in --output-dir: renamed into place if the block completes."""
+def output_file(item: Item, journal: Optional[str] = None):
+    """The stream of `item`'s transcript in --output-dir: renamed into place if the block completes.
+
+    Its `journal` (output/journal.py) goes once the output is in place.
+    """
     try:
         os.makedirs(os.path.dirname(item.output) or ".", exist_ok=True)
     except OSError as exc:
@@ -35,7 +41,12 @@ def output_file(item: Item):
     if not out.opened:
         out.write("")  # nothing was said: the complete transcript is empty
         out.close()
-    os.replace(item.partial, item.output)
+    try:
+        os.replace(item.partial, item.output)
+    except OSError as exc:
+        raise failed(item.output, exc) from None
+    if journal is not None:
+        remove_journal(journal)
 
 
 class PartialFile:
@@ -43,29 +54,36 @@ class PartialFile:
 
     def __init__(self, path: str):
         self.path = path
-        self.file = None
+        self.file: Optional[TextIO] = None
         self.opened = False
 
     def write(self, text: str):
-        if self.file is None:
-            try:
-                self.file = open(self.path, "w", encoding="utf-8")
-            except OSError as exc:
-                raise UsageError(f"cannot write {self.path}: {exc.strerror}") from None
-            self.opened = True
         try:
+            if self.file is None:
+                self.file = open(self.path, "w", encoding="utf-8")
+                self.opened = True
             self.file.write(text)
-        except OSError as exc:  # a full disk, say: this file fails, with its reason
-            raise UsageError(f"writing {self.path} failed: {exc.strerror}") from None
+        except OSError as exc:  # a full disk, say: the batch stops, with the reason
+            raise failed(self.path, exc) from None
 
     def flush(self):
         if self.file is not None:
-            self.file.flush()
+            try:
+                self.file.flush()
+            except OSError as exc:
+                raise failed(self.path, exc) from None
 
     def close(self):
         if self.file is not None:
-            self.file.close()
-            self.file = None
+            file, self.file = self.file, None
+            try:
+                file.close()
+            except OSError as exc:
+                raise failed(self.path, exc) from None
+
+
+def failed(path: str, exc: OSError) -> OutputFailed:
+    return OutputFailed(f"{path}: {(exc.strerror or str(exc)).lower()}")
 
 
 class SharedLines:
@@ -113,8 +131,16 @@ class FileLines:
 
 
 def mark_text(path: str, line: str) -> str:
-    """`path: line`, as grep shows the lines of several files."""
-    return f"{path}: {line}"
+    """`path: line`, as grep shows the lines of several files; see `shown_name`."""
+    return f"{shown_name(path)}: {line}"
+
+
+def shown_name(path: str) -> str:
+    """The path as it is, unless a control character in it (a newline) would break the line:
+    then quoted, with escapes, as JSON writes it."""
+    if any(unicodedata.category(char) == "Cc" for char in path):
+        return json.dumps(path, ensure_ascii=False)
+    return path
 
 
 def mark_json(path: str, line: str) -> str:

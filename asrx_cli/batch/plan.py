@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 from typing import Iterator, List, Optional, Tuple
 
-from asrx_cli.audio import RAW_SUFFIXES
+from asrx_cli.audio.decoder_notes import decoder_notes_logged
+from asrx_cli.audio.names import RAW_SUFFIXES, named_as_audio
 from asrx_cli.audio.source import duration_of
 from asrx_cli.config import TranscribeConfig
 from asrx_cli.errors import AudioError, UsageError
@@ -37,12 +38,19 @@ class Item:
         return None if self.output is None else self.output + PARTIAL_SUFFIX
 
 
-def plan(config: TranscribeConfig) -> List[Item]:
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    items: List[Item]
+    skipped: List[str]  # files in the directories given that are not audio
+
+
+def plan(config: TranscribeConfig) -> Plan:
     """Every file the inputs name, once each, with its output; raises if two share an output."""
     found: List[Tuple[str, str, float]] = []  # path, path relative to its input, duration
+    skipped: List[str] = []
     for given in config.inputs:
         if os.path.isdir(given):
-            found.extend(directory_audio(given))
+            found.extend(directory_audio(given, config, skipped))
         else:
             found.append((given, os.path.basename(given), file_duration(given, config)))
     items, outputs, seen = [], {}, set()
@@ -57,7 +65,7 @@ def plan(config: TranscribeConfig) -> List[Item]:
         items.append(Item(path, output, duration))
     if not items:
         raise AudioError(f"no audio files in {', '.join(config.inputs)}")
-    return items
+    return Plan(items, skipped)
 
 
 def output_path(output_dir: Optional[str], relative: str, output_format: str) -> Optional[str]:
@@ -66,8 +74,13 @@ def output_path(output_dir: Optional[str], relative: str, output_format: str) ->
     return os.path.join(output_dir, os.path.splitext(relative)[0] + EXTENSIONS[output_format])
 
 
-def directory_audio(root: str) -> Iterator[Tuple[str, str, float]]:
-    """The files libsndfile reads under `root`, recursively, sorted; hidden ones left out."""
+def directory_audio(root: str, config: TranscribeConfig,
+                    skipped: List[str]) -> Iterator[Tuple[str, str, float]]:
+    """The audio files under `root`, recursively, sorted; hidden ones left out.
+
+    A file named as audio is one, even if it cannot be read: it fails with its
+    reason. Another file is one if libsndfile reads it; else it goes to `skipped`.
+    """
     members = []
     for folder, dirs, files in os.walk(root):
         for name in sorted(dirs):
@@ -81,9 +94,13 @@ def directory_audio(root: str) -> Iterator[Tuple[str, str, float]]:
             else:
                 members.append((Path(os.path.relpath(path, root)).as_posix(), path))
     for relative, path in sorted(members):
+        if named_as_audio(path):
+            yield path, relative, file_duration(path, config)
+            continue
         duration = readable_duration(path)
         if duration is None:
-            log.info("skipped %s: not an audio file libsndfile reads", path)
+            log.info("skipped %s: not audio", path)
+            skipped.append(path)
         else:
             yield path, relative, duration
 
@@ -93,7 +110,8 @@ def readable_duration(path: str) -> Optional[float]:
     import soundfile  # loads libsndfile: only once a batch looks into its files
 
     try:
-        return soundfile.info(path).duration
+        with decoder_notes_logged():
+            return soundfile.info(path).duration
     except Exception:  # whatever libsndfile or the OS says, the file is not for us
         return None
 

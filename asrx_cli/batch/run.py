@@ -13,6 +13,7 @@ import dataclasses
 import logging
 import os
 import queue
+import tempfile
 import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Dict, List
@@ -24,6 +25,8 @@ from asrx_cli.batch.tally import batch_bar
 from asrx_cli.config import TranscribeConfig
 from asrx_cli.environment import Environment
 from asrx_cli.errors import AsrxError, ExitStatus, Interrupted, OutputClosed, UsageError
+from asrx_cli.output.guard import refuse_inputs_as_outputs
+from asrx_cli.output.journal import journal_path, plan_journal
 from asrx_cli.stream.interrupt import InterruptFlag
 from asrx_cli.transcription import prepare, transcribe_input
 from asrx_cli.wire import BYTES_PER_SECOND
@@ -37,13 +40,15 @@ LAST_LINE_WAIT = 1.0  # then, how long to let a line being written finish
 
 def run_batch(config: TranscribeConfig, env: Environment) -> int:
     prepare(config, env)
-    items = plan(config)
+    planned = plan(config)
+    items = planned.items
+    refuse_inputs_as_outputs([item.path for item in items],
+                             [("--output-dir", path) for item in items if item.output
+                              for path in (item.output, item.partial, journal_path(item.output))])
     if config.output_dir is not None:
-        try:
-            os.makedirs(config.output_dir, exist_ok=True)
-        except OSError as exc:
-            raise UsageError(f"cannot create {config.output_dir}: {exc.strerror}") from None
-    outcomes, todo = [], []
+        check_writable(config.output_dir)
+    outcomes = [Outcome(Item(path, None, 0.0), Result.SKIPPED) for path in planned.skipped]
+    todo = []
     for item in items:
         if not config.overwrite and item.output and os.path.exists(item.output):
             log.info("%s: already done (%s)", item.path, item.output)
@@ -63,6 +68,25 @@ def run_batch(config: TranscribeConfig, env: Environment) -> int:
     if status != ExitStatus.SUCCESS or not config.quiet:
         env.stderr.write(f"asrx: {summary_line(outcomes)}\n")
     return status
+
+
+def check_writable(folder: str):
+    """Before any audio is sent: a folder that cannot take a file fails now, not after streaming.
+
+    A file is really made and written there (permissions alone tell root nothing:
+    a read-only or full file system refuses it all the same).
+    """
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create {folder}: {exc.strerror}") from None
+    try:
+        with tempfile.TemporaryFile(dir=folder, prefix=".asrx-") as probe:
+            probe.write(b"\n")
+            probe.flush()
+            os.fsync(probe.fileno())
+    except OSError as exc:
+        raise UsageError(f"cannot write in {folder}: {exc.strerror}") from None
 
 
 class Batch:
@@ -124,11 +148,17 @@ class Batch:
         if self.stopping.is_set():
             return Outcome(item, Result.NOT_STARTED)
         config = dataclasses.replace(self.config, audio=item.path, inputs=(item.path,), batch=False)
-        output = (lambda: output_file(item)) if item.output else (lambda: self.lines.stream(item))
+        journal = None
+        if item.output:  # an earlier run's incomplete output goes on, unless --overwrite
+            journal = plan_journal(config, item.path, item.output, resume=not config.overwrite)
+        journal_file = journal.path if journal else None
+        output = ((lambda: output_file(item, journal_file)) if item.output
+                  else (lambda: self.lines.stream(item)))
         # Only a bar reads the news of audio read: without one, it would pile up.
         on_audio = (lambda size: self.audio_read.put((index, size))) if self.bar else None
         try:
-            transcribe_input(config, self.job_env, self.job_stops[index], output, on_audio=on_audio)
+            transcribe_input(config, self.job_env, self.job_stops[index], output, on_audio=on_audio,
+                             journal=journal)
         except Interrupted:
             return Outcome(item, Result.INTERRUPTED)
         except AsrxError as exc:

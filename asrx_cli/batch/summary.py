@@ -5,20 +5,22 @@ import enum
 from typing import Iterable, List, Optional
 
 from asrx_cli.batch.plan import Item
-from asrx_cli.errors import AsrxError, AuthError, ExitStatus, OutputClosed
+from asrx_cli.errors import AsrxError, AuthError, ExitStatus, OutputClosed, OutputFailed
 
 
 class Result(enum.Enum):
     TRANSCRIBED = "transcribed"
     DONE_BEFORE = "already done"
+    SKIPPED = "skipped: not audio"
     INTERRUPTED = "interrupted"
     NOT_STARTED = "not started"
     FAILED = "failed"
 
 
 # Failures that every other file would meet as well: the batch stops at once. In this
-# order they decide its exit status (a closed stdout before a refused key).
-STOPS_THE_BATCH = (OutputClosed, AuthError)
+# order they decide its exit status (a closed stdout before a refused key, before a
+# full disk).
+STOPS_THE_BATCH = (OutputClosed, AuthError, OutputFailed)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,7 +37,7 @@ class Outcome:
 
 
 def summary_line(outcomes: Iterable[Outcome]) -> str:
-    """`5 transcribed, 2 already done, 1 failed: calls/x.wav: not a readable audio file (...)`."""
+    """`5 transcribed, 2 already done, 3 skipped: not audio, 1 failed: calls/x.wav: not a ...`."""
     outcomes = list(outcomes)
     counts = {result: sum(1 for o in outcomes if o.result is result) for result in Result}
     parts = [f"{counts[result]} {result.value}" for result in Result

@@ -61,6 +61,10 @@ DEFAULT = TranscribeConfig(audio=None)  # every default is written once, in Tran
                    "(a.wav: a.txt or a.jsonl), keeping the layout under a directory input.")
 @click.option("--overwrite", is_flag=True,
               help="Redo inputs whose output in --output-dir is already complete (else skipped).")
+@click.option("--resume", is_flag=True,
+              help="With -o FILE: go on from where an interrupted run writing FILE stopped (its "
+                   "journal FILE.resume), without sending the audio before its last sentence "
+                   "again. A batch with --output-dir always does so. Not for stdin or --mic.")
 @env_option("-j", "--jobs", envvar="ASRX_JOBS", default=DEFAULT.jobs, type=click.IntRange(1, 64),
             metavar="N",
             help="Transcribe up to N files at once.")
@@ -151,6 +155,7 @@ def build_transcribe_config(ctx, options) -> TranscribeConfig:
         jobs=options["jobs"],
         output_dir=options["output_dir"],
         overwrite=options["overwrite"],
+        resume=options["resume"],
         mic=options["mic"],
         device=options["device"],
         duration=options["duration"],

@@ -1,6 +1,7 @@
 """Batches run by the installed `asrx`: Ctrl-C, once and twice, and the progress bar."""
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -47,8 +48,11 @@ def test_ctrl_c_or_sigterm_then_a_rerun_gives_what_one_uninterrupted_run_gives(m
     assert len(server.records) == sessions + unfinished
     whole = tmp_path / "whole"
     assert run_transcribe(server, "--jobs", "2", "--speed", "0", "--output-dir", whole, folder).exit_code == 0
-    assert files_in(out) == files_in(whole)
-    assert sorted(files_in(whole)) == [f"{i // 3}/{i}.txt" for i in range(6)]
+    # A file interrupted after its first sentence goes on after it: this server, which only
+    # counts what it hears, hears less, and says so; the rest is as one run writes it.
+    assert sorted(files_in(out)) == sorted(files_in(whole)) == [f"{i // 3}/{i}.txt" for i in range(6)]
+    for name, text in files_in(out).items():
+        assert text == files_in(whole)[name] or re.fullmatch(r"listening\nlistening\nheard [\d.]+ s\n", text)
 
 
 def test_second_ctrl_c_exits_at_once_and_nothing_incomplete_looks_complete(make_server, folder, tmp_path):
@@ -66,7 +70,8 @@ def test_second_ctrl_c_exits_at_once_and_nothing_incomplete_looks_complete(make_
     assert process.returncode == 130
     assert err.decode().strip().splitlines()[-1] == "asrx: 0 transcribed, 2 interrupted, 4 not started"
     # The sentence still open when the second Ctrl-C came is kept too, as a single run keeps it.
-    assert files_in(out) == {"0/0.txt.partial": "kept\nmore\n", "0/1.txt.partial": "kept\nmore\n"}
+    left = {name: text for name, text in files_in(out).items() if not name.endswith(".resume")}
+    assert left == {"0/0.txt.partial": "kept\nmore\n", "0/1.txt.partial": "kept\nmore\n"}
 
 
 def test_second_ctrl_c_leaves_a_worker_stuck_in_the_handshake(folder, tmp_path):
