@@ -126,8 +126,8 @@ def sentence_end(timeline: SpeechTimeline, said: Said) -> float:
 
 
 def _agrees(timeline: SpeechTimeline, end: float, open_since: Optional[float]) -> bool:
-    """Whether the detector's speech ended at `end`, and the next speech it heard began in time to be
-    the open sentence's."""
+    """Whether the detector's speech ended at `end`, and the next speech it heard began in time
+    to be the open sentence's."""
     index = timeline.index_at(end)
     if index is None or timeline.segments[index].end != end:
         return False  # `end` cuts through speech: the detector ran one sentence into the next

@@ -25,12 +25,17 @@ from asrx_cli.transcript.timeline import SpeechTimeline
 
 log = logging.getLogger("asrx")
 
+# Sent again, the open sentence's first words come back about where they came the first time.
+ECHO_MARGIN = 0.25
+
 
 @dataclasses.dataclass(frozen=True)
 class Replay:
     start: float  # seconds of the input the next session starts at
     progress: float  # how far the replay point moved on since the lost session began
     cut: bool  # the open sentence ends at the drop
+    # A sentence of the next session whose first words come before this is one already final.
+    echo_before: Optional[float] = None
 
 
 class ReplayPlanner:
@@ -69,7 +74,8 @@ class ReplayPlanner:
         self._reach = max(self._reach, sent)
         cut = stuck or too_old
         self._started, self._replayed = start, not cut  # after a cut, the audio goes on new
-        return Replay(start, progress, cut)
+        echo = None if cut or open_since is None else open_since - ECHO_MARGIN
+        return Replay(start, progress, cut, echo)
 
     @staticmethod
     def _cut(open_since: Optional[float], sent: float, why: str):

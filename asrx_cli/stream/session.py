@@ -145,7 +145,7 @@ class Session:
             feed.wait_for_audio(self.interrupt.stop)  # the input stalled: a new session when it goes on
         connection = reconnector.reconnect(lost, replay.start, replay.progress)
         feed.rewind(replay.start)
-        self.transcript.resume()
+        self.transcript.resume(replay.echo_before)
         return connection
 
     def _connect(self) -> Connection:
