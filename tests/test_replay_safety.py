@@ -8,10 +8,12 @@ on what the server said. Each run through the cutting proxy is held against
 the names a full hearing gives, which an undisturbed run prints.
 """
 
+import subprocess
+
 import pytest
 
 from tests.support.bursts import BurstListener, bursts
-from tests.support.run import json_lines, run_cli
+from tests.support.run import API_KEY, ASRX, json_lines, run_cli, subprocess_env
 from tests.support.scripted import Script
 from tests.support.tcp_proxy import Fault, Proxy
 
@@ -69,3 +71,31 @@ def test_cuts_anywhere_lose_no_burst_and_repeat_none(burst_server, tmp_path, cut
     assert len([event for event in events if event["type"] == "reconnect"]) == len(cuts)
     if cuts is not CUTS["every-4-s"]:  # there the first sentence's close comes after 4 s: it is cut
         assert "warning: the sentence" not in result.stderr  # nothing had to be cut
+
+
+def test_an_error_ends_the_run_at_once_while_the_stdin_pipe_is_silent(make_server):
+    # The server refuses the audio (1003, never retried) while the pipe stays open and quiet: the
+    # decoder thread waits on the pipe, and the run's one stop must reach it.
+    server = make_server(Script(listener=BurstListener))
+    pcm, _ = bursts([(1, 1.0, 0.2)])
+    with Proxy(server.port, [Fault(0.5, "code", 1003)]) as proxy:
+        process = subprocess.Popen([ASRX, "transcribe", "--url", proxy.url(), "-", "--json"],
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   env=subprocess_env(ASRX_API_KEY=API_KEY))
+        try:
+            process.stdin.write(pcm)
+            process.stdin.flush()
+            out, err = process.stdout.read(), process.stderr.read()  # EOF: the process has ended
+            process.wait(timeout=30)
+        finally:
+            process.kill()
+            process.stdin.close()
+    assert process.returncode == 5, err.decode()
+    assert "close code 1003" in err.decode()
+
+
+def test_a_duration_shorter_than_one_sample_is_empty_audio(server, tmp_path):
+    path, _ = audio(tmp_path)
+    result = run_cli(["transcribe", "--url", server.url, str(path), "--duration", "0.00001"])
+    assert result.exit_code == 3 and result.stdout == ""
+    assert "no audio" in result.stderr and not server.records

@@ -84,7 +84,7 @@ class Transcript:
         self.text = ""  # latest hypothesis of the open sentence
         self.start: Optional[float] = None  # offset of the open sentence's first words
         self.resumed = False  # a new session: its first sentence continues the open one
-        self.echo_before: Optional[float] = None  # a resumed session's sentence begun before: said before
+        self.echo_before: Optional[float] = None  # a resumed session's sentence begun before: said
         self.echo = False  # the new session's sentence under way is one already final
 
     def resume(self, echo_before: Optional[float] = None):

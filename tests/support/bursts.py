@@ -23,7 +23,8 @@ RATE = 16000
 WINDOW = 160  # samples: 10 ms
 PAUSE_WINDOWS = 30  # a pause of 0.3 s ends a burst
 PARTIAL_WINDOWS = 50  # a partial every 0.5 s of a burst
-WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliett"]
+WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india",
+         "juliett"]
 PITCH_STEP = 150.0  # Hz between the words' pitches, from the first
 FIRST_PITCH = 300.0
 
@@ -77,7 +78,7 @@ class BurstListener:
                 self.heard = 0
                 return []
             self.heard += 1
-            if self.heard < 3:  # the burst's first window may hold its onset: its pitch from a later one
+            if self.heard < 3:  # the first window may hold the onset: the pitch from a later one
                 return []
             self.word, self.quiet = self._word(window), 0
             opening = new_sentence if self.sentences else sentence
