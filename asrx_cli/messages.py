@@ -80,9 +80,12 @@ class Resumed(_Position):
     """Sender to main thread: this session's audio starts at `seconds` of the input."""
 
 
-@dataclasses.dataclass(frozen=True)
-class Starved:
-    """Sender to main thread: the input has nothing to send; no send is under way until it has."""
+class Starved(_Position):
+    """Sender to main thread: the input has nothing to send; no send is under way until it has.
+
+    `seconds`: how far in the input the audio has gone out, every frame handed out being sent
+    (unpaced, the sender reports a `Sent` only now and then).
+    """
 
 
 def waiting(messages: "queue.SimpleQueue") -> Iterator[object]:

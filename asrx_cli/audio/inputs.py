@@ -8,12 +8,15 @@ from asrx_cli.audio import open_source
 from asrx_cli.audio.microphone import LevelCallback, open_microphone
 from asrx_cli.audio.source import AudioSource
 from asrx_cli.config import TranscribeConfig
+from asrx_cli.errors import AudioError
 from asrx_cli.wire import BYTES_PER_SECOND, SAMPLE_WIDTH
 
 
 def open_input(config: TranscribeConfig, stdin: BinaryIO, stop: threading.Event,
                on_level: Optional[LevelCallback] = None, start: float = 0.0) -> AudioSource:
     """The input; a file from `start` seconds on (a resumed transcription)."""
+    if config.duration is not None and _whole_samples(config.duration) == 0:
+        raise AudioError(f"no audio: --duration {config.duration:g} is less than one sample")
     if config.mic:
         source = open_microphone(config.device, stop, on_level)
     else:
@@ -29,7 +32,7 @@ def open_input(config: TranscribeConfig, stdin: BinaryIO, stop: threading.Event,
 
 def first_seconds(blocks: Iterator[bytes], seconds: float) -> Iterator[bytes]:
     """The first `seconds` of a stream of 16 kHz mono s16le blocks; nothing read beyond them."""
-    remaining = int(round(seconds * BYTES_PER_SECOND / SAMPLE_WIDTH)) * SAMPLE_WIDTH
+    remaining = _whole_samples(seconds) * SAMPLE_WIDTH
     try:
         while remaining > 0:
             block = next(blocks, None)
@@ -39,6 +42,10 @@ def first_seconds(blocks: Iterator[bytes], seconds: float) -> Iterator[bytes]:
             remaining -= len(block)
     finally:
         blocks.close()
+
+
+def _whole_samples(seconds: float) -> int:
+    return int(round(seconds * BYTES_PER_SECOND / SAMPLE_WIDTH))
 
 
 def counted(blocks: Iterator[bytes], on_audio: Callable[[int], None]) -> Iterator[bytes]:

@@ -47,11 +47,13 @@ class ReadAhead:
     """
 
     def __init__(self, batches: Iterable[list], depth: int, backlog_bytes: Optional[int] = None,
-                 name: str = "asrx-decoder"):
-        """`backlog_bytes`: a live input's, read on while no session takes audio (audio.backlog)."""
+                 name: str = "asrx-decoder", stop: Optional[threading.Event] = None):
+        """`backlog_bytes`: a live input's, read on while no session takes audio (audio.backlog);
+        `stop`: the one the source polls, set on leaving, so that a reader waiting on a quiet
+        input sees it."""
         self._batches = batches
         self._queue = Backlog(depth, backlog_bytes) if backlog_bytes else queue.Queue(depth)
-        self._stop = threading.Event()
+        self._stop = stop if stop is not None else threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def hold(self, holding: bool) -> bool:

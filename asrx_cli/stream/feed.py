@@ -81,7 +81,7 @@ class Feed:
         if batch is None:
             if not self._starved:
                 self._starved = True
-                self._report(Starved())
+                self._report(Starved(self.position / BYTES_PER_SECOND))
             return False
         self._starved = False
         if isinstance(batch, Gap):  # a live input's backlog overflowed: that audio is gone
@@ -97,6 +97,11 @@ class Feed:
         self.position += len(frame)
         while self._sent and self._sent_bytes - len(self._sent[0][1]) >= self._keep:
             self._sent_bytes -= len(self._sent.popleft()[1])
+
+    @property
+    def kept_from(self) -> float:
+        """Where the oldest audio kept to send again starts, in seconds of the input."""
+        return (self._sent[0][0] if self._sent else self.position) / BYTES_PER_SECOND
 
     def rewind(self, seconds: float):
         """Between sessions: the next starts at `seconds` of the input (or at the oldest frame kept).

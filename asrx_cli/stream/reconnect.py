@@ -10,10 +10,12 @@ session (asrx_cli/stream/session.py): it tells the user, waits and connects agai
   is retried. A refused key is never retried (that is an AuthError).
 - Retries back off exponentially with full jitter: attempt n waits a random
   time in [0, min(MAX_DELAY, base * 2^(n-1))]. The count starts again once a
-  session has lasted HEALTHY_SECONDS.
-- The replay point is the start of the speech no final sentence has taken
-  (the speech detector's segments, asrx_cli/transcript/timeline.py), a little before its
-  onset, never before the end of the last final's speech.
+  session has moved the replay point on by PROGRESS_SECONDS; a session that
+  only sent again what was sent before, however long, does not.
+- The replay point is where the audio of the last final sentence ends, at
+  the earliest (`replay_point`): every sentence the server may still have
+  been working on goes again. The speech detector (asrx_cli/transcript/timeline.py)
+  only moves it where it agrees with the server.
 """
 
 import dataclasses
@@ -24,7 +26,6 @@ from typing import Callable, Optional
 from asrx_cli.config import TranscribeConfig
 from asrx_cli.errors import ConnectionFailed
 from asrx_cli.stream.interrupt import InterruptFlag
-from asrx_cli.transcript.align import SpeechAligner
 from asrx_cli.transcript.events import Final
 from asrx_cli.transcript.timeline import SpeechTimeline
 
@@ -34,9 +35,10 @@ log = logging.getLogger("asrx")
 # too big, 1010 missing extension: asrx's fault, and sending again cannot help.
 FINAL_CLOSE_CODES = frozenset({1002, 1003, 1007, 1009, 1010})
 MAX_DELAY = 30.0
-HEALTHY_SECONDS = 30.0  # a session this long resets the count of attempts
 IDLE_SECONDS = 0.5  # a server's close after this long without audio sent is for idleness
-PRE_ROLL = 0.3  # seconds replayed before a speech onset: the detector hears a word late
+# A server's text for words comes at most this long (wall time) after they were spoken.
+LATE_SECONDS = 1.5
+PROGRESS_SECONDS = 1.0  # a session that moves the replay point this far: attempts counted anew
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,8 +70,9 @@ class Retries:
         self.draw = draw
         self.attempt = 0
 
-    def session_lasted(self, seconds: float):
-        if seconds >= HEALTHY_SECONDS:
+    def progressed(self, seconds: float):
+        """A session moved the replay point on by `seconds` of audio."""
+        if seconds >= PROGRESS_SECONDS:
             self.attempt = 0
 
     def next_delay(self) -> Optional[float]:
@@ -80,31 +83,64 @@ class Retries:
         return self.draw(0.0, min(MAX_DELAY, self.base * 2 ** (self.attempt - 1)))
 
 
-def replay_point(timeline: SpeechTimeline, aligner: SpeechAligner, last_final: Optional[Final],
-                 sent: float) -> float:
-    """Where the next session's audio starts, in seconds of the input (at most `sent`)."""
-    floor = _done_until(timeline, last_final)
-    index = aligner.open_segment()
-    segments = timeline.segments
-    while index < len(segments) and segments[index].end is not None and segments[index].end <= floor:
-        index += 1  # speech a final already covers
-    if index >= len(segments):
-        return min(max(floor, sent - PRE_ROLL), sent)  # no speech to say again
-    start = segments[index].start - PRE_ROLL
-    if index > 0 and segments[index - 1].end is not None:
-        start = max(start, segments[index - 1].end)
-    return max(0.0, min(max(start, floor), sent))
+@dataclasses.dataclass(frozen=True)
+class Said:
+    """What the server's messages tell of the sentences, in seconds of the input."""
+
+    last_final: Optional[Final] = None  # the last sentence printed as final
+    final_heard: Optional[float] = None  # when its text last changed: its words all heard by then
+    late: float = LATE_SECONDS  # how far the server's text may trail the audio, in seconds of audio
+    open_since: Optional[float] = None  # when the open sentence's first words came, if any came
 
 
-def _done_until(timeline: SpeechTimeline, last_final: Optional[Final]) -> float:
-    """The input up to here belongs to sentences already final."""
-    if last_final is None:
+def replay_point(timeline: SpeechTimeline, said: Said, sent: float) -> float:
+    """Where the next session's audio starts, in seconds of the input (at most `sent`).
+
+    Every sentence the server may still have been working on is sent again:
+    the replay starts where the audio of the last final sentence ends, at the
+    earliest the server's messages allow (`sentence_end`). The speech
+    detector only moves that point later where it agrees with the server; an
+    open sentence the detector did not hear, or no speech after the point,
+    changes nothing: the replay starts there.
+    """
+    return max(0.0, min(sentence_end(timeline, said), sent))
+
+
+def sentence_end(timeline: SpeechTimeline, said: Said) -> float:
+    """Where the last final sentence's audio ends; the next sentence's audio starts no earlier.
+
+    Its words were all heard by the time its text last changed, at most
+    `late` after they were spoken. The detector's end of its speech is taken
+    where the detector agrees with the server: a real pause (not speech cut
+    where the final came), and, if the next sentence has sent words, the onset
+    of its speech heard between that pause and its first words.
+    """
+    final = said.last_final
+    if final is None:
         return 0.0
-    if last_final.timing == "speech":
-        return last_final.end
-    # Arrival times: the final came when the next sentence had begun, so its speech began before.
-    start = timeline.speech_start_before(last_final.end)
-    return min(start, last_final.end) if start is not None else last_final.end
+    heard = said.final_heard if said.final_heard is not None else final.end
+    earliest = max(heard - said.late, min(final.start, heard))
+    if final.timing == "speech" and _agrees(timeline, final.end, said.open_since):
+        return max(final.end, earliest)
+    return earliest
+
+
+def _agrees(timeline: SpeechTimeline, end: float, open_since: Optional[float]) -> bool:
+    """Whether the detector's speech ended at `end`, and the next speech it heard began in time
+    to be the open sentence's."""
+    index = timeline.index_at(end)
+    if index is None or timeline.segments[index].end != end:
+        return False  # `end` cuts through speech: the detector ran one sentence into the next
+    if open_since is None:
+        return True
+    following = timeline.segments[index + 1:index + 2]
+    return bool(following) and following[0].start <= open_since
+
+
+def late_for(speed: float, audio_seconds: float, wall_seconds: float) -> float:
+    """How far the server's text may trail the audio, in seconds of audio at the pace it went."""
+    pace = max(speed, audio_seconds / wall_seconds if wall_seconds > 0 else 0.0, 1.0)
+    return LATE_SECONDS * pace
 
 
 def session_speed(config: TranscribeConfig, catching_up: bool) -> float:
@@ -134,9 +170,9 @@ class Reconnector:
         self.interrupt = interrupt
         self.connect = connect
 
-    def reconnect(self, lost: Lost, replay_from: float, lasted: float):
-        """A new connection; `lasted`: how long the lost session ran, in seconds."""
-        self.retries.session_lasted(lasted)
+    def reconnect(self, lost: Lost, replay_from: float, progress: float):
+        """A new connection; `progress`: how far the lost session moved the replay point on."""
+        self.retries.progressed(progress)
         if lost.idle:
             log.info("%s while the input was idle; a new session with the new audio", lost_message(lost))
             self.renderer.record(reconnect_record(0, self.retries.limit, lost, 0.0, replay_from))

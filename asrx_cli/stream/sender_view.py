@@ -38,7 +38,8 @@ class SenderView:
                             "from %.1f s of the input", message.seconds, self.seconds)
                 continue
             self.starved = isinstance(message, Starved)
-            if self.starved:
+            if isinstance(message, Starved):
+                self.seconds = max(self.seconds, message.seconds)
                 continue
             self.seconds = self.origin + message.seconds
             if isinstance(message, Ending):

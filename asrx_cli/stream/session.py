@@ -44,15 +44,16 @@ from asrx_cli.stream.interrupt import InterruptFlag
 from asrx_cli.stream.reconnect import (
     Lost,
     Reconnector,
+    late_for,
     lost_by_close,
-    replay_point,
     retriable,
     session_speed,
 )
+from asrx_cli.stream.replay import ReplayPlanner
 from asrx_cli.stream.sender import Sender, SessionStop
 from asrx_cli.stream.sender_view import SenderView
 from asrx_cli.transcript.align import SpeechAligner, lead_for_speed
-from asrx_cli.transcript.events import EndOfProcess, Final, Ignored, Transcript
+from asrx_cli.transcript.events import EndOfProcess, Ignored, Transcript
 from asrx_cli.transcript.stats import RunStats, stats_block
 from asrx_cli.transcript.timeline import SpeechTimeline
 from asrx_cli.wire import BYTES_PER_SECOND
@@ -91,7 +92,7 @@ class Session:
         self.aligner = SpeechAligner(self.timeline, lead_for_speed(config.effective_speed))
         self.stats = RunStats()
         self.tracker = SpeechTracker()
-        self.last_final: Optional[Final] = None  # the last sentence printed as final
+        self.planner = ReplayPlanner()
         self.pinged = 0.0  # monotonic
 
     def run(self):
@@ -105,17 +106,20 @@ class Session:
         try:
             backlog = int(self.config.max_buffer * BYTES_PER_SECOND) if self.config.is_live else None
             frames = masked_ahead(cut_frames(blocks, self.config.chunk_bytes))
-            with ReadAhead(frames, READ_AHEAD_BLOCKS, backlog) as reader:
+            # The run's stop, which the source polls: whatever ends the run stops the reading now.
+            with ReadAhead(frames, READ_AHEAD_BLOCKS, backlog, stop=self.interrupt.stop) as reader:
                 feed = Feed(reader, self.config.max_buffer)
                 catching_up = False
                 while True:
                     started = time.monotonic()
                     sender = SenderView(bar.update if bar else None, sender.seconds)
-                    lost = self._stream(connection, feed, sender, session_speed(self.config, catching_up))
+                    speed = session_speed(self.config, catching_up)
+                    lost = self._stream(connection, feed, sender, speed)
                     if lost is None:
                         break
                     reader.hold(True)  # a live input is read on while no session takes it
-                    connection = self._next_session(lost, feed, reconnector, time.monotonic() - started)
+                    late = late_for(speed, lost.seconds - sender.origin, time.monotonic() - started)
+                    connection = self._next_session(lost, feed, reconnector, late)
                     catching_up = not reader.hold(False)  # a pipe that ran ahead has nothing to catch up on
         finally:
             sender.update()
@@ -128,16 +132,20 @@ class Session:
         if self.interrupt.pressed:
             raise self.interrupt.stopped(sender.seconds)
 
-    def _next_session(self, lost: Lost, feed: Feed, reconnector: Reconnector, lasted: float) -> Connection:
-        """A new connection, and the feed rewound to the speech no final has taken."""
+    def _next_session(self, lost: Lost, feed: Feed, reconnector: Reconnector,
+                      late: float) -> Connection:
+        """A new connection, and the feed rewound to where every sentence not yet final begins."""
         self.stats.reconnects += 1
         self._note_progress(lost.seconds)
-        replay = replay_point(self.timeline, self.aligner, self.last_final, lost.seconds)
+        replay = self.planner.plan(self.timeline, lost.seconds, feed.kept_from, late,
+                                   self.transcript.start)
+        if replay.cut:  # the open sentence as far as it went
+            self._flush(lost.seconds)
         if lost.idle:
             feed.wait_for_audio(self.interrupt.stop)  # the input stalled: a new session when it goes on
-        connection = reconnector.reconnect(lost, replay, lasted)
-        feed.rewind(replay)
-        self.transcript.resume()
+        connection = reconnector.reconnect(lost, replay.start, replay.progress)
+        feed.rewind(replay.start)
+        self.transcript.resume(replay.echo_before)
         return connection
 
     def _connect(self) -> Connection:
@@ -242,8 +250,7 @@ class Session:
 
     def _emit(self, event):
         event = self.aligner.event(event)
-        if isinstance(event, Final):
-            self.last_final = event
+        self.planner.event(event)
         self.stats.event(event)
         self.renderer.event(event)
 

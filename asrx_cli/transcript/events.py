@@ -84,15 +84,22 @@ class Transcript:
         self.text = ""  # latest hypothesis of the open sentence
         self.start: Optional[float] = None  # offset of the open sentence's first words
         self.resumed = False  # a new session: its first sentence continues the open one
+        self.echo_before: Optional[float] = None  # a resumed session's sentence begun before: said
+        self.echo = False  # the new session's sentence under way is one already final
 
-    def resume(self):
+    def resume(self, echo_before: Optional[float] = None):
         """A new session begins with the open sentence's audio: its first sentence is that sentence.
 
         The open sentence stays (its text is kept should nothing more come),
         and the new session's first message replaces its text instead of
-        closing it, whatever its state says.
+        closing it, whatever its state says. A replay that starts inside the
+        audio of a sentence already final makes the server say its end again:
+        a sentence of the new session whose first words come before
+        `echo_before` (where the open sentence's first words came the first
+        time) is that, and is not shown.
         """
         self.resumed = True
+        self.echo_before = echo_before
 
     def feed(self, frame: Union[str, bytes], offset: float) -> List[Event]:
         message = parse_frame(frame)
@@ -106,9 +113,21 @@ class Transcript:
         state = normalise_state(message.get("state"))
         if state is None:
             return [Ignored("unknown message", frame)]
+        if self.resumed and self._echoes(state, offset):
+            return [Ignored("said before the connection was lost", frame)]
         events = self.finish(offset) if state == "new" and not self.resumed else []
         self.resumed = False
         return events + self._hypothesis(printable(text), offset)
+
+    def _echoes(self, state: str, offset: float) -> bool:
+        """Whether a message of a resumed session belongs to a sentence already final."""
+        if self.echo_before is None:
+            return False
+        if state == "new" or not self.echo:  # a sentence begins: where?
+            self.echo = offset < self.echo_before
+        if not self.echo:
+            self.echo_before = None  # the open sentence again: the rest as usual
+        return self.echo
 
     def _hypothesis(self, text: str, offset: float) -> List[Event]:
         if text == self.text:

@@ -11,11 +11,13 @@ from asrx_cli.messages import Gap, Resumed
 from asrx_cli.stream.feed import Feed
 from asrx_cli.stream.reconnect import (
     MAX_DELAY,
-    PRE_ROLL,
+    PROGRESS_SECONDS,
     Retries,
+    Said,
     replay_point,
     retriable,
 )
+from asrx_cli.stream.replay import ReplayPlanner
 from asrx_cli.transcript.align import SpeechAligner
 from asrx_cli.transcript.events import Final, Partial, Transcript
 from asrx_cli.wire import BYTES_PER_SECOND
@@ -31,12 +33,12 @@ def test_backoff_doubles_up_to_the_limit_with_full_jitter():
     assert all(low == 0.0 for low, _ in drawn)  # full jitter: anywhere from nothing to the cap
 
 
-def test_a_session_that_ran_well_starts_the_count_again():
+def test_only_a_session_that_moves_the_replay_point_on_starts_the_count_again():
     retries = Retries(limit=2, base=0.1)
     assert retries.next_delay() is not None and retries.next_delay() is not None
-    retries.session_lasted(5.0)
+    retries.progressed(0.2)  # sent again what went before: however long it ran, no progress
     assert retries.next_delay() is None
-    retries.session_lasted(60.0)
+    retries.progressed(PROGRESS_SECONDS)
     assert retries.next_delay() is not None and retries.attempt == 1
 
 
@@ -45,33 +47,91 @@ def test_close_codes_that_blame_the_client_are_final():
             if not retriable(code)] == [1002, 1003, 1007, 1009, 1010]
 
 
-def test_replay_starts_before_the_speech_no_final_has_taken():
+def said(speech, *events, late=1.5, open_since=None):
+    """What the planner knows once the aligner has placed `events` on `speech`."""
+    aligner, planner = SpeechAligner(speech), ReplayPlanner()
+    for event in events:
+        planner.event(aligner.event(event))
+    return planner, Said(planner.last_final, planner._final_heard, late, open_since)
+
+
+def test_with_nothing_final_the_replay_starts_at_the_beginning():
     speech = timeline((1.0, 2.0), (3.0, 4.0), (6.0, None))
-    aligner = SpeechAligner(speech)
-    assert replay_point(speech, aligner, None, 6.5) == pytest.approx(1.0 - PRE_ROLL)
-    # Sentence 0 spoke the first segment, and its final came once the second had begun.
-    aligner.event(Partial(0, "one", 1.6))
-    final = aligner.event(Final(0, "one", 1.6, 3.5))
-    assert final.timing == "speech" and final.end == 2.0
-    assert replay_point(speech, aligner, final, 6.5) == pytest.approx(3.0 - PRE_ROLL)
-    assert replay_point(speech, aligner, final, 2.5) == 2.5  # never after what was sent
+    assert replay_point(speech, Said(), 6.5) == 0.0
 
 
-def test_replay_never_reaches_into_the_speech_of_the_last_final():
-    speech = timeline((1.0, 2.0), (2.1, 4.0))
-    aligner = SpeechAligner(speech)
-    last = Final(0, "one", 1.0, 2.0, timing="speech")
-    aligner.event(Partial(0, "one", 1.5))
-    aligner.event(last)
-    assert replay_point(speech, aligner, last, 4.5) >= 2.0
+def test_the_replay_starts_where_the_detector_and_the_server_agree_the_last_final_ended():
+    speech = timeline((1.0, 2.0), (3.0, 4.0), (6.0, None))
+    # Sentence 0 spoke the first segment; its text last changed at 2.6, its final came at 3.5.
+    # The next sentence's first words came with that final: its speech began at 3.0, after the pause.
+    _, known = said(speech, Partial(0, "one", 1.6), Partial(0, "one two", 2.6), Final(0, "one two", 1.6, 3.5),
+                    open_since=3.5)
+    assert known.last_final.timing == "speech" and known.last_final.end == 2.0
+    assert replay_point(speech, known, 6.5) == 2.0
+    assert replay_point(speech, known, 1.5) == 1.5  # never after what was sent
+    # Had the detector heard no onset before the next sentence's first words, it missed one.
+    blind = timeline((1.0, 2.0), (6.0, None))
+    _, unheard = said(blind, Partial(0, "one", 1.6), Partial(0, "one two", 2.6), Final(0, "one two", 1.6, 3.5),
+                      open_since=3.5)
+    assert replay_point(blind, unheard, 6.5) == pytest.approx(2.6 - 1.5)
 
 
-def test_with_no_speech_left_to_say_the_replay_is_a_short_overlap():
+def test_speech_the_detector_ran_into_the_next_sentence_is_not_trusted():
+    # One segment holds two sentences: the second's words came at 3.5, and closed the first there.
+    speech = timeline((1.0, 6.0))
+    _, known = said(speech, Partial(0, "one", 1.6), Partial(0, "one two", 3.0), Final(0, "one two", 1.6, 3.5))
+    assert known.last_final.end == 3.5  # cut through the speech, where the final came
+    # The first sentence's words were all heard by 3.0, at most 1.5 s after they were spoken.
+    assert replay_point(speech, known, 5.0) == pytest.approx(3.0 - 1.5)
+
+
+def test_a_detector_that_missed_the_end_of_the_speech_is_corrected_by_the_server():
+    # The detector heard the first second only (a tone, say); the text changed until 5.0.
     speech = timeline((1.0, 2.0))
-    aligner = SpeechAligner(speech)
-    aligner.event(Partial(0, "one", 1.5))
-    last = aligner.event(Final(0, "one", 1.5, 2.5))
-    assert replay_point(speech, aligner, last, 9.0) == pytest.approx(9.0 - PRE_ROLL)
+    _, known = said(speech, Partial(0, "one", 1.6), Partial(0, "one two three", 5.0),
+                    Final(0, "one two three", 1.6, 6.0))
+    assert replay_point(speech, known, 9.0) == pytest.approx(5.0 - 1.5)
+
+
+def test_with_no_speech_heard_after_the_last_final_the_replay_starts_where_it_ended():
+    speech = timeline((1.0, 2.0))
+    _, known = said(speech, Partial(0, "one", 1.5), Final(0, "one", 1.5, 2.5))
+    assert replay_point(speech, known, 9.0) == 2.0
+
+
+def test_arrival_times_replay_from_before_the_last_final_s_last_words():
+    _, known = said(timeline(), Partial(0, "one", 1.5), Partial(0, "one two", 3.0), Final(0, "one two", 1.5, 4.0))
+    assert known.last_final.timing == "arrival"
+    assert replay_point(timeline(), known, 9.0) == pytest.approx(3.0 - 1.5)
+
+
+def test_a_sentence_sent_again_that_gets_no_further_is_cut_at_the_drop():
+    speech, planner = timeline((0.5, None)), ReplayPlanner()
+    planner.event(Partial(0, "one", 1.0))
+    first = planner.plan(speech, 10.0, 0.0, 1.5, open_since=1.0)
+    assert (first.start, first.cut, first.progress) == (0.0, False, 0.0)
+    again = planner.plan(speech, 10.0, 0.0, 1.5, open_since=1.0)  # the replay dropped as far on
+    assert (again.start, again.cut, again.progress) == (10.0, True, 10.0)
+    # The next goes on from the cut, and is sent again from there once before it is cut again.
+    assert planner.plan(speech, 20.0, 0.0, 1.5, open_since=10.5).start == 10.0
+    assert planner.plan(speech, 20.0, 0.0, 1.5, open_since=10.5).start == 20.0
+
+
+def test_a_replay_dropped_sooner_than_before_is_sent_again():
+    speech, planner = timeline((0.5, None)), ReplayPlanner()
+    planner.event(Partial(0, "one", 1.0))
+    assert planner.plan(speech, 10.0, 0.0, 1.5, open_since=1.0).start == 0.0
+    assert planner.plan(speech, 4.0, 0.0, 1.5, open_since=1.0).start == 0.0  # cuts in quick succession
+
+
+def test_an_open_sentence_older_than_the_audio_kept_is_cut_and_the_true_point_reported(caplog):
+    speech, planner = timeline((0.5, None)), ReplayPlanner()
+    planner.event(Partial(0, "one", 1.0))
+    replay = planner.plan(speech, 130.0, 10.0, 1.5, open_since=1.0)
+    assert (replay.start, replay.cut) == (130.0, True)
+    assert "--max-buffer" in caplog.text and "cut at 130.0 s" in caplog.text
+    # With no sentence under way, the oldest audio kept is sent again.
+    assert ReplayPlanner().plan(speech, 130.0, 10.0, 1.5, open_since=None).start == 10.0
 
 
 def frames_of(seconds: float, size: int = 1024):

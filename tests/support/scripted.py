@@ -54,6 +54,8 @@ class Script:
     delay_replies: float = 0.0
     # messages made from what the connection brought, sent after `at_end`
     answer: Optional[Callable[["Record"], List[Message]]] = None
+    # makes each connection's listener: its audio frames in, messages to send at once out
+    listener: Optional[Callable[[], Callable[[bytes], List[Message]]]] = None
 
 
 @dataclasses.dataclass
@@ -160,9 +162,12 @@ class ScriptedServer:
         self.most_open_sessions = max(self.most_open_sessions, self.open_sessions)
         script = self._chosen.pop(ws)
         pending = sorted(script.timed, key=lambda item: item[0])
+        listen = script.listener() if script.listener else None
         try:
             async for message in ws:
                 if isinstance(message, bytes):
+                    for reply in listen(message) if listen else []:
+                        await self._reply(ws, script, reply)
                     if await self._on_audio(ws, script, record, message, pending):
                         return
                 elif await self._on_text(ws, script, record, message, pending):
