@@ -85,7 +85,7 @@ def test_an_error_ends_the_run_at_once_while_the_stdin_pipe_is_silent(make_serve
         try:
             process.stdin.write(pcm)
             process.stdin.flush()
-            out, err = process.stdout.read(), process.stderr.read()  # EOF: the process has ended
+            _, err = process.stdout.read(), process.stderr.read()  # EOF: the process has ended
             process.wait(timeout=30)
         finally:
             process.kill()
