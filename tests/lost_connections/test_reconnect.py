@@ -50,12 +50,12 @@ def audio_file(talk, tmp_path):
 
 
 def scripts(talk, cut: float, then: Script = None):
-    """Sentence one, then two while its speech goes on; the second connection starts before two's speech."""
+    """Sentence one, then two while its speech goes on; the second connection hears two again,
+    from wherever asrx replays, and three."""
     (one, _), (two, _), (three, _) = talk.truth
     first = Script(timed=[(one + 0.5, sentence("one")), (two + 0.4, new_sentence("two"))])
-    resumed_at = two - 0.3  # about where asrx replays from: the onset of two, a little before
-    second = then or Script(timed=[(two + 0.5 - resumed_at, sentence("two")),
-                                   (three + 0.5 - resumed_at, new_sentence("three"))])
+    second = then or Script(timed=[(two + 0.5, sentence("two")), (three + 0.5, new_sentence("three"))],
+                            input_audio=talk.pcm)
     assert cut > two + 0.4
     return [first, second]
 

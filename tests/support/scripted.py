@@ -56,6 +56,9 @@ class Script:
     answer: Optional[Callable[["Record"], List[Message]]] = None
     # makes each connection's listener: its audio frames in, messages to send at once out
     listener: Optional[Callable[[], Callable[[bytes], List[Message]]]] = None
+    # the input the client streams: `timed` then counts seconds of that input, from wherever
+    # in it the connection's audio starts (a replay), as a server that hears the speech would
+    input_audio: Optional[bytes] = None
 
 
 @dataclasses.dataclass
@@ -72,6 +75,7 @@ class Record:
     closed_by_client: Optional[bool] = None
     close_code: Optional[int] = None
     finished: threading.Event = dataclasses.field(default_factory=threading.Event)
+    starts_at: Optional[int] = None  # bytes: where in the script's input_audio this audio starts
 
     def wait_finished(self, timeout: float = 5.0) -> "Record":
         assert self.finished.wait(timeout), "the connection did not end"
@@ -183,7 +187,12 @@ class ScriptedServer:
         record.arrivals.append(time.monotonic())
         record.audio += data
         record.frame_sizes.append(len(data))
-        while pending and pending[0][0] <= record.seconds:
+        heard = record.seconds
+        if script.input_audio is not None:
+            if record.starts_at is None:
+                record.starts_at = locate(bytes(record.audio), script.input_audio)
+            heard = -1.0 if record.starts_at is None else heard + record.starts_at / BYTES_PER_SECOND
+        while pending and pending[0][0] <= heard:
             await self._reply(ws, script, pending.pop(0)[1])
         limit = script.close_after_seconds
         if limit is not None and record.seconds >= limit:
@@ -214,6 +223,17 @@ class ScriptedServer:
         if script.delay_replies:
             await asyncio.sleep(script.delay_replies)
         await ws.send(_encode(message))
+
+
+def locate(received: bytes, source: bytes, stretch: int = 2048) -> Optional[int]:
+    """Where in `source` the audio `received` starts, once it holds `stretch` bytes past its silence."""
+    sound = next((i for i in range(0, len(received) - 1, 2) if received[i:i + 2] != b"\0\0"), None)
+    if sound is None or len(received) - sound < stretch:
+        return None
+    found = source.find(received[sound:sound + stretch])
+    while found >= 0 and found % 2:  # samples start on even bytes
+        found = source.find(received[sound:sound + stretch], found + 1)
+    return None if found < 0 else found - sound
 
 
 def late_script(truth, texts, seed=3):
