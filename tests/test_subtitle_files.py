@@ -66,7 +66,10 @@ def test_ffmpeg_reads_and_converts_them_without_a_complaint(subtitle_files, name
                              str(subtitle_files / converted)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and result.stderr == "", result.stderr
     original, again = cues_of(subtitle_files / name), cues_of(subtitle_files / converted)
-    assert [(s, e) for s, e, _ in again] == [(s, e) for s, e, _ in original]
+    tolerance = 10 if converted.endswith(".ass") else 0  # ASS holds centiseconds
+    assert len(again) == len(original)
+    for (start, end, _), (first, last, _) in zip(again, original):
+        assert abs(start - first) <= tolerance and abs(end - last) <= tolerance
     assert [t.replace("\n", " ") for _, _, t in again] == [t.replace("\n", " ") for _, _, t in original]
 
 
