@@ -4,7 +4,9 @@ The audio is real speech laid out with known silences (tests/utterances.py).
 A scripted server answers every utterance 300-800 ms late, as a real one
 does; `asrx serve` answers as its engine hears. Either way each cue must
 start within 150 ms of its utterance's true onset and end within 250 ms of
-its true offset, where cues from arrival times are off by the server's delay.
+its true offset, where cues from arrival times are off by the server's delay;
+or, where the text needs longer to be read (17 characters a second, 5/6 s at
+least), within 250 ms of when reading it ends, before the next speech.
 """
 
 
@@ -13,6 +15,7 @@ import pysubs2
 import pytest
 import soundfile
 
+from asrx_cli.output.subtitles import reading_time
 from asrx_cli.server.process import ServeProcess
 from tests.support.run import run_cli, run_transcribe
 from tests.support.scripted import late_script
@@ -41,7 +44,10 @@ def speech_file(speech_layout, tmp_path_factory):
 def cue_errors(cues, truth):
     assert len(cues) == len(truth), [(c.start, c.end, c.text) for c in cues]
     starts = [cue.start / 1000 - onset for cue, (onset, _) in zip(cues, truth)]
-    ends = [cue.end / 1000 - offset for cue, (_, offset) in zip(cues, truth)]
+    following = [onset for onset, _ in truth[1:]] + [float("inf")]
+    read = [min(max(offset, onset + reading_time(cue.plaintext)), after)
+            for cue, (onset, offset), after in zip(cues, truth, following)]
+    ends = [cue.end / 1000 - end for cue, end in zip(cues, read)]
     return starts, ends
 
 
