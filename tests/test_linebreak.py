@@ -1,4 +1,4 @@
-"""Subtitle lines of real Thai: breaks between words, never inside a number, lengths as Thai counts."""
+"""Subtitle lines of real Thai: breaks between words, never in a number, lengths as Thai counts."""
 
 import re
 

@@ -78,8 +78,8 @@ def espeak(text: str, voice: str = "en-us", words_per_minute: int = 175) -> Utte
 
     with tempfile.TemporaryDirectory() as folder:
         wav = Path(folder) / "speech.wav"
-        subprocess.run(["espeak-ng", "-v", voice, "-s", str(words_per_minute), "-w", str(wav), text],
-                       check=True, capture_output=True)
+        command = ["espeak-ng", "-v", voice, "-s", str(words_per_minute), "-w", str(wav), text]
+        subprocess.run(command, check=True, capture_output=True)
         data, rate = soundfile.read(str(wav), dtype="float32")
     samples = soxr.resample(data, rate, RATE) if rate != RATE else data
     return trimmed(f"espeak:{text[:12]}", text, np.clip(samples * 32768, -32768, 32767).astype(np.int16))
