@@ -141,3 +141,64 @@ def test_other_scripts_without_spaces_never_break_inside_a_cluster(text, diction
         position += len(cluster)
         clusters.add(position)
     assert set(line_starts(layout, cues)) <= clusters
+
+
+# asrx run by this Python, saying at exit whether ICU's line breaker was imported;
+# "absent" runs it as on a platform where icu4py does not install.
+PROBE = """
+import atexit, sys
+if sys.argv[1] == "absent":
+    sys.modules["icu4py"] = None
+atexit.register(lambda: sys.stderr.write(f"breaker imported: {'icu4py.breakers' in sys.modules}"))
+from asrx_cli.cli import main
+main(sys.argv[2:])
+"""
+
+
+def probe(*args):
+    import subprocess
+    import sys
+
+    from tests.support.run import subprocess_env
+
+    return subprocess.run([sys.executable, "-c", PROBE, *map(str, args)], env=subprocess_env(),
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture
+def thai_server(make_server):
+    from tests.support.scripted import Script, new_sentence, sentence
+
+    return make_server(Script(at_end=[sentence(SENTENCES[0]), new_sentence(SENTENCES[1])]))
+
+
+@pytest.fixture
+def thai_audio(tmp_path):
+    from tests.support.audio import noise, write_audio
+
+    return write_audio(tmp_path / "speech.wav", noise(1.0), 16000, subtype="PCM_16")
+
+
+def test_help_and_plain_text_never_import_the_line_breaker(thai_server, thai_audio):
+    pytest.importorskip("icu4py")
+    assert probe("present", "--help").stderr.endswith("breaker imported: False")
+    text = probe("present", "transcribe", "--url", thai_server.url, "--speed", "0", thai_audio)
+    assert text.returncode == 0 and text.stdout == f"{SENTENCES[0]}\n{SENTENCES[1]}\n", text.stderr
+    assert text.stderr.endswith("breaker imported: False")
+    srt = probe("present", "transcribe", "--url", thai_server.url, "--speed", "0", "--format", "srt",
+                thai_audio)
+    assert srt.returncode == 0 and srt.stderr.endswith("breaker imported: True")
+
+
+def test_without_icu4py_subtitles_are_still_written_and_minus_v_says_so_once(thai_server, thai_audio):
+    run = probe("absent", "transcribe", "--url", thai_server.url, "--speed", "0", "--format", "srt",
+                "-v", thai_audio)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.count("line breaks between grapheme clusters") == 1
+    lines = [line for line in run.stdout.splitlines() if line and "-->" not in line
+             and not line.isdigit()]
+    assert "".join(lines).replace(" ", "") == (SENTENCES[0] + SENTENCES[1]).replace(" ", "")
+    assert all(subtitle_length(line) <= 35 for line in lines)
+    quiet = probe("absent", "transcribe", "--url", thai_server.url, "--speed", "0", "--format", "srt",
+                  thai_audio)
+    assert "grapheme" not in quiet.stderr

@@ -19,7 +19,7 @@ from typing import List, Optional, Set
 
 import regex
 
-from asrx_cli.output.width import subtitle_length
+from asrx_cli.output.width import display_width, fit_to_width, subtitle_length
 
 log = logging.getLogger("asrx")
 
@@ -206,3 +206,17 @@ class Layout:
             width += 1
         starts = self._line_starts(start, end, width) + [end]
         return "\n".join("".join(self.words[a:b]).strip() for a, b in zip(starts, starts[1:]))
+
+
+def word_tail(text: str, columns: int) -> str:
+    """The end of `text` from a word on, after an ellipsis, in `columns` terminal columns.
+
+    Between grapheme clusters (fit_to_width) where the last word alone is wider.
+    """
+    if display_width(text) <= columns:
+        return text
+    after = [0] * (len(text) + 1)  # after[i]: the columns text[i:] takes
+    for index in range(len(text) - 1, -1, -1):
+        after[index] = after[index + 1] + display_width(text[index])
+    start = next((b for b in break_positions(text) if after[b] + 1 <= columns), None)
+    return fit_to_width(text, columns) if start is None else "…" + text[start:]
