@@ -114,3 +114,11 @@ def test_a_server_later_than_the_lead_keeps_arrival_times_instead_of_the_next_se
 def test_speech_that_begins_as_the_final_arrives_is_not_the_sentence():
     line = timeline((4.0, 5.0))
     assert finals(line, sentence(0, 4.0, [], 4.0)) == [(4.0, 4.0, "arrival")]
+
+
+def test_a_burst_of_noise_before_a_sentence_is_not_its_beginning():
+    # 0.4 s of noise (the detector holds on 240 ms more), then three sentences.
+    line = timeline((0.8, 1.44), (2.2, 4.1), (5.1, 6.8), (7.8, 10.8))
+    placed = finals(line, sentence(0, 2.7, [4.5], 5.6), sentence(1, 5.6, [7.3], 8.3),
+                    sentence(2, 8.3, [11.2], 11.6))
+    assert placed == [(2.2, 4.1, "speech"), (5.1, 6.8, "speech"), (7.8, 10.8, "speech")]

@@ -17,10 +17,10 @@ import soundfile
 
 from asrx_cli.output.subtitles import reading_time
 from asrx_cli.server.process import ServeProcess
-from tests.support.run import run_cli, run_transcribe
-from tests.support.scripted import late_script
+from tests.support.run import json_lines, run_cli, run_transcribe
+from tests.support.scripted import Script, late_script
 from tests.support.speech import needs_testdata
-from tests.support.utterances import standard_layout
+from tests.support.utterances import Utterance, layout, standard_layout, standard_utterances
 
 pytestmark = needs_testdata
 
@@ -78,3 +78,41 @@ def test_cues_from_asrx_serve_sit_on_the_speech(serve, speech_layout, speech_fil
     starts, ends = cue_errors(cues, speech_layout.truth)
     assert max(map(abs, starts)) <= START_TOLERANCE, starts
     assert max(map(abs, ends)) <= END_TOLERANCE, ends
+
+
+def onset_errors(events, truth):
+    """For each final: how far its start is from its own utterance's onset, or None if on arrival."""
+    finals = [event for event in events if event["type"] == "final"]
+    assert len(finals) == len(truth)
+    assert all(final["end"] > final["start"] for final in finals if final["timing"] == "speech")
+    return [final["start"] - onset if final["timing"] == "speech" else None
+            for final, (onset, _) in zip(finals, truth)]
+
+
+@pytest.fixture(scope="module")
+def burst_layout():
+    """0.4 s of loud noise, then the standard utterances."""
+    burst = Utterance("noise", "", np.random.default_rng(5).normal(0, 6000, 6400).astype(np.int16))
+    utterances = [burst] + standard_utterances()
+    return layout(utterances, [0.8, 1.0] + [1.0] * (len(utterances) - 1))
+
+
+def test_a_burst_of_noise_first_shifts_no_sentence(make_server, burst_layout, tmp_path):
+    audio = tmp_path / "burst.wav"
+    soundfile.write(str(audio), np.frombuffer(burst_layout.pcm, "<i2"), 16000, subtype="PCM_16")
+    server = make_server(late_script(burst_layout.truth[1:], burst_layout.texts[1:]))
+    result = run_transcribe(server, audio, "--speed", SPEED, "--json", "--no-partials")
+    assert result.exit_code == 0, result.stderr
+    errors = onset_errors(json_lines(result.stdout), burst_layout.truth[1:])
+    assert all(error is not None and abs(error) <= START_TOLERANCE for error in errors), errors
+
+
+def test_a_server_5_s_late_keeps_arrival_times_rather_than_the_next_sentences_speech(
+        make_server, speech_layout, speech_file):
+    on_time = late_script(speech_layout.truth, speech_layout.texts)
+    server = make_server(Script(timed=[(at + 5.0, message) for at, message in on_time.timed]))
+    result = run_transcribe(server, speech_file, "--speed", "1", "--json", "--no-partials")
+    assert result.exit_code == 0, result.stderr
+    errors = onset_errors(json_lines(result.stdout), speech_layout.truth)
+    assert all(error is None or abs(error) <= START_TOLERANCE for error in errors), errors
+    assert errors.count(None) >= len(errors) - 1

@@ -10,7 +10,9 @@ changed (speech after that brought no words). A sentence for which no speech
 fits keeps its arrival times and says so (`timing="arrival"`): so does one
 whose speech may have begun before the lead (a server later than the lead:
 sentences would otherwise slide onto the next one's speech), and an empty
-one, which takes no speech.
+one, which takes no speech. Nor does a short burst (noise, a cough) followed
+by a pause and more speech before a sentence's first words came: that
+sentence begins with the speech after it.
 """
 
 import dataclasses
@@ -30,6 +32,9 @@ BREAK_SHARE = 0.6
 PAUSE_FLOOR = 0.3
 # Unclaimed speech this long before a sentence's lead may be that sentence's: no confident match.
 SKIPPED_SPEECH = 0.5
+# A segment shorter than this (the detector's hangover included), then a pause, then more
+# speech, all before a sentence's first words: a noise or a cough that brought no words.
+BURST_SECONDS = 0.8
 
 
 def lead_for_speed(speed: float) -> float:
@@ -99,9 +104,20 @@ def place(segments: List[Segment], lowest: int, pending: Optional[int], first_wo
         first = first_segment(segments, lowest, first_words, lead)
         if first is None or _skips_speech(segments, lowest, first):
             return None
+    while _is_burst(segments, first, first_words):
+        first += 1
     cut = sentence_break(segments, first + 1, closed_at, lead)
     limit = cut - 1 if cut is not None else _last_started(segments, first, closed_at)
     return Placement(first, last_before(segments, first, limit, changed), cut)
+
+
+def _is_burst(segments: List[Segment], index: int, first_words: float) -> bool:
+    """A short segment, a pause, then speech that began before the first words: no words in it."""
+    if index + 1 >= len(segments) or segments[index].end is None:
+        return False
+    burst, after = segments[index], segments[index + 1]
+    return (burst.end - burst.start < BURST_SECONDS and after.start - burst.end >= PAUSE_FLOOR
+            and after.start <= first_words)
 
 
 def _skips_speech(segments: List[Segment], lowest: int, first: int) -> bool:
