@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from asrx_cli.output.width import subtitle_length
 from tests.support.audio import noise, write_audio
 from tests.support.readers import (
     chromium_cues,
@@ -125,3 +126,27 @@ def test_each_cue_is_in_the_file_while_the_audio_still_plays(make_server, tmp_pa
     finally:
         assert process.wait(15) == 0, process.stderr.read()
     assert "2\n" in output.read_text()
+
+
+def test_line_width_and_lines_from_the_command_line_the_environment_and_the_config_file(
+        make_server, short_audio, tmp_path):
+    text = "การประชุมวันนี้เราจะพูดคุยเกี่ยวกับแผนงานประจำปีของบริษัท"
+    script = Script(at_end=[sentence(text)])
+
+    def lines(*args, env=None):
+        result = run_transcribe(make_server(script), short_audio, "--speed", "0", "--format", "srt",
+                                *args, env=env)
+        assert result.exit_code == 0, result.stderr
+        return [line for line in result.stdout.splitlines()
+                if line and "-->" not in line and not line.isdigit()]
+
+    default = lines()
+    assert len(default) == 2 and all(subtitle_length(line) <= 35 for line in default)
+    narrow = lines("--max-line-width", "20", "--max-lines", "1")
+    assert len(narrow) >= 3 and all(subtitle_length(line) <= 20 for line in narrow)
+    assert lines(env={"ASRX_MAX_LINE_WIDTH": "20", "ASRX_MAX_LINES": "1"}) == narrow
+    config = tmp_path / "config.toml"
+    config.write_text("max_line_width = 20\nmax_lines = 1\n")
+    assert lines(env={"ASRX_CONFIG": str(config)}) == narrow
+    result = run_transcribe(make_server(script), short_audio, "--max-line-width", "5")
+    assert result.exit_code == 2 and "--max-line-width" in result.stderr

@@ -113,11 +113,12 @@ def place(segments: List[Segment], lowest: int, pending: Optional[int], first_wo
 
 def _is_burst(segments: List[Segment], index: int, first_words: float) -> bool:
     """A short segment, a pause, then speech that began before the first words: no words in it."""
-    if index + 1 >= len(segments) or segments[index].end is None:
+    end = segments[index].end
+    if index + 1 >= len(segments) or end is None:
         return False
-    burst, after = segments[index], segments[index + 1]
-    return (burst.end - burst.start < BURST_SECONDS and after.start - burst.end >= PAUSE_FLOOR
-            and after.start <= first_words)
+    after = segments[index + 1].start
+    return end - segments[index].start < BURST_SECONDS and after - end >= PAUSE_FLOOR \
+        and after <= first_words
 
 
 def _skips_speech(segments: List[Segment], lowest: int, first: int) -> bool:
