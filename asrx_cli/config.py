@@ -29,7 +29,7 @@ NUMBER = (int, float)
 # Top-level keys of the config file, applied to `asrx transcribe`, with the types they take.
 TRANSCRIBE_KEYS = {
     **dict.fromkeys(("url", "api_key", "ca_file"), str),
-    **dict.fromkeys(("chunk_ms", "jobs", "retries"), int),
+    **dict.fromkeys(("chunk_ms", "jobs", "retries", "max_line_width", "max_lines"), int),
     **dict.fromkeys(("speed", "final_timeout", "connect_timeout", "send_timeout", "retry_delay",
                      "max_buffer", "catch_up"), NUMBER),
     "device": (str, int),  # an index or a part of the name
@@ -88,6 +88,8 @@ class TranscribeConfig:
     retry_delay: float = 0.5  # the base of the exponential backoff, in seconds
     max_buffer: float = 120.0  # seconds of audio kept to send again, or read while down
     catch_up: float = 2.0  # how much faster than real time a live backlog goes out
+    max_line_width: Optional[int] = None  # subtitle characters a line; None: 35 for Thai, else 42
+    max_lines: int = 2  # subtitle lines a cue
 
     @property
     def reads_stdin(self) -> bool:

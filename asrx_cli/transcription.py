@@ -102,6 +102,7 @@ def transcribe_input(config: TranscribeConfig, env: Environment, interrupt: "Int
             renderer = make_renderer(
                 config.output_format, out, live=config.output_path is None and env.stdout_isatty,
                 partials=config.partials, columns=env.columns,
+                line_width=config.max_line_width, cue_lines=config.max_lines,
             )
             if journal is not None:
                 renderer = _journaled(renderer, journal)

@@ -51,6 +51,12 @@ DEFAULT = TranscribeConfig(audio=None)  # every default is written once, in Tran
               default=DEFAULT.output_format, show_default=True, help="text: one line per sentence; json: JSON Lines events; "
                                       "raw: the server's frames as they came; srt, vtt: subtitles "
                                       "timed on the speech (also chosen by -o NAME.srt or NAME.vtt).")
+@env_option("--max-line-width", envvar="ASRX_MAX_LINE_WIDTH", type=click.IntRange(10, 200),
+            default=DEFAULT.max_line_width, metavar="CHARS",
+            help="Subtitles: characters a line at most, Thai vowel and tone marks not counted.  "
+                 "[default: 35 for text with Thai in it, 42 for other text]")
+@env_option("--max-lines", envvar="ASRX_MAX_LINES", type=click.IntRange(1, 10),
+            default=DEFAULT.max_lines, metavar="N", help="Subtitles: lines a cue at most.")
 @click.option("--json", "json_output", is_flag=True, help="Same as --format json.")
 @click.option("--partials/--no-partials", default=DEFAULT.partials, show_default=True,
               help="Show partial hypotheses (live line on a terminal, events in JSON).")
@@ -180,6 +186,8 @@ def build_transcribe_config(ctx, options) -> TranscribeConfig:
         retry_delay=options["retry_delay"],
         max_buffer=options["max_buffer"],
         catch_up=options["catch_up"],
+        max_line_width=options["max_line_width"],
+        max_lines=options["max_lines"],
     )
 
 

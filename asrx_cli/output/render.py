@@ -12,7 +12,7 @@ from typing import Optional, TextIO, Union
 
 from asrx_cli.environment import Environment
 from asrx_cli.errors import OutputClosed, OutputFailed, UsageError
-from asrx_cli.output.width import CLEAR_LINE, fit_to_width
+from asrx_cli.output.width import CLEAR_LINE, display_width
 from asrx_cli.transcript.events import Event, Final, Partial
 
 
@@ -89,11 +89,20 @@ class LiveRenderer(Renderer):
 
     def event(self, event: Event):
         if isinstance(event, Partial) and self.partials:
-            self.write(CLEAR_LINE + fit_to_width(event.text, self.columns - 1))
+            self.write(CLEAR_LINE + self._fitted(event.text))
             self.showing = True
         elif isinstance(event, Final):
             self.write(CLEAR_LINE + event.text + "\n")
             self.showing = False
+
+    def _fitted(self, text: str) -> str:
+        """The end of a partial that fits the line, cut before a word (Thai ones too)."""
+        if display_width(text) < self.columns:
+            return text
+        # the line breaker and its dictionary: only once a partial is too long for the line
+        from asrx_cli.output.linebreak import word_tail
+
+        return word_tail(text, self.columns - 1)
 
     def close(self):
         if self.showing:

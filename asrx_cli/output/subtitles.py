@@ -1,26 +1,34 @@
-"""Subtitles: SubRip (.srt) and WebVTT (.vtt) cues from final sentences, written as they come.
+"""Subtitles: SubRip (.srt) and WebVTT (.vtt) cues from final sentences.
 
-One sentence makes one cue, or several when it does not fit in two lines of
-42 columns (terminal display width: Thai vowel and tone marks take none).
-Lines break at spaces; a word too wide for a line (Thai is written without
-spaces between words) breaks between grapheme clusters, never inside one.
-The cues of a sentence share its time in proportion to their width. Cues
-never overlap and never go backwards.
+The conventions of Thai subtitling (Netflix's Thai Timed Text Style Guide):
+a line holds at most 35 characters of Thai text (42 of other text), counted
+without the vowel and tone marks above and below letters; a cue has at most
+2 lines, one where the text fits, lines and cues balanced; lines break
+between words (asrx_cli/output/linebreak.py). A cue lasts from 5/6 s to 7 s
+and asks a reading speed of at most 17 characters a second: a sentence's cues
+cover its speech and, where they need more time, the silence after it, never
+the next sentence's speech; where even that is too short, the sentence makes
+fewer, fuller cues. Cues never overlap and never go backwards.
+
+So each sentence is written once the next one is known (or at the end).
 """
 
 import dataclasses
-from typing import Iterator, List, TextIO
+import math
+import re
+from typing import List, Optional, TextIO
 
-import regex
-
+from asrx_cli.output.linebreak import Layout, is_thai
 from asrx_cli.output.render import Renderer
-from asrx_cli.output.width import display_width
+from asrx_cli.output.width import subtitle_length
 from asrx_cli.transcript.events import Event, Final
 
-LINE_COLUMNS = 42
+THAI_LINE = 35  # characters a line
+LATIN_LINE = 42
 CUE_LINES = 2
-SHORTEST_CUE = 0.2  # seconds: a cue squeezed by its neighbour still shows for this long
-_GRAPHEME = regex.compile(r"\X")
+SHORTEST_CUE = 5 / 6  # seconds
+LONGEST_CUE = 7.0
+READING_SPEED = 17.0  # characters a second
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,53 +38,62 @@ class Cue:
     text: str  # lines joined with "\n"
 
 
-def graphemes(text: str) -> List[str]:
-    return _GRAPHEME.findall(text)
+@dataclasses.dataclass(frozen=True)
+class CueStyle:
+    line_width: Optional[int] = None  # None: THAI_LINE for text with Thai in it, else LATIN_LINE
+    lines: int = CUE_LINES
+
+    def width_for(self, text: str) -> int:
+        if self.line_width is not None:
+            return self.line_width
+        return THAI_LINE if is_thai(text) else LATIN_LINE
 
 
-def pieces(word: str, columns: int) -> Iterator[str]:
-    """A word cut between grapheme clusters into pieces of at most `columns`."""
-    piece, width = "", 0
-    for cluster in graphemes(word):
-        cluster_width = display_width(cluster)
-        if piece and width + cluster_width > columns:
-            yield piece
-            piece, width = "", 0
-        piece += cluster
-        width += cluster_width
-    if piece:
-        yield piece
+def cue_texts(text: str, style: CueStyle = CueStyle()) -> List[str]:
+    """The text in the fewest cues it fits in."""
+    layout = Layout(text, style.width_for(text), style.lines)
+    return layout.cues(layout.fewest_cues()) if layout.words else []
 
 
-def wrap(text: str, columns: int = LINE_COLUMNS) -> List[str]:
-    """Lines of at most `columns`, broken at spaces where possible."""
-    lines, line = [], ""
-    for word in text.split():
-        for piece in pieces(word, columns):
-            joined = f"{line} {piece}" if line else piece
-            if line and display_width(joined) > columns:
-                lines.append(line)
-                joined = piece
-            line = joined
-    if line:
-        lines.append(line)
-    return lines
+def reading_time(text: str) -> float:
+    return max(SHORTEST_CUE, subtitle_length(text) / READING_SPEED)
 
 
-def cue_texts(text: str, columns: int = LINE_COLUMNS, lines_per_cue: int = CUE_LINES) -> List[str]:
-    lines = wrap(text, columns)
-    return ["\n".join(lines[i:i + lines_per_cue]) for i in range(0, len(lines), lines_per_cue)]
+def shares(total: float, weights: List[float]) -> List[float]:
+    """`total` shared in proportion to `weights`, each between the shortest and the longest cue."""
+    fixed: dict = {}
+    while True:
+        free = [i for i in range(len(weights)) if i not in fixed]
+        rest = total - sum(fixed.values())
+        weight = sum(weights[i] for i in free)
+        share = {i: rest * weights[i] / weight for i in free}
+        short = [i for i in free if share[i] < SHORTEST_CUE]
+        long = [i for i in free if share[i] > LONGEST_CUE]
+        if not free or not (short or long):
+            return [fixed.get(i, share.get(i, 0.0)) for i in range(len(weights))]
+        for i in short or long:
+            fixed[i] = SHORTEST_CUE if short else LONGEST_CUE
 
 
-def sentence_cues(start: float, end: float, text: str) -> List[Cue]:
-    """The cues of one sentence, sharing [start, end] in proportion to their width."""
-    texts = cue_texts(text)
-    widths = [max(display_width(t.replace("\n", "")), 1) for t in texts]
-    total, before, cues = sum(widths), 0, []
-    for cue_text, width in zip(texts, widths):
-        cues.append(Cue(start + (end - start) * before / total,
-                        start + (end - start) * (before + width) / total, cue_text))
-        before += width
+def sentence_cues(start: float, end: float, text: str, next_speech: float = math.inf,
+                  style: CueStyle = CueStyle()) -> List[Cue]:
+    """The cues of one sentence spoken over [start, end], the next one's speech at `next_speech`."""
+    layout = Layout(text, style.width_for(text), style.lines)
+    if not layout.words:
+        return []
+    speech, room = end - start, max(next_speech, end) - start
+    count = max(layout.fewest_cues(), math.ceil(speech / LONGEST_CUE))  # cues stay on long speech
+    count = min(count, layout.most_cues())
+    while count > layout.fewest_cues() and room < count * SHORTEST_CUE:
+        count -= 1  # fewer, fuller cues: each lasts the minimum
+    texts = layout.cues(count)
+    needs = [reading_time(t) for t in texts]
+    span = max(speech, min(sum(needs), room), SHORTEST_CUE * count)
+    span = min(span, LONGEST_CUE * count)
+    cues, at = [], start
+    for cue_text, duration in zip(texts, shares(span, needs)):
+        cues.append(Cue(at, at + duration, cue_text))
+        at += duration
     return cues
 
 
@@ -91,31 +108,61 @@ def vtt_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# SubRip has no escapes: readers take <b> and {\an8} as markup, and a line with
+# --> or two timestamps as a new cue's timing. Look-alike characters (and a
+# ratio sign for the colons of a timestamp) show the text and mean nothing.
+_SRT_MARKUP = re.compile(r"<(?=/?[A-Za-z])|-->|[{}]|\d+:\d+:\d+[,.]\d+")
+_SRT_NEUTRAL = {"<": "\u2039", "-->": "--\u203a", "{": "\uff5b", "}": "\uff5d"}
+
+
+def srt_escape(text: str) -> str:
+    return _SRT_MARKUP.sub(lambda markup: _SRT_NEUTRAL.get(markup.group())
+                           or markup.group().replace(":", "\u2236"), text)
+
+
 def format_cue(number: int, cue: Cue, subtitle_format: str) -> str:
     if subtitle_format == "srt":
         times = f"{timestamp(cue.start, ',')} --> {timestamp(cue.end, ',')}"
-        return f"{number}\n{times}\n{cue.text}\n\n"
+        return f"{number}\n{times}\n{srt_escape(cue.text)}\n\n"
     times = f"{timestamp(cue.start, '.')} --> {timestamp(cue.end, '.')}"
     return f"{number}\n{times}\n{vtt_escape(cue.text)}\n\n"
 
 
 class SubtitleRenderer(Renderer):
-    """Final sentences as SRT or WebVTT cues, numbered from 1, each flushed as it is written."""
+    """Final sentences as SRT or WebVTT cues, numbered from 1, each sentence flushed when written.
 
-    def __init__(self, out: TextIO, subtitle_format: str):
+    A sentence waits for the next: its cues may take the silence up to the
+    next sentence's speech.
+    """
+
+    def __init__(self, out: TextIO, subtitle_format: str, style: CueStyle = CueStyle()):
         super().__init__(out)
         self.format = subtitle_format
+        self.style = style
         self.count = 0
         self.last_end = 0.0  # milliseconds are what the file holds: compared in them
+        self.waiting: Optional[Final] = None
         if subtitle_format == "vtt":
             self.write("WEBVTT\n\n")
 
     def event(self, event: Event):
-        if not isinstance(event, Final):
+        if not isinstance(event, Final) or not event.text.strip():
             return
-        for cue in sentence_cues(event.start, event.end, event.text):
-            self.write(format_cue(self.count + 1, self._in_order(cue), self.format))
-            self.count += 1
+        if self.waiting is not None:
+            self._write(self.waiting, event.start)
+        self.waiting = event
+
+    def close(self):
+        if self.waiting is not None:
+            waiting, self.waiting = self.waiting, None
+            self._write(waiting, math.inf)
+
+    def _write(self, final: Final, next_speech: float):
+        cues = sentence_cues(final.start, final.end, final.text, next_speech, self.style)
+        text = "".join(format_cue(self.count + n + 1, self._in_order(cue), self.format)
+                       for n, cue in enumerate(cues))
+        self.count += len(cues)
+        self.write(text)
 
     def _in_order(self, cue: Cue) -> Cue:
         start = max(round(cue.start, 3), self.last_end)

@@ -7,7 +7,12 @@ its first words arrived), the next sentence begins after the first wide
 pause before the message that closed it (a server ends a sentence on a pause), and
 its end is the end of the last segment that began before its text last
 changed (speech after that brought no words). A sentence for which no speech
-fits keeps its arrival times and says so (`timing="arrival"`).
+fits keeps its arrival times and says so (`timing="arrival"`): so does one
+whose speech may have begun before the lead (a server later than the lead:
+sentences would otherwise slide onto the next one's speech), and an empty
+one, which takes no speech. Nor does a short burst (noise, a cough) followed
+by a pause and more speech before a sentence's first words came: that
+sentence begins with the speech after it.
 """
 
 import dataclasses
@@ -25,6 +30,11 @@ LEAD_SECONDS = 4.0
 # in view, and at least PAUSE_FLOOR seconds.
 BREAK_SHARE = 0.6
 PAUSE_FLOOR = 0.3
+# Unclaimed speech this long before a sentence's lead may be that sentence's: no confident match.
+SKIPPED_SPEECH = 0.5
+# A segment shorter than this (the detector's hangover included), then a pause, then more
+# speech, all before a sentence's first words: a noise or a cough that brought no words.
+BURST_SECONDS = 0.8
 
 
 def lead_for_speed(speed: float) -> float:
@@ -92,11 +102,29 @@ def place(segments: List[Segment], lowest: int, pending: Optional[int], first_wo
     first = pending if pending is not None and segments[pending].start <= first_words else None
     if first is None:
         first = first_segment(segments, lowest, first_words, lead)
-    if first is None:
-        return None
+        if first is None or _skips_speech(segments, lowest, first):
+            return None
+    while _is_burst(segments, first, first_words):
+        first += 1
     cut = sentence_break(segments, first + 1, closed_at, lead)
     limit = cut - 1 if cut is not None else _last_started(segments, first, closed_at)
     return Placement(first, last_before(segments, first, limit, changed), cut)
+
+
+def _is_burst(segments: List[Segment], index: int, first_words: float) -> bool:
+    """A short segment, a pause, then speech that began before the first words: no words in it."""
+    end = segments[index].end
+    if index + 1 >= len(segments) or end is None:
+        return False
+    after = segments[index + 1].start
+    return end - segments[index].start < BURST_SECONDS and after - end >= PAUSE_FLOOR \
+        and after <= first_words
+
+
+def _skips_speech(segments: List[Segment], lowest: int, first: int) -> bool:
+    """Whether speech no sentence took lies between `lowest` and `first`: a late server's."""
+    return any(end is None or end - start >= SKIPPED_SPEECH
+               for start, end in ((s.start, s.end) for s in segments[lowest:first]))
 
 
 def _last_started(segments: List[Segment], first: int, at: float) -> int:
@@ -134,13 +162,30 @@ class SpeechAligner:
     def _final(self, final: Final) -> Final:
         segments = self.timeline.segments
         changed = self._changed.pop(final.sentence, final.start)
+        if not final.text.strip():
+            return final  # nothing was said: the speech is left to the sentences that say it
         placement = place(segments, self._lowest, self._pending, final.start, changed, final.end, self.lead)
         if placement is None:
             self._pending = None
+            self._lowest = self._unclaimed_from(final.start)
             return final
         self._pending = placement.cut
         self._lowest = placement.cut if placement.cut is not None else placement.last + 1
         start, end = segments[placement.first].start, segments[placement.last].end
         if end is None or end > final.end:  # the speech runs on into what follows
             end = final.end
-        return dataclasses.replace(final, start=start, end=max(end, start), timing="speech")
+        if end <= start:  # speech that began as the final came: not what it says
+            return final
+        return dataclasses.replace(final, start=start, end=end, timing="speech")
+
+    def _unclaimed_from(self, first_words: float) -> int:
+        """The first segment a later sentence may take after one placed on no speech.
+
+        Speech that began before this sentence's lead is given up: else every
+        later sentence of a late server would skip it too and fall back as well.
+        """
+        segments = self.timeline.segments
+        lowest = self._lowest
+        while lowest < len(segments) and segments[lowest].start < first_words - self.lead:
+            lowest += 1
+        return lowest

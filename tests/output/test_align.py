@@ -87,3 +87,38 @@ def test_hours_of_speech_keep_only_the_recent_segments_and_place_as_before(close
             assert forgetting.event(event) == everything.event(event)
         forgetting.forget(live.forget_before(2.0 * n - 120.0))  # as the session does, --max-buffer 120 s
     assert len(live.segments) < 400 and live.segments[-1] == everything.timeline.segments[-1]
+
+
+def test_an_empty_sentence_takes_no_speech():
+    # The server sends "" while the first sentence is spoken, then that sentence.
+    line = timeline((1.0, 2.0), (3.0, 4.0), (5.0, 6.0))
+    placed = finals(line, sentence(0, 1.5, [], 1.6, text=" "), sentence(1, 1.6, [2.3], 3.4, "one"),
+                    sentence(2, 3.4, [4.3], 5.4, "two"), sentence(3, 5.4, [6.3], 7.0, "three"))
+    assert placed == [(1.5, 1.6, "arrival"), (1.0, 2.0, "speech"), (3.0, 4.0, "speech"),
+                      (5.0, 6.0, "speech")]
+
+
+def test_a_server_later_than_the_lead_keeps_arrival_times_instead_of_the_next_sentences_speech():
+    speech = [(1.0 + 3.0 * n, 2.5 + 3.0 * n) for n in range(8)]
+    firsts = [start + 5.3 for start, _ in speech] + [speech[-1][1] + 6.0]
+    events = [sentence(n, firsts[n], [end + 5.0], firsts[n + 1])
+              for n, (_, end) in enumerate(speech)]
+    placed = finals(timeline(*speech), *events)
+    assert len(placed) == 8
+    for (start, end, timing), (true_start, _), first in zip(placed, speech, firsts):
+        assert end > start
+        assert timing == "arrival" and start == first or (timing, start) == ("speech", true_start)
+    assert [timing for _, _, timing in placed].count("arrival") >= 7
+
+
+def test_speech_that_begins_as_the_final_arrives_is_not_the_sentence():
+    line = timeline((4.0, 5.0))
+    assert finals(line, sentence(0, 4.0, [], 4.0)) == [(4.0, 4.0, "arrival")]
+
+
+def test_a_burst_of_noise_before_a_sentence_is_not_its_beginning():
+    # 0.4 s of noise (the detector holds on 240 ms more), then three sentences.
+    line = timeline((0.8, 1.44), (2.2, 4.1), (5.1, 6.8), (7.8, 10.8))
+    placed = finals(line, sentence(0, 2.7, [4.5], 5.6), sentence(1, 5.6, [7.3], 8.3),
+                    sentence(2, 8.3, [11.2], 11.6))
+    assert placed == [(2.2, 4.1, "speech"), (5.1, 6.8, "speech"), (7.8, 10.8, "speech")]

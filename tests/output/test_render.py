@@ -79,3 +79,21 @@ def test_renderer_choice():
     assert isinstance(make_renderer("text", out, live=True, partials=True, columns=80), LiveRenderer)
     assert isinstance(make_renderer("text", out, live=False, partials=True, columns=80), LineRenderer)
     assert isinstance(make_renderer("json", out, live=True, partials=True, columns=80), JsonRenderer)
+
+
+@pytest.mark.parametrize("text, words", [
+    ("ผู้ใหญ่บ้านกำลังประชุมเรื่องน้ำท่วมที่หมู่บ้านของเราในวันพรุ่งนี้ตอนเช้าก่อนเที่ยง",
+     ["ผู้ใหญ่", "ประชุม", "หมู่บ้าน", "พรุ่งนี้", "เที่ยง"]),
+    ("the committee discusses the flood at length and nobody takes notes", ["committee", "nobody"]),
+])
+def test_the_live_line_cuts_a_long_partial_before_a_word(text, words):
+    pytest.importorskip("icu4py", reason="no dictionary: the line is cut between grapheme clusters")
+    out = io.StringIO()
+    LiveRenderer(out, columns=31).event(Partial(0, text, 1.0))
+    shown = out.getvalue().removeprefix("\r\x1b[K")
+    assert shown.startswith("…") and display_width(shown) <= 30 and text.endswith(shown[1:])
+    kept = shown[1:]
+    assert display_width(kept) >= 20  # as much as fits, short of the word that does not
+    for word in words:
+        start = text.find(word)
+        assert not start < len(text) - len(kept) < start + len(word), (word, kept)

@@ -72,13 +72,14 @@ def recording(path: Path, text: str) -> Utterance:
     return trimmed(path.stem, text, np.frombuffer(read_pcm(path), "<i2"))
 
 
-def espeak(text: str, voice: str = "en-us") -> Utterance:
+def espeak(text: str, voice: str = "en-us", words_per_minute: int = 175) -> Utterance:
     """A sentence spoken by espeak-ng, at 16 kHz."""
     import soxr
 
     with tempfile.TemporaryDirectory() as folder:
         wav = Path(folder) / "speech.wav"
-        subprocess.run(["espeak-ng", "-v", voice, "-w", str(wav), text], check=True, capture_output=True)
+        command = ["espeak-ng", "-v", voice, "-s", str(words_per_minute), "-w", str(wav), text]
+        subprocess.run(command, check=True, capture_output=True)
         data, rate = soundfile.read(str(wav), dtype="float32")
     samples = soxr.resample(data, rate, RATE) if rate != RATE else data
     return trimmed(f"espeak:{text[:12]}", text, np.clip(samples * 32768, -32768, 32767).astype(np.int16))
