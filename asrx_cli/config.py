@@ -33,6 +33,7 @@ TRANSCRIBE_KEYS = {
     **dict.fromkeys(("speed", "final_timeout", "connect_timeout", "send_timeout", "retry_delay",
                      "max_buffer", "catch_up"), NUMBER),
     "device": (str, int),  # an index or a part of the name
+    **dict.fromkeys(("channels", "channel_names"), str),
 }
 SERVE_TABLE = "serve"
 # Keys of its [serve] table, applied to `asrx serve`: its options' names.
@@ -87,6 +88,8 @@ class TranscribeConfig:
     retry_delay: float = 0.5  # the base of the exponential backoff, in seconds
     max_buffer: float = 120.0  # seconds of audio kept to send again, or read while down
     catch_up: float = 2.0  # how much faster than real time a live backlog goes out
+    channels: str = "mix"  # mix: the channels mixed down into one session; split: one per channel
+    channel_names: Tuple[str, ...] = ()  # labels of the channels with split; () for 1, 2, ...
 
     @property
     def reads_stdin(self) -> bool:

@@ -4,6 +4,7 @@
 calls `prepare` once and `transcribe_input` for each file.
 """
 
+import contextlib
 import dataclasses
 import logging
 from typing import Callable, ContextManager, Optional, TextIO
@@ -53,7 +54,14 @@ def transcribe_input(config: TranscribeConfig, env: Environment, interrupt: "Int
     source = open_input(config, env.stdin, interrupt.stop, meter.show if meter else None)
     log.info("audio: %s", source.description)
     if on_audio is not None:
-        source = dataclasses.replace(source, blocks=counted(source.blocks, on_audio))
+        source = dataclasses.replace(source,
+                                     blocks=counted(source.blocks, on_audio, source.channels))
+    if source.channels > 1:
+        return _transcribe_channels(config, env, interrupt, output, source, meter)
+    if config.channel_names and len(config.channel_names) != 1:
+        source.close()
+        raise UsageError(f"--channel-names gives {len(config.channel_names)} names "
+                         f"({','.join(config.channel_names)}) but the input has 1 channel")
     try:
         with output() as out, recording(config.save_audio) as recorder, interrupt.installed():
             renderer = make_renderer(
@@ -63,6 +71,22 @@ def transcribe_input(config: TranscribeConfig, env: Environment, interrupt: "Int
             if meter:
                 renderer = MeterUntilWords(renderer, meter)
             Session(config, env, source, renderer, interrupt, recorder).run()
+    finally:
+        source.close()
+
+
+def _transcribe_channels(config: TranscribeConfig, env: Environment, interrupt: "InterruptFlag",
+                         output: Callable[[], ContextManager[TextIO]], source, meter):
+    """--channels split of an input of several channels: a session each (stream/channels.py)."""
+    from asrx_cli.audio.channel_recording import ChannelsRecording
+    from asrx_cli.stream.channels import ChannelRun
+
+    try:
+        run = ChannelRun(config, env, source, interrupt, meter)
+        recorder = (ChannelsRecording(config.save_audio, source.channels) if config.save_audio
+                    else None)
+        with output() as out, recorder or contextlib.nullcontext(), interrupt.installed():
+            run.run(out, recorder)
     finally:
         source.close()
 

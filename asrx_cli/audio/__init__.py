@@ -24,11 +24,12 @@ RAW_SUFFIXES = {".pcm", ".raw"}
 
 
 def open_source(path: str, raw_format: RawFormat, raw_format_given: bool,
-                stdin: BinaryIO, stop: threading.Event) -> AudioSource:
+                stdin: BinaryIO, stop: threading.Event, split: bool = False) -> AudioSource:
+    """`split`: a source of several channels keeps them apart (AudioSource.channels)."""
     if path == "-":
-        return open_stdin(stdin, raw_format, stop)
+        return open_stdin(stdin, raw_format, stop, split)
     if Path(path).suffix.lower() in RAW_SUFFIXES:
-        return open_raw_file(path, raw_format)
+        return open_raw_file(path, raw_format, split)
     if raw_format_given:
         raise AudioError(f"{path}: --raw-* options apply to .pcm/.raw files and stdin only")
-    return open_sound_file(path)
+    return open_sound_file(path, split)

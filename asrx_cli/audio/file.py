@@ -19,7 +19,8 @@ DECODED_AHEAD = 2
 SALVAGE_STEP_SECONDS = 0.1  # where a block fails to decode, how much of it may be lost
 
 
-def open_sound_file(path: str) -> AudioSource:
+def open_sound_file(path: str, split: bool = False) -> AudioSource:
+    """`split`: the channels kept apart (AudioSource.channels), else mixed down to one."""
     import soundfile  # loads libsndfile: not for raw input, stdin or the microphone
 
     stream = open_binary(path)
@@ -33,16 +34,18 @@ def open_sound_file(path: str) -> AudioSource:
         raise AudioError(f"{path}: no audio (zero samples)")
     declared = _declared_frames(path, sound)
     description = f"{path} ({sound.format_info}, {sound.samplerate} Hz, {sound.channels} ch)"
+    channels = sound.channels if split else 1
     return AudioSource(description, declared / sound.samplerate,
-                       _sound_file_blocks(sound, path, declared), sound.close)
+                       _sound_file_blocks(sound, path, declared, channels), sound.close, channels)
 
 
-def _sound_file_blocks(sound, path: str, declared: int) -> Iterator[bytes]:
+def _sound_file_blocks(sound, path: str, declared: int, channels: int) -> Iterator[bytes]:
     import soundfile  # loaded already by open_sound_file; named here for its errors
 
-    # 16 kHz mono 16-bit files go out bit-exact; everything else through float.
-    exact = sound.samplerate == SAMPLE_RATE and sound.channels == 1 and sound.subtype == "PCM_16"
-    converter = None if exact else Converter(sound.samplerate)
+    # 16 kHz 16-bit files go out bit-exact (mono, or channels kept); everything else through float.
+    exact = (sound.samplerate == SAMPLE_RATE and sound.channels == channels
+             and sound.subtype == "PCM_16")
+    converter = None if exact else Converter(sound.samplerate, channels)
     block = max(1, int(sound.samplerate * FILE_BLOCK_SECONDS))
     dtype = "int16" if exact else "float32"
     got = 0
@@ -56,7 +59,7 @@ def _sound_file_blocks(sound, path: str, declared: int) -> Iterator[bytes]:
         raise AudioError(f"{path}: decoding failed after {got / sound.samplerate:.2f} s "
                          f"({_libsndfile_reason(exc)})") from None
     if converter is not None:
-        yield converter.convert(np.zeros((0, 1), np.float32), last=True)
+        yield converter.convert(np.zeros((0, channels), np.float32), last=True)
     if got < declared:
         raise truncated(path, got / sound.samplerate, declared / sound.samplerate)
 

@@ -13,21 +13,25 @@ from asrx_cli.wire import BYTES_PER_SECOND, SAMPLE_WIDTH
 
 def open_input(config: TranscribeConfig, stdin: BinaryIO, stop: threading.Event,
                on_level: Optional[LevelCallback] = None) -> AudioSource:
+    split = config.channels == "split"
     if config.mic:
-        source = open_microphone(config.device, stop, on_level)
+        source = open_microphone(config.device, stop, on_level, split)
     else:
-        source = open_source(config.audio, config.raw_format, config.raw_format_given, stdin, stop)
+        source = open_source(config.audio, config.raw_format, config.raw_format_given, stdin, stop,
+                             split)
     if config.duration is None:
         return source
     # A live source keeps an unknown length: no progress bar beside its level meter.
     duration = None if source.duration is None else min(source.duration, config.duration)
     return dataclasses.replace(source, duration=duration,
-                               blocks=first_seconds(source.blocks, config.duration))
+                               blocks=first_seconds(source.blocks, config.duration,
+                                                    source.channels))
 
 
-def first_seconds(blocks: Iterator[bytes], seconds: float) -> Iterator[bytes]:
-    """The first `seconds` of a stream of 16 kHz mono s16le blocks; nothing read beyond them."""
-    remaining = int(round(seconds * BYTES_PER_SECOND / SAMPLE_WIDTH)) * SAMPLE_WIDTH
+def first_seconds(blocks: Iterator[bytes], seconds: float, channels: int = 1) -> Iterator[bytes]:
+    """The first `seconds` of a stream of 16 kHz s16le blocks; nothing read beyond them."""
+    frame = SAMPLE_WIDTH * channels
+    remaining = int(round(seconds * BYTES_PER_SECOND / SAMPLE_WIDTH)) * frame
     try:
         while remaining > 0:
             block = next(blocks, None)
@@ -39,11 +43,12 @@ def first_seconds(blocks: Iterator[bytes], seconds: float) -> Iterator[bytes]:
         blocks.close()
 
 
-def counted(blocks: Iterator[bytes], on_audio: Callable[[int], None]) -> Iterator[bytes]:
-    """The same blocks; `on_audio` hears the size of each as it is read."""
+def counted(blocks: Iterator[bytes], on_audio: Callable[[int], None],
+            channels: int = 1) -> Iterator[bytes]:
+    """The same blocks; `on_audio` hears the size of each as it is read, as if it were mono."""
     try:
         for block in blocks:
-            on_audio(len(block))
+            on_audio(len(block) // channels)
             yield block
     finally:
         blocks.close()
