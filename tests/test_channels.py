@@ -63,8 +63,8 @@ def test_a_telephone_wav_at_8_khz_goes_out_a_channel_at_a_time_converted_alone(
     # What each channel alone, as a mono file, would send: the split must send just that.
     alone = []
     for index in range(2):
-        mono = write_audio(tmp_path / f"ch{index}.wav", soundfile.read(str(path), dtype="int16")[0][:, index],
-                           8000, subtype=subtype)
+        samples = soundfile.read(str(path), dtype="int16")[0][:, index]
+        mono = write_audio(tmp_path / f"ch{index}.wav", samples, 8000, subtype=subtype)
         single = make_server()
         assert run_transcribe(single, "--speed", "0", mono).exit_code == 0
         alone.append(bytes(single.record.audio))
@@ -100,8 +100,8 @@ def test_every_format_labels_each_channel(make_server, tmp_path, stereo, output_
     path = write_audio(tmp_path / "call.wav", stereo, 16000, subtype="PCM_16")
     left, right = channel_bytes(stereo)
     server = make_server(heard((left, right)))
-    result = run_transcribe(server, "--speed", "0", "--channels", "split", "--channel-names", "agent,customer",
-                            "--format", output_format, path)
+    result = run_transcribe(server, "--speed", "0", "--channels", "split",
+                            "--channel-names", "agent,customer", "--format", output_format, path)
     assert (result.exit_code, result.stderr) == (0, "")
     words = f"left {len(left)}", f"right {len(right)}"
     if output_format == "text":
@@ -119,10 +119,12 @@ def test_every_format_labels_each_channel(make_server, tmp_path, stereo, output_
         text = result.stdout.removeprefix("WEBVTT\n\n") if output_format == "vtt" else result.stdout
         cues = [block.split("\n") for block in text.strip().split("\n\n")]
         assert [cue[0] for cue in cues] == ["1", "2"] and all(" --> " in cue[1] for cue in cues)
-        assert sorted(cue[2] for cue in cues) == [line.format(*words) for line in CUE_TEXT[output_format]]
+        expected = [line.format(*words) for line in CUE_TEXT[output_format]]
+        assert sorted(cue[2] for cue in cues) == expected
 
 
-def test_subtitle_cues_are_sorted_across_channels_and_never_overlap_within_one(make_server, tmp_path):
+def test_subtitle_cues_are_sorted_across_channels_and_never_overlap_within_one(make_server,
+                                                                              tmp_path):
     path = write_audio(tmp_path / "call.wav", noise(3.0, channels=2), 16000, subtype="PCM_16")
     left, right = channel_bytes(noise(3.0, channels=2))
 
@@ -164,9 +166,10 @@ def test_names_without_split_are_a_usage_error(server, tmp_path, stereo):
 def test_the_environment_and_the_config_file_choose_split(make_server, tmp_path, stereo):
     path = write_audio(tmp_path / "call.wav", stereo, 16000, subtype="PCM_16")
     server = make_server(heard(channel_bytes(stereo)))
-    result = run_transcribe(server, "--speed", "0", path, env={"ASRX_CHANNELS": "split",
-                                                                "ASRX_CHANNEL_NAMES": "agent,customer"})
-    assert sorted(line.split(":")[0] for line in result.stdout.splitlines()) == ["agent", "customer"]
+    environment = {"ASRX_CHANNELS": "split", "ASRX_CHANNEL_NAMES": "agent,customer"}
+    result = run_transcribe(server, "--speed", "0", path, env=environment)
+    labels = sorted(line.split(":")[0] for line in result.stdout.splitlines())
+    assert labels == ["agent", "customer"]
     config = tmp_path / "config.toml"
     config.write_text('channels = "split"\nchannel_names = "a,b"\n')
     result = run_transcribe(server, "--speed", "0", path, env={"ASRX_CONFIG": str(config)})
@@ -196,7 +199,8 @@ def test_save_audio_keeps_both_channels_and_stats_count_each_and_all(make_server
     path = write_audio(tmp_path / "call.wav", stereo, 16000, subtype="PCM_16")
     server = make_server(heard(channel_bytes(stereo)))
     saved = tmp_path / "sent.wav"
-    result = run_transcribe(server, "--speed", "0", "--channels", "split", "--channel-names", "agent,customer",
+    result = run_transcribe(server, "--speed", "0", "--channels", "split",
+                            "--channel-names", "agent,customer",
                             "--save-audio", saved, "--stats", "--json", path)
     assert result.exit_code == 0, result.stderr
     kept, rate = soundfile.read(str(saved), dtype="int16")
@@ -265,3 +269,36 @@ def test_ctrl_c_ends_every_channel_and_prints_each_ones_last_sentence(make_serve
     assert err.decode().startswith("asrx: interrupted after ") and b"Traceback" not in err
     assert all(record.seconds < 10 for record in server.records)
     assert len(server.records) == 2
+
+
+def test_a_batch_splits_each_file_and_counts_it_as_one_item(make_server, tmp_path, stereo):
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    for name in ("a", "b"):
+        write_audio(calls / f"{name}.wav", stereo, 16000, subtype="PCM_16")
+    server = make_server(heard(channel_bytes(stereo)))
+    out = tmp_path / "out"
+    result = run_transcribe(server, "--speed", "0", "--channels", "split", "--jobs", "2",
+                            "--channel-names", "agent,customer", "--output-dir", out, calls)
+    assert result.exit_code == 0, result.stderr
+    assert "2 transcribed" in result.stderr
+    left, right = channel_bytes(stereo)
+    for name in ("a", "b"):
+        lines = sorted((out / f"{name}.txt").read_text().splitlines())
+        assert lines == [f"agent: left {len(left)}", f"customer: right {len(right)}"]
+    assert len(server.records) == 4
+
+
+def test_a_silent_channel_gives_no_sentences_and_no_error(make_server, tmp_path):
+    samples = np.zeros((16000, 2), np.int16)
+    samples[:, 0] = noise(1.0)
+    path = write_audio(tmp_path / "call.wav", samples, 16000, subtype="PCM_16")
+
+    def answer(record):
+        return [new_sentence("words")] if any(record.audio) else []
+
+    server = make_server(Script(answer=answer))
+    result = run_transcribe(server, "--speed", "0", "--channels", "split", "--format", "vtt", path)
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout.startswith("WEBVTT\n\n1\n") and result.stdout.endswith("\n<v 1>words\n\n")
+    assert result.stdout.count(" --> ") == 1
