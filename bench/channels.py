@@ -1,4 +1,4 @@
-"""Figure 13: a call recording's two channels (--channels split) beside one channel, side by side."""
+"""Figure 13: a call recording's two channels (--channels split) beside one channel."""
 
 from pathlib import Path
 
