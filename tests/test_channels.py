@@ -15,6 +15,7 @@ import pytest
 import soundfile
 
 from tests.support.audio import noise, write_audio
+from tests.support.microphone import MICROPHONE_REQUIREMENTS
 from tests.support.run import ASRX, json_lines, run_cli, run_transcribe, subprocess_env
 from tests.support.scripted import Script, new_sentence, sentence
 from tests.support.tcp_proxy import Fault, Proxy
@@ -302,3 +303,40 @@ def test_a_silent_channel_gives_no_sentences_and_no_error(make_server, tmp_path)
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout.startswith("WEBVTT\n\n1\n") and result.stdout.endswith("\n<v 1>words\n\n")
     assert result.stdout.count(" --> ") == 1
+
+
+STEREO_DEVICE = """\
+pcm.asrx_stereo_file {{
+    type file
+    slave.pcm "null"
+    file "/dev/null"
+    infile "{infile}"
+    format "raw"
+}}
+pcm.asrx_stereo {{
+    type plug
+    slave {{ pcm "asrx_stereo_file" channels 2 rate 16000 format S16_LE }}
+}}
+"""
+
+
+def needs_microphone(test):
+    for requirement in MICROPHONE_REQUIREMENTS:
+        test = requirement(test)
+    return test
+
+
+@needs_microphone
+def test_a_stereo_microphone_is_split_into_a_session_per_channel(make_server, tmp_path, stereo):
+    # An ALSA device of two channels that plays `stereo` (see tests/test_microphone.py).
+    (tmp_path / "stereo.raw").write_bytes(stereo.astype("<i2").tobytes())
+    (tmp_path / ".asoundrc").write_text(STEREO_DEVICE.format(infile=tmp_path / "stereo.raw"))
+    left, right = channel_bytes(stereo)
+    server = make_server(heard((left, right)))
+    result = subprocess.run([ASRX, "transcribe", "--url", server.url, "--mic",
+                             "--device", "asrx_stereo", "--duration", "1", "--channels", "split",
+                             "--channel-names", "agent,customer"],
+                            env=subprocess_env(HOME=str(tmp_path)), capture_output=True, text=True,
+                            timeout=30, stdin=subprocess.DEVNULL)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert sorted(result.stdout.splitlines()) == ["agent: left 32000", "customer: right 32000"]

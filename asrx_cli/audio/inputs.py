@@ -15,7 +15,9 @@ def open_input(config: TranscribeConfig, stdin: BinaryIO, stop: threading.Event,
                on_level: Optional[LevelCallback] = None) -> AudioSource:
     split = config.channels == "split"
     if config.mic:
-        source = open_microphone(config.device, stop, on_level, split)
+        # The channels named, else two (a call: agent and customer).
+        wanted = (len(config.channel_names) or 2) if split else 0
+        source = open_microphone(config.device, stop, on_level, wanted)
     else:
         source = open_source(config.audio, config.raw_format, config.raw_format_given, stdin, stop,
                              split)

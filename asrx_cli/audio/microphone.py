@@ -31,15 +31,17 @@ LevelCallback = Callable[[str, float], None]
 
 
 def capture_settings(device: InputDevice, accepts: Callable[[int, int], bool],
-                     split: bool = False) -> Tuple[int, int]:
+                     split: int = 0) -> Tuple[int, int]:
     """(rate, channels) to open the device with: the wire's format where it is offered.
 
-    `split` (--channels split): all the device's channels, each to be streamed on its own.
+    `split` (--channels split): that many of the device's channels, each to be streamed on
+    its own (a device may claim dozens it only makes up by copying).
     """
-    if split and device.channels > 1:
+    wanted = min(split, device.channels)
+    if wanted > 1:
         for rate in (SAMPLE_RATE, device.default_rate):
-            if accepts(rate, device.channels):
-                return rate, device.channels
+            if accepts(rate, wanted):
+                return rate, wanted
     # Stereo at most: averaging the silent inputs of a many-channel interface would only lower the level.
     candidates = [(SAMPLE_RATE, 1), (device.default_rate, min(device.channels, 2)), (device.default_rate, 1),
                   (device.default_rate, device.channels)]
@@ -51,7 +53,8 @@ def capture_settings(device: InputDevice, accepts: Callable[[int, int], bool],
 
 
 def open_microphone(spec: Optional[str], stop: threading.Event,
-                    on_level: Optional[LevelCallback] = None, split: bool = False) -> AudioSource:
+                    on_level: Optional[LevelCallback] = None, split: int = 0) -> AudioSource:
+    """`split`: capture up to that many channels and keep them apart (AudioSource.channels)."""
     sd = import_sounddevice()
     device = find_input_device(input_devices(sd), spec)
 
@@ -63,7 +66,7 @@ def open_microphone(spec: Optional[str], stop: threading.Event,
         return True
 
     rate, channels = capture_settings(device, accepts, split)
-    kept = channels if split else 1
+    kept = channels if split > 1 else 1
     exact = rate == SAMPLE_RATE and channels == kept
     try:
         stream = sd.InputStream(device=device.index, samplerate=rate, channels=channels,
