@@ -52,12 +52,16 @@ def transcribe(server, path, *options):
     return result.stdout
 
 
-def words_by_speaker(output):
-    spoken = {}
+def finals_by_speaker(output):
+    finals = {}
     for event in json_lines(output):
         if event["type"] == "final":
-            spoken.setdefault(event["speaker"], set()).update(event["text"].split())
-    return spoken
+            finals.setdefault(event["speaker"], []).append(event)
+    return finals
+
+
+def words(finals):
+    return {word for final in finals for word in final["text"].split()}
 
 
 @pytest.mark.parametrize("rate, subtype", [(16000, "PCM_16"), (8000, "ULAW")])
@@ -66,10 +70,17 @@ def test_split_gives_each_channel_its_own_words_and_not_the_others(server, call,
     stereo = call if rate == 16000 else soxr.resample(call, 16000, rate).astype(np.int16)
     path = tmp_path / "call.wav"
     soundfile.write(str(path), stereo, rate, subtype=subtype)
-    spoken = words_by_speaker(transcribe(server, path, "--channels", "split",
-                                         "--channel-names", "agent,customer", "--json"))
-    assert AGENT_WORDS <= spoken["agent"] and not CUSTOMER_WORDS & spoken["agent"]
-    assert CUSTOMER_WORDS <= spoken["customer"] and not AGENT_WORDS & spoken["customer"]
+    finals = finals_by_speaker(transcribe(server, path, "--channels", "split",
+                                          "--channel-names", "agent,customer", "--json"))
+    agent, customer = words(finals["agent"]), words(finals["customer"])
+    assert AGENT_WORDS <= agent and not CUSTOMER_WORDS & agent
+    assert CUSTOMER_WORDS <= customer and not AGENT_WORDS & customer
+    # Each channel's sentences are placed on its own speech: the agent from 0.5 s, the
+    # customer from 1.1 s, while the agent still speaks.
+    first = {speaker: events[0] for speaker, events in finals.items()}
+    assert first["agent"]["timing"] == first["customer"]["timing"] == "speech"
+    assert first["agent"]["start"] == pytest.approx(0.5, abs=0.15)
+    assert first["customer"]["start"] == pytest.approx(1.1, abs=0.15)
 
 
 def test_mix_is_the_transcript_of_the_channels_mixed_down(server, call, tmp_path):
