@@ -340,3 +340,12 @@ def test_a_stereo_microphone_is_split_into_a_session_per_channel(make_server, tm
                             timeout=30, stdin=subprocess.DEVNULL)
     assert (result.returncode, result.stderr) == (0, "")
     assert sorted(result.stdout.splitlines()) == ["agent: left 32000", "customer: right 32000"]
+
+
+def test_one_channel_refused_ends_the_other_too(make_server, tmp_path, stereo):
+    path = write_audio(tmp_path / "call.wav", stereo, 16000, subtype="PCM_16")
+    server = make_server([Script(at_end=[new_sentence("kept")]), Script(reject_status=401)])
+    result = run_transcribe(server, "--channels", "split", path)
+    assert result.exit_code == 4, result.stderr
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+    assert result.stdout in ("", "1: kept\n", "2: kept\n")  # what the other channel got is kept
