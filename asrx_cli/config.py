@@ -33,6 +33,7 @@ TRANSCRIBE_KEYS = {
     **dict.fromkeys(("speed", "final_timeout", "connect_timeout", "send_timeout", "retry_delay",
                      "max_buffer", "catch_up"), NUMBER),
     "device": (str, int),  # an index or a part of the name
+    **dict.fromkeys(("channels", "channel_names"), str),
 }
 SERVE_TABLE = "serve"
 # Keys of its [serve] table, applied to `asrx serve`: its options' names.
@@ -90,6 +91,8 @@ class TranscribeConfig:
     catch_up: float = 2.0  # how much faster than real time a live backlog goes out
     max_line_width: Optional[int] = None  # subtitle characters a line; None: 35 for Thai, else 42
     max_lines: int = 2  # subtitle lines a cue
+    channels: str = "mix"  # mix: the channels mixed down into one session; split: one per channel
+    channel_names: Tuple[str, ...] = ()  # labels of the channels with split; () for 1, 2, ...
 
     @property
     def reads_stdin(self) -> bool:

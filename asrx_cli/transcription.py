@@ -4,6 +4,7 @@
 calls `prepare` once and `transcribe_input` for each file.
 """
 
+import contextlib
 import dataclasses
 import logging
 import os
@@ -73,6 +74,8 @@ def prepare(config: TranscribeConfig, env: Environment):
                           or not is_regular(config.output_path, True)):
         raise UsageError("--resume needs -o FILE and an input file: stdin and the microphone "
                          "cannot be read again from a point")
+    if config.resume and config.channels == "split":
+        raise UsageError("--resume does not apply to --channels split: each channel stops elsewhere")
     if config.reads_stdin and env.stdin_isatty:
         raise UsageError("stdin is a terminal: pipe audio into `asrx transcribe -`, or give a file")
     if not config.batch and config.audio not in (None, "-"):  # a batch checks each file's output
@@ -96,7 +99,14 @@ def transcribe_input(config: TranscribeConfig, env: Environment, interrupt: "Int
     source = open_input(config, env.stdin, interrupt.stop, meter.show if meter else None, start)
     log.info("audio: %s", source.description)
     if on_audio is not None:
-        source = dataclasses.replace(source, blocks=counted(source.blocks, on_audio))
+        source = dataclasses.replace(source,
+                                     blocks=counted(source.blocks, on_audio, source.channels))
+    if source.channels > 1:
+        return _transcribe_channels(config, env, interrupt, output, source, meter)
+    if config.channel_names and len(config.channel_names) != 1:
+        source.close()
+        raise UsageError(f"--channel-names gives {len(config.channel_names)} names "
+                         f"({','.join(config.channel_names)}) but the input has 1 channel")
     try:
         with output() as out, recording(config.save_audio) as recorder, interrupt.installed():
             renderer = make_renderer(
@@ -118,6 +128,22 @@ def _journaled(renderer: Renderer, journal: JournalPlan) -> Renderer:
     if journal.resume is not None:
         replay_journal(journal.resume.entries, renderer)
     return Journaled(renderer, journal.path, journal.head, journal.resume)
+
+
+def _transcribe_channels(config: TranscribeConfig, env: Environment, interrupt: "InterruptFlag",
+                         output: Callable[[], ContextManager[TextIO]], source, meter):
+    """--channels split of an input of several channels: a session each (stream/channels.py)."""
+    from asrx_cli.audio.channel_recording import ChannelsRecording
+    from asrx_cli.stream.channels import ChannelRun
+
+    try:
+        run = ChannelRun(config, env, source, interrupt, meter)
+        recorder = (ChannelsRecording(config.save_audio, source.channels) if config.save_audio
+                    else None)
+        with output() as out, recorder or contextlib.nullcontext(), interrupt.installed():
+            run.run(out, recorder)
+    finally:
+        source.close()
 
 
 def _level_meter(config: TranscribeConfig, env: Environment) -> Optional[LevelMeter]:

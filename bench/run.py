@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import batch
+import channels
 import clients
 import lifecycle
 import paced
@@ -29,11 +30,11 @@ FIGURES = {  # name: (figure numbers, how to measure them with the options and a
     "lifecycle": ("6-7", lifecycle.lifecycle), "startup": ("7", lifecycle.startup),
     "serve": ("8", serve.capacity), "subtitles": ("9", spoken.subtitles),
     "batch": ("10", batch.run), "accuracy": ("11", serve.accuracy),
-    "reconnect": ("12", spoken.reconnects),
+    "reconnect": ("12", spoken.reconnects), "channels": ("13", channels.run),
 }  # in the table's order
 QUIET_CORES = 0.15  # other load below this many cores counts as quiet
 SIZES = {  # option: (type, full size, quick size, what it sets)
-    "--pacing-seconds": (float, 120, 20, "audio paced for figures 1-2"),
+    "--pacing-seconds": (float, 120, 20, "audio paced for figures 1-2 and 13"),
     "--pcm-minutes": (float, 30, 3, "16 kHz PCM for figure 3"),
     "--flac-minutes": (float, 10, 1, "44.1 kHz stereo FLAC for figure 3"),
     "--repeats": (int, 3, 1, "runs of each throughput measurement (the best counts)"),
@@ -49,8 +50,8 @@ SIZES = {  # option: (type, full size, quick size, what it sets)
 def parse_options(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Benchmarks of asrx and the sample-code client.")
     parser.add_argument("--only", action="append", metavar="FIGURE", help="run only this figure "
-                        f"group ({', '.join(FIGURES)}, or 1-12); repeatable",
-                        choices=[*FIGURES, *map(str, range(1, 13))])
+                        f"group ({', '.join(FIGURES)}, or 1-13); repeatable",
+                        choices=[*FIGURES, *map(str, range(1, 14))])
     parser.add_argument("--skip-serve", action="store_true", help="leave out figure 8 (asrx serve)")
     parser.add_argument("--quick", action="store_true", help="small sizes, to try the bench itself")
     for option, (kind, full, fast, what) in SIZES.items():

@@ -23,12 +23,16 @@ from asrx_cli.errors import AudioError
 
 
 def open_source(path: str, raw_format: RawFormat, raw_format_given: bool,
-                stdin: BinaryIO, stop: threading.Event, start: float = 0.0) -> AudioSource:
-    """The source `path` names; a file from `start` seconds on (stdin cannot go back or ahead)."""
+                stdin: BinaryIO, stop: threading.Event, start: float = 0.0,
+                split: bool = False) -> AudioSource:
+    """The source `path` names; a file from `start` seconds on (stdin cannot go back or ahead).
+
+    `split`: a source of several channels keeps them apart (AudioSource.channels).
+    """
     if path == "-":
-        return open_stdin(stdin, raw_format, stop)
+        return open_stdin(stdin, raw_format, stop, split)
     if Path(path).suffix.lower() in RAW_SUFFIXES:
-        return open_raw_file(path, raw_format, start)
+        return open_raw_file(path, raw_format, start, split)
     if raw_format_given:
         raise AudioError(f"{path}: --raw-* options apply to .pcm/.raw files and stdin only")
-    return open_sound_file(path, start)
+    return open_sound_file(path, start, split)

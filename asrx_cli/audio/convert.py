@@ -34,20 +34,29 @@ def downmix(frames: np.ndarray) -> np.ndarray:
 
 
 class Converter:
-    """Turns float blocks at any rate and channel count into 16 kHz mono s16le bytes."""
+    """Turns float blocks at any rate and channel count into 16 kHz mono s16le bytes.
 
-    def __init__(self, rate: int):
+    With `channels` > 1 (--channels split) the channels are kept apart: each is
+    resampled on its own and the bytes are 16 kHz s16le frames of that many channels.
+    """
+
+    def __init__(self, rate: int, channels: int = 1):
+        self.channels = channels
         self.resampler = None
         if rate != SAMPLE_RATE:
             import soxr  # only when resampling: 16 kHz input never needs it
 
-            self.resampler = soxr.ResampleStream(rate, SAMPLE_RATE, 1, dtype="float32", quality="HQ")
+            self.resampler = soxr.ResampleStream(rate, SAMPLE_RATE, channels, dtype="float32",
+                                                 quality="HQ")
 
     def convert(self, frames: np.ndarray, last: bool = False) -> bytes:
-        mono = np.ascontiguousarray(downmix(frames), dtype=np.float32)
+        if self.channels > 1:
+            samples = np.ascontiguousarray(frames.reshape(-1, self.channels), dtype=np.float32)
+        else:
+            samples = np.ascontiguousarray(downmix(frames), dtype=np.float32)
         if self.resampler is not None:
-            mono = self.resampler.resample_chunk(mono, last=last)
-        return float_to_s16(mono).tobytes()
+            samples = self.resampler.resample_chunk(samples, last=last)
+        return float_to_s16(samples).tobytes()
 
 
 def decode_raw(data: bytes, sample_format: str, channels: int) -> np.ndarray:

@@ -20,8 +20,9 @@ DECODED_AHEAD = 2
 SALVAGE_STEP_SECONDS = 0.1  # where a block fails to decode, how much of it may be lost
 
 
-def open_sound_file(path: str, start: float = 0.0) -> AudioSource:
-    """The file from `start` seconds on (a resumed transcription)."""
+def open_sound_file(path: str, start: float = 0.0, split: bool = False) -> AudioSource:
+    """The file from `start` seconds on (a resumed transcription); `split`: the channels kept
+    apart (AudioSource.channels), else mixed down to one."""
     import soundfile  # loads libsndfile: not for raw input, stdin or the microphone
 
     stream = open_binary(path)
@@ -39,16 +40,20 @@ def open_sound_file(path: str, start: float = 0.0) -> AudioSource:
     if first:
         sound.seek(min(first, sound.frames))
     description = f"{path} ({sound.format_info}, {sound.samplerate} Hz, {sound.channels} ch)"
+    channels = sound.channels if split else 1
     return AudioSource(description, (declared - first) / sound.samplerate,
-                       _sound_file_blocks(sound, path, declared, first), sound.close)
+                       _sound_file_blocks(sound, path, declared, first, channels), sound.close,
+                       channels)
 
 
-def _sound_file_blocks(sound, path: str, declared: int, first: int) -> Iterator[bytes]:
+def _sound_file_blocks(sound, path: str, declared: int, first: int,
+                       channels: int) -> Iterator[bytes]:
     import soundfile  # loaded already by open_sound_file; named here for its errors
 
-    # 16 kHz mono 16-bit files go out bit-exact; everything else through float.
-    exact = sound.samplerate == SAMPLE_RATE and sound.channels == 1 and sound.subtype == "PCM_16"
-    converter = None if exact else Converter(sound.samplerate)
+    # 16 kHz 16-bit files go out bit-exact (mono, or channels kept); everything else through float.
+    exact = (sound.samplerate == SAMPLE_RATE and sound.channels == channels
+             and sound.subtype == "PCM_16")
+    converter = None if exact else Converter(sound.samplerate, channels)
     block = max(1, int(sound.samplerate * FILE_BLOCK_SECONDS))
     dtype = "int16" if exact else "float32"
     got = first  # frames of the file read, counting those before the start
@@ -62,7 +67,7 @@ def _sound_file_blocks(sound, path: str, declared: int, first: int) -> Iterator[
         raise AudioError(f"{path}: decoding failed after {got / sound.samplerate:.2f} s "
                          f"({libsndfile_reason(exc)})") from None
     if converter is not None:
-        yield converter.convert(np.zeros((0, 1), np.float32), last=True)
+        yield converter.convert(np.zeros((0, channels), np.float32), last=True)
     if got < declared:
         raise truncated(path, got / sound.samplerate, declared / sound.samplerate)
 

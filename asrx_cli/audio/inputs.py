@@ -17,22 +17,26 @@ def open_input(config: TranscribeConfig, stdin: BinaryIO, stop: threading.Event,
     """The input; a file from `start` seconds on (a resumed transcription)."""
     if config.duration is not None and _whole_samples(config.duration) == 0:
         raise AudioError(f"no audio: --duration {config.duration:g} is less than one sample")
+    split = config.channels == "split"
     if config.mic:
-        source = open_microphone(config.device, stop, on_level)
+        # The channels named, else two (a call: agent and customer).
+        wanted = (len(config.channel_names) or 2) if split else 0
+        source = open_microphone(config.device, stop, on_level, wanted)
     else:
         source = open_source(config.audio, config.raw_format, config.raw_format_given, stdin, stop,
-                             start)
+                             start, split)
     if config.duration is None:
         return source
     # A live source keeps an unknown length: no progress bar beside its level meter.
     duration = None if source.duration is None else min(source.duration, config.duration)
     return dataclasses.replace(source, duration=duration,
-                               blocks=first_seconds(source.blocks, config.duration))
+                               blocks=first_seconds(source.blocks, config.duration,
+                                                    source.channels))
 
 
-def first_seconds(blocks: Iterator[bytes], seconds: float) -> Iterator[bytes]:
-    """The first `seconds` of a stream of 16 kHz mono s16le blocks; nothing read beyond them."""
-    remaining = _whole_samples(seconds) * SAMPLE_WIDTH
+def first_seconds(blocks: Iterator[bytes], seconds: float, channels: int = 1) -> Iterator[bytes]:
+    """The first `seconds` of a stream of 16 kHz s16le blocks; nothing read beyond them."""
+    remaining = _whole_samples(seconds) * SAMPLE_WIDTH * channels
     try:
         while remaining > 0:
             block = next(blocks, None)
@@ -48,11 +52,12 @@ def _whole_samples(seconds: float) -> int:
     return int(round(seconds * BYTES_PER_SECOND / SAMPLE_WIDTH))
 
 
-def counted(blocks: Iterator[bytes], on_audio: Callable[[int], None]) -> Iterator[bytes]:
-    """The same blocks; `on_audio` hears the size of each as it is read."""
+def counted(blocks: Iterator[bytes], on_audio: Callable[[int], None],
+            channels: int = 1) -> Iterator[bytes]:
+    """The same blocks; `on_audio` hears the size of each as it is read, as if it were mono."""
     try:
         for block in blocks:
-            on_audio(len(block))
+            on_audio(len(block) // channels)
             yield block
     finally:
         blocks.close()

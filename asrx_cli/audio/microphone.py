@@ -30,8 +30,18 @@ BLOCK_SECONDS = 0.05  # audio per read: the latency the microphone adds
 LevelCallback = Callable[[str, float], None]
 
 
-def capture_settings(device: InputDevice, accepts: Callable[[int, int], bool]) -> Tuple[int, int]:
-    """(rate, channels) to open the device with: the wire's format where it is offered."""
+def capture_settings(device: InputDevice, accepts: Callable[[int, int], bool],
+                     split: int = 0) -> Tuple[int, int]:
+    """(rate, channels) to open the device with: the wire's format where it is offered.
+
+    `split` (--channels split): that many of the device's channels, each to be streamed on
+    its own (a device may claim dozens it only makes up by copying).
+    """
+    wanted = min(split, device.channels)
+    if wanted > 1:
+        for rate in (SAMPLE_RATE, device.default_rate):
+            if accepts(rate, wanted):
+                return rate, wanted
     # Stereo at most: averaging the silent inputs of a many-channel interface would only lower the level.
     candidates = [(SAMPLE_RATE, 1), (device.default_rate, min(device.channels, 2)), (device.default_rate, 1),
                   (device.default_rate, device.channels)]
@@ -43,7 +53,8 @@ def capture_settings(device: InputDevice, accepts: Callable[[int, int], bool]) -
 
 
 def open_microphone(spec: Optional[str], stop: threading.Event,
-                    on_level: Optional[LevelCallback] = None) -> AudioSource:
+                    on_level: Optional[LevelCallback] = None, split: int = 0) -> AudioSource:
+    """`split`: capture up to that many channels and keep them apart (AudioSource.channels)."""
     sd = import_sounddevice()
     device = find_input_device(input_devices(sd), spec)
 
@@ -54,30 +65,32 @@ def open_microphone(spec: Optional[str], stop: threading.Event,
             return False
         return True
 
-    rate, channels = capture_settings(device, accepts)
-    exact = rate == SAMPLE_RATE and channels == 1
+    rate, channels = capture_settings(device, accepts, split)
+    kept = channels if split > 1 else 1
+    exact = rate == SAMPLE_RATE and channels == kept
     try:
         stream = sd.InputStream(device=device.index, samplerate=rate, channels=channels,
                                 dtype="int16" if exact else "float32")
     except sd.PortAudioError as exc:
         raise AudioError(f"cannot open input device {device.name!r}: {exc}") from None
     description = f"microphone {device.index} {device.name!r} ({device.hostapi}, {rate} Hz, {channels} ch)"
-    capture = Capture(stream, device.name, rate, exact, stop, on_level)
-    return AudioSource(description, None, capture.blocks(), stream.close)
+    capture = Capture(stream, device.name, rate, exact, stop, on_level, kept)
+    return AudioSource(description, None, capture.blocks(), stream.close, kept)
 
 
 class Capture:
     """Reads the stream until a stop request, counting the overflows it reports."""
 
     def __init__(self, stream, name: str, rate: int, exact: bool, stop: threading.Event,
-                 on_level: Optional[LevelCallback]):
+                 on_level: Optional[LevelCallback], kept: int = 1):
         import sounddevice  # already loaded: the stream is its
 
         self.device_error = sounddevice.PortAudioError
         self.stream = stream
         self.name = name
         self.frames_per_read = max(1, int(rate * BLOCK_SECONDS))
-        self.converter = None if exact else Converter(rate)
+        self.kept = kept  # channels kept apart (--channels split), else 1: mixed down
+        self.converter = None if exact else Converter(rate, kept)
         self.stop = stop
         self.on_level = on_level
         self.overflows = 0
@@ -88,7 +101,7 @@ class Capture:
             while not self.stop.is_set():
                 yield self._convert(self._read())
             if self.converter is not None:
-                yield self.converter.convert(np.zeros((0, 1), np.float32), last=True)
+                yield self.converter.convert(np.zeros((0, self.kept), np.float32), last=True)
         finally:
             self.stream.stop()
             if self.overflows:

@@ -8,7 +8,7 @@ from typing import BinaryIO, Iterator, Optional
 
 import numpy as np
 
-from asrx_cli.audio.convert import RAW_WIDTHS, Converter, decode_raw, is_passthrough
+from asrx_cli.audio.convert import RAW_WIDTHS, Converter, decode_raw
 from asrx_cli.audio.source import (
     FILE_BLOCK_SECONDS,
     STOP_POLL_SECONDS,
@@ -19,6 +19,7 @@ from asrx_cli.audio.source import (
 )
 from asrx_cli.config import RawFormat
 from asrx_cli.errors import AudioError
+from asrx_cli.wire import SAMPLE_RATE
 
 BLOCK_SECONDS = 0.25  # a pipe's block: what a live producer is waited for
 SKIP_BYTES = 65536  # what is read at a time of data that is skipped
@@ -106,11 +107,16 @@ def _pollable_fd(stream) -> Optional[int]:
 
 
 def raw_blocks(reader: ByteReader, fmt: RawFormat, limit: Optional[int] = None,
-               block_seconds: float = BLOCK_SECONDS) -> Iterator[bytes]:
-    """Decode headerless PCM as it arrives; `limit` caps the bytes read (a WAV data chunk)."""
+               block_seconds: float = BLOCK_SECONDS, split: bool = False) -> Iterator[bytes]:
+    """Decode headerless PCM as it arrives; `limit` caps the bytes read (a WAV data chunk).
+
+    `split`: the channels kept apart, interleaved (AudioSource.channels), else mixed down.
+    """
     frame_bytes = RAW_WIDTHS[fmt.sample_format] * fmt.channels
     block_bytes = max(1, min(int(fmt.rate * block_seconds), MAX_BLOCK_BYTES // frame_bytes)) * frame_bytes
-    converter = None if is_passthrough(fmt) else Converter(fmt.rate)
+    kept = fmt.channels if split else 1
+    exact = fmt.sample_format == "s16le" and fmt.rate == SAMPLE_RATE and fmt.channels == kept
+    converter = None if exact else Converter(fmt.rate, kept)
     carry = b""
     remaining = limit
     while remaining is None or remaining > 0:
@@ -131,7 +137,8 @@ def raw_blocks(reader: ByteReader, fmt: RawFormat, limit: Optional[int] = None,
             yield tail
 
 
-def open_raw_file(path: str, raw_format: RawFormat, start: float = 0.0) -> AudioSource:
+def open_raw_file(path: str, raw_format: RawFormat, start: float = 0.0,
+                  split: bool = False) -> AudioSource:
     """The file from `start` seconds on (a resumed transcription)."""
     stream = open_binary(path)
     size = os.fstat(stream.fileno()).st_size
@@ -142,5 +149,6 @@ def open_raw_file(path: str, raw_format: RawFormat, start: float = 0.0) -> Audio
     skipped = min(int(start * raw_format.rate) * frame_bytes, size // frame_bytes * frame_bytes)
     stream.seek(skipped)
     return AudioSource(f"{path} (raw {describe(raw_format)})", duration_of(size - skipped, raw_format),
-                       raw_blocks(ByteReader(stream), raw_format, block_seconds=FILE_BLOCK_SECONDS),
-                       stream.close)
+                       raw_blocks(ByteReader(stream), raw_format, block_seconds=FILE_BLOCK_SECONDS,
+                                  split=split),
+                       stream.close, raw_format.channels if split else 1)

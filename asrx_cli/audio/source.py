@@ -1,4 +1,4 @@
-"""What every audio source is: a stream of 16 kHz mono s16le blocks."""
+"""What every audio source is: a stream of 16 kHz mono s16le blocks (or interleaved channels)."""
 
 import dataclasses
 from typing import Callable, Iterator, Optional
@@ -17,12 +17,17 @@ STOP_POLL_SECONDS = 0.1  # how often a reader waiting on input or a queue looks 
 
 @dataclasses.dataclass
 class AudioSource:
-    """A stream of 16 kHz mono s16le blocks, with what is known about it."""
+    """A stream of 16 kHz mono s16le blocks, with what is known about it.
+
+    Opened for --channels split, a source of several channels keeps them:
+    its blocks are 16 kHz s16le frames of `channels` interleaved samples.
+    """
 
     description: str
     duration: Optional[float]  # seconds, when known in advance
     blocks: Iterator[bytes]
     release: Optional[Callable[[], None]] = None  # closes the file, read or not
+    channels: int = 1
 
     def close(self):
         self.blocks.close()

@@ -19,7 +19,9 @@ from asrx_cli.errors import AudioError
 CONTAINER_MAGIC = {b"fLaC": "FLAC", b"OggS": "Ogg", b"ID3": "MP3", b"FORM": "AIFF"}
 
 
-def open_stdin(stdin: BinaryIO, raw_format: RawFormat, stop: threading.Event) -> AudioSource:
+def open_stdin(stdin: BinaryIO, raw_format: RawFormat, stop: threading.Event,
+               split: bool = False) -> AudioSource:
+    """`split`: the channels kept apart (AudioSource.channels), else mixed down to one."""
     reader = ByteReader(stdin, stop)
     head = reader.read_exactly(12)
     if not head:
@@ -32,14 +34,18 @@ def open_stdin(stdin: BinaryIO, raw_format: RawFormat, stop: threading.Event) ->
         header = read_wav_header(reader, "stdin")
         return AudioSource(f"stdin (WAV, {describe(header.format)})",
                            duration_of(header.data_size, header.format),
-                           _checked_blocks(reader, header.format, header.data_size))
-    return AudioSource(f"stdin (raw {describe(raw_format)})", None, _checked_blocks(reader, raw_format, None))
+                           _checked_blocks(reader, header.format, header.data_size, split),
+                           channels=header.format.channels if split else 1)
+    return AudioSource(f"stdin (raw {describe(raw_format)})", None,
+                       _checked_blocks(reader, raw_format, None, split),
+                       channels=raw_format.channels if split else 1)
 
 
-def _checked_blocks(reader: ByteReader, fmt: RawFormat, declared: Optional[int]) -> Iterator[bytes]:
+def _checked_blocks(reader: ByteReader, fmt: RawFormat, declared: Optional[int],
+                    split: bool) -> Iterator[bytes]:
     """The stream's blocks; then, unless stopped, an error if it held no sample or less than declared."""
     start = reader.position
-    yield from raw_blocks(reader, fmt, declared)
+    yield from raw_blocks(reader, fmt, declared, split=split)
     if reader.stop.is_set():
         return
     got = reader.position - start

@@ -19,6 +19,7 @@ from asrx_cli.errors import EXIT_STATUS_HELP
 from asrx_cli.options import env_option, quiet_option, verbose_option
 
 OUTPUT_FORMATS = ("text", "json", "raw", "srt", "vtt")
+CHANNEL_MODES = ("mix", "split")
 SUBTITLE_SUFFIXES = {".srt": "srt", ".vtt": "vtt"}  # -o with these names chooses the format
 SUBTITLE_FORMATS = tuple(SUBTITLE_SUFFIXES.values())
 DEFAULT = TranscribeConfig(audio=None)  # every default is written once, in TranscribeConfig
@@ -98,6 +99,14 @@ DEFAULT = TranscribeConfig(audio=None)  # every default is written once, in Tran
 @env_option("--catch-up", envvar="ASRX_CATCH_UP", default=DEFAULT.catch_up, type=click.FloatRange(min=1),
             metavar="X",
             help="After a reconnect, send a live input's backlog at X times real time until live again.")
+@env_option("--channels", envvar="ASRX_CHANNELS", type=click.Choice(CHANNEL_MODES),
+            default=DEFAULT.channels,
+            help="mix: the input's channels mixed down into one session; split: a session per "
+                 "channel, all at once, each line or event labelled with its channel (call "
+                 "recordings: agent and customer apart).")
+@env_option("--channel-names", envvar="ASRX_CHANNEL_NAMES", metavar="NAME,...",
+            help="With --channels split, the channels' labels, one per channel of the input.  "
+                 "[default: 1,2,...]")
 @click.option("--stats", is_flag=True,
               help="At the end, print audio sent, wall time, real-time factor, sentences, time to "
                    "the first partial and final-text latency to stderr (with --json, also a "
@@ -108,7 +117,8 @@ DEFAULT = TranscribeConfig(audio=None)  # every default is written once, in Tran
 @click.option("--duration", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="Stop after SECONDS of audio (any input).")
 @click.option("--save-audio", metavar="FILE.wav",
-              help="Also write the audio sent, 16 kHz mono 16-bit, to this WAV file (any input).")
+              help="Also write the audio sent, 16 kHz mono 16-bit, to this WAV file (any input); "
+                   "with --channels split, one channel per channel sent.")
 @quiet_option()
 @verbose_option
 @click.pass_context
@@ -118,7 +128,9 @@ def transcribe(ctx, **options):
     AUDIO is any file libsndfile reads (WAV, FLAC, OGG, Opus, MP3, AIFF...),
     a headerless .pcm/.raw file, or - for stdin (headerless PCM, or WAV as
     arecord writes it); --mic captures the microphone instead, until Ctrl-C
-    or --duration. Audio is converted to 16 kHz mono s16le on the way.
+    or --duration. Audio is converted to 16 kHz mono s16le on the way;
+    with --channels split each channel of a call recording is streamed in a
+    session of its own and the transcript says whose each sentence is.
 
     Several AUDIO, or a directory (its audio files, recursively), make a
     batch: --jobs at a time, into --output-dir or onto stdout with each line
@@ -188,7 +200,21 @@ def build_transcribe_config(ctx, options) -> TranscribeConfig:
         catch_up=options["catch_up"],
         max_line_width=options["max_line_width"],
         max_lines=options["max_lines"],
+        channels=options["channels"],
+        channel_names=_channel_names(options),
     )
+
+
+def _channel_names(options) -> tuple:
+    given = options["channel_names"]
+    if not given:
+        return ()
+    if options["channels"] != "split":
+        raise click.UsageError("--channel-names applies to --channels split only")
+    names = tuple(name.strip() for name in given.split(","))
+    if not all(names):
+        raise click.UsageError(f"--channel-names {given!r}: a name is empty")
+    return names
 
 
 def _output_format(ctx, options) -> str:

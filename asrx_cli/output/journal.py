@@ -53,7 +53,8 @@ def journal_path(output: str) -> str:
 
 
 def resumable(config: TranscribeConfig) -> bool:
-    return config.output_format not in NOT_RESUMABLE_FORMATS
+    """Raw frames cannot be resumed, nor split channels (each channel's session ends elsewhere)."""
+    return config.output_format not in NOT_RESUMABLE_FORMATS and config.channels != "split"
 
 
 def header(config: TranscribeConfig, audio: str) -> dict:

@@ -1,0 +1,1 @@
+"""Call recordings: one session per channel, agent and customer apart."""

@@ -1,0 +1,351 @@
+"""--channels split against a scripted server: a session per channel, each with its own audio.
+
+The server answers each session with what it heard: "left", "right" or
+"mixed" as the audio it received is (the start of) the left channel, the
+right one, or neither, so a transcript line says which audio reached which
+session.
+"""
+
+import io
+import signal
+import subprocess
+
+import numpy as np
+import pytest
+import soundfile
+
+from tests.support.audio import noise, write_audio
+from tests.support.microphone import MICROPHONE_REQUIREMENTS
+from tests.support.run import ASRX, json_lines, run_cli, run_transcribe, subprocess_env
+from tests.support.scripted import Script, new_sentence, sentence
+from tests.support.tcp_proxy import Fault, Proxy
+from tests.support.terminal import read_line
+
+SECONDS = 2.0
+
+
+@pytest.fixture
+def stereo():
+    """Two different noises, a channel each, as 16 kHz s16le."""
+    return noise(SECONDS, channels=2, seed=5)
+
+
+def heard(channels):
+    """The script's answer: which channel the session's audio is, as far as it went."""
+    def answer(record):
+        audio = bytes(record.audio)
+        for name, channel in zip(("left", "right"), channels):
+            if audio and channel.startswith(audio):
+                return [new_sentence(f"{name} {len(audio)}")]
+        return [new_sentence("mixed")]
+
+    return Script(answer=answer)
+
+
+def channel_bytes(samples):
+    return [np.ascontiguousarray(samples[:, index]).astype("<i2").tobytes() for index in range(2)]
+
+
+def test_each_session_receives_exactly_the_samples_of_its_channel(make_server, tmp_path, stereo):
+    path = write_audio(tmp_path / "call.wav", stereo, 16000, subtype="PCM_16")
+    left, right = channel_bytes(stereo)
+    server = make_server(heard((left, right)))
+    result = run_transcribe(server, "--speed", "0", "--channels", "split", path)
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert sorted(result.stdout.splitlines()) == [f"1: left {len(left)}", f"2: right {len(right)}"]
+    assert sorted(bytes(record.audio) for record in server.records) == sorted([left, right])
+
+
+@pytest.mark.parametrize("subtype", ["ULAW", "ALAW"])
+def test_a_telephone_wav_at_8_khz_goes_out_a_channel_at_a_time_converted_alone(
+        make_server, tmp_path, stereo, subtype):
+    stereo8k = stereo[::2]
+    path = write_audio(tmp_path / "call.wav", stereo8k, 8000, subtype=subtype)
+    # What each channel alone, as a mono file, would send: the split must send just that.
+    alone = []
+    for index in range(2):
+        samples = soundfile.read(str(path), dtype="int16")[0][:, index]
+        mono = write_audio(tmp_path / f"ch{index}.wav", samples, 8000, subtype=subtype)
+        single = make_server()
+        assert run_transcribe(single, "--speed", "0", mono).exit_code == 0
+        alone.append(bytes(single.record.audio))
+    server = make_server(heard(alone))
+    result = run_transcribe(server, "--speed", "0", "--channels", "split",
+                            "--channel-names", "agent,customer", path)
+    assert result.exit_code == 0, result.stderr
+    assert sorted(result.stdout.splitlines()) == [f"agent: left {len(alone[0])}",
+                                                  f"customer: right {len(alone[1])}"]
+
+
+def test_mix_is_one_session_of_both_channels(make_server, tmp_path, stereo):
+    path = write_audio(tmp_path / "call.wav", stereo, 16000, subtype="PCM_16")
+    server = make_server(heard(channel_bytes(stereo)))
+    result = run_transcribe(server, "--speed", "0", path)
+    assert (result.exit_code, result.stdout) == (0, "mixed\n")
+    assert len(server.records) == 1
+
+
+def test_a_mono_input_with_split_is_one_session_as_today(make_server, tmp_path):
+    path = write_audio(tmp_path / "mono.wav", noise(1.0), 16000, subtype="PCM_16")
+    server = make_server(Script(at_end=[new_sentence("hello")]))
+    result = run_transcribe(server, "--speed", "0", "--channels", "split", path)
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "hello\n", "")
+    assert len(server.records) == 1
+
+
+CUE_TEXT = {"srt": ["agent: {0}", "customer: {1}"], "vtt": ["<v agent>{0}", "<v customer>{1}"]}
+
+
+@pytest.mark.parametrize("output_format", ["text", "json", "raw", "srt", "vtt"])
+def test_every_format_labels_each_channel(make_server, tmp_path, stereo, output_format):
+    path = write_audio(tmp_path / "call.wav", stereo, 16000, subtype="PCM_16")
+    left, right = channel_bytes(stereo)
+    server = make_server(heard((left, right)))
+    result = run_transcribe(server, "--speed", "0", "--channels", "split",
+                            "--channel-names", "agent,customer", "--format", output_format, path)
+    assert (result.exit_code, result.stderr) == (0, "")
+    words = f"left {len(left)}", f"right {len(right)}"
+    if output_format == "text":
+        assert sorted(result.stdout.splitlines()) == [f"agent: {words[0]}", f"customer: {words[1]}"]
+    elif output_format == "json":
+        finals = sorted((e["channel"], e["speaker"], e["text"], e["sentence"])
+                        for e in json_lines(result.stdout) if e["type"] == "final")
+        assert finals == [(0, "agent", words[0], 0), (1, "customer", words[1], 0)]
+        assert all({"channel", "speaker"} <= set(e) for e in json_lines(result.stdout))
+    elif output_format == "raw":
+        lines = sorted(result.stdout.splitlines())
+        assert lines[0].startswith("agent: {") and f'"{words[0]}"' in lines[0]
+        assert any(line.startswith("customer: {") and f'"{words[1]}"' in line for line in lines)
+    else:
+        text = result.stdout.removeprefix("WEBVTT\n\n") if output_format == "vtt" else result.stdout
+        cues = [block.split("\n") for block in text.strip().split("\n\n")]
+        assert [cue[0] for cue in cues] == ["1", "2"] and all(" --> " in cue[1] for cue in cues)
+        expected = [line.format(*words) for line in CUE_TEXT[output_format]]
+        assert sorted(cue[2] for cue in cues) == expected
+
+
+def test_subtitle_cues_are_sorted_across_channels_and_never_overlap_within_one(make_server,
+                                                                              tmp_path):
+    path = write_audio(tmp_path / "call.wav", noise(3.0, channels=2), 16000, subtype="PCM_16")
+    left, right = channel_bytes(noise(3.0, channels=2))
+
+    def answer(record):
+        if left.startswith(bytes(record.audio)):  # left: three short sentences
+            return []
+        return [new_sentence("right long")]
+
+    server = make_server(Script(timed=[(0.5, sentence("a")), (1.0, new_sentence("b")),
+                                       (1.5, new_sentence("c"))], answer=answer))
+    result = run_transcribe(server, "--speed", "0", "--channels", "split", "--format", "srt", path)
+    assert result.exit_code == 0, result.stderr
+    cues = [block.split("\n") for block in result.stdout.strip().split("\n\n")]
+    assert [cue[0] for cue in cues] == [str(n) for n in range(1, len(cues) + 1)]
+    starts = [cue[1].split(" --> ")[0] for cue in cues]
+    assert starts == sorted(starts)
+    for label in ("1: ", "2: "):
+        times = [cue[1].split(" --> ") for cue in cues if cue[2].startswith(label)]
+        assert all(earlier[1] <= later[0] for earlier, later in zip(times, times[1:]))
+    assert any(cue[2] == "2: right long" for cue in cues)
+
+
+def test_names_that_do_not_match_the_channels_are_a_usage_error(make_server, tmp_path, stereo):
+    path = write_audio(tmp_path / "call.wav", stereo, 16000, subtype="PCM_16")
+    server = make_server()
+    result = run_transcribe(server, "--channels", "split", "--channel-names", "a,b,c", path)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert "3 names (a,b,c)" in result.stderr and "2 channels" in result.stderr
+    assert server.records == []
+
+
+def test_names_without_split_are_a_usage_error(server, tmp_path, stereo):
+    path = write_audio(tmp_path / "call.wav", stereo, 16000, subtype="PCM_16")
+    result = run_transcribe(server, "--channel-names", "a,b", path)
+    assert result.exit_code == 2
+    assert "--channel-names applies to --channels split only" in result.stderr
+
+
+def test_the_environment_and_the_config_file_choose_split(make_server, tmp_path, stereo):
+    path = write_audio(tmp_path / "call.wav", stereo, 16000, subtype="PCM_16")
+    server = make_server(heard(channel_bytes(stereo)))
+    environment = {"ASRX_CHANNELS": "split", "ASRX_CHANNEL_NAMES": "agent,customer"}
+    result = run_transcribe(server, "--speed", "0", path, env=environment)
+    labels = sorted(line.split(":")[0] for line in result.stdout.splitlines())
+    assert labels == ["agent", "customer"]
+    config = tmp_path / "config.toml"
+    config.write_text('channels = "split"\nchannel_names = "a,b"\n')
+    result = run_transcribe(server, "--speed", "0", path, env={"ASRX_CONFIG": str(config)})
+    assert sorted(line.split(":")[0] for line in result.stdout.splitlines()) == ["a", "b"]
+
+
+def test_raw_stereo_on_stdin(make_server, stereo):
+    left, right = channel_bytes(stereo)
+    server = make_server(heard((left, right)))
+    result = run_transcribe(server, "--channels", "split", "--raw-channels", "2", "-",
+                            input=stereo.astype("<i2").tobytes())
+    assert result.exit_code == 0, result.stderr
+    assert sorted(result.stdout.splitlines()) == [f"1: left {len(left)}", f"2: right {len(right)}"]
+
+
+def test_a_wav_stream_on_stdin(make_server, stereo):
+    left, right = channel_bytes(stereo)
+    server = make_server(heard((left, right)))
+    wav = io.BytesIO()
+    soundfile.write(wav, stereo, 16000, subtype="PCM_16", format="WAV")
+    result = run_transcribe(server, "--channels", "split", "-", input=wav.getvalue())
+    assert result.exit_code == 0, result.stderr
+    assert sorted(result.stdout.splitlines()) == [f"1: left {len(left)}", f"2: right {len(right)}"]
+
+
+def test_save_audio_keeps_both_channels_and_stats_count_each_and_all(make_server, tmp_path, stereo):
+    path = write_audio(tmp_path / "call.wav", stereo, 16000, subtype="PCM_16")
+    server = make_server(heard(channel_bytes(stereo)))
+    saved = tmp_path / "sent.wav"
+    result = run_transcribe(server, "--speed", "0", "--channels", "split",
+                            "--channel-names", "agent,customer",
+                            "--save-audio", saved, "--stats", "--json", path)
+    assert result.exit_code == 0, result.stderr
+    kept, rate = soundfile.read(str(saved), dtype="int16")
+    assert rate == 16000 and np.array_equal(kept, stereo)
+    stats = [event for event in json_lines(result.stdout) if event["type"] == "stats"]
+    assert [(s.get("speaker"), s["sentences"], s["audio_seconds"]) for s in stats] == [
+        ("agent", 1, SECONDS), ("customer", 1, SECONDS), (None, 2, SECONDS)]
+    assert stats[-1]["channels"] == 2
+    for heading in ("stats, channel agent", "stats, channel customer", "stats, all channels"):
+        assert f"asrx: {heading}\n" in result.stderr
+
+
+def test_a_refused_key_ends_every_channel_with_status_4(make_server, tmp_path, stereo):
+    path = write_audio(tmp_path / "call.wav", stereo, 16000, subtype="PCM_16")
+    server = make_server()
+    result = run_transcribe(server, "--channels", "split", path, api_key="wrong")
+    assert (result.exit_code, result.stdout) == (4, "")
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_one_channel_dropped_reconnects_alone_while_the_other_goes_on(make_server, tmp_path):
+    samples = noise(4.0, channels=2, seed=9)
+    path = write_audio(tmp_path / "call.wav", samples, 16000, subtype="PCM_16")
+    left, right = channel_bytes(samples)
+
+    def answer(record):
+        audio = bytes(record.audio)
+        return [new_sentence("left" if audio == left else "right" if audio == right else "mixed")]
+
+    server = make_server(Script(answer=answer))
+    with Proxy(server.port, [Fault(1.0, "reset")]) as proxy:
+        result = run_cli(["transcribe", "--url", proxy.url(), "--speed", "4", "--retry-delay", "0",
+                          "--channels", "split", "--channel-names", "agent,customer", path])
+    assert result.exit_code == 0, result.stderr
+    assert sorted(result.stdout.splitlines()) == ["agent: left", "customer: right"]
+    sessions = [sum(1 for record in server.records if channel.startswith(bytes(record.audio)))
+                for channel in (left, right)]
+    assert sorted(sessions) == [1, 2]  # the cut channel had a second session, the other one only
+    cut = server.records[0]  # the first connection, the one the proxy cut
+    assert 0 < cut.seconds < 4.0
+
+
+def test_ctrl_c_ends_every_channel_and_prints_each_ones_last_sentence(make_server, tmp_path):
+    samples = noise(20.0, channels=2, seed=11)
+    path = write_audio(tmp_path / "call.wav", samples, 16000, subtype="PCM_16")
+    left, right = channel_bytes(samples)
+
+    def answer(record):
+        audio = bytes(record.audio)
+        name = "left" if left.startswith(audio) else "right" if right.startswith(audio) else "mixed"
+        return [new_sentence(f"{name} last")]
+
+    server = make_server(Script(timed=[(0.2, sentence("started")), (0.4, new_sentence("going"))],
+                                answer=answer))
+    process = subprocess.Popen([ASRX, "transcribe", "--url", server.url, "--channels", "split",
+                                "--channel-names", "agent,customer", str(path)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=subprocess_env())
+    first = read_line(process.stdout)
+    assert first.endswith(b": started\n")
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=20)
+    assert process.returncode == 130, err
+    lines = sorted((first + out).decode().splitlines())
+    assert lines == ["agent: going", "agent: left last", "agent: started",
+                     "customer: going", "customer: right last", "customer: started"]
+    assert err.decode().startswith("asrx: interrupted after ") and b"Traceback" not in err
+    assert all(record.seconds < 10 for record in server.records)
+    assert len(server.records) == 2
+
+
+def test_a_batch_splits_each_file_and_counts_it_as_one_item(make_server, tmp_path, stereo):
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    for name in ("a", "b"):
+        write_audio(calls / f"{name}.wav", stereo, 16000, subtype="PCM_16")
+    server = make_server(heard(channel_bytes(stereo)))
+    out = tmp_path / "out"
+    result = run_transcribe(server, "--speed", "0", "--channels", "split", "--jobs", "2",
+                            "--channel-names", "agent,customer", "--output-dir", out, calls)
+    assert result.exit_code == 0, result.stderr
+    assert "2 transcribed" in result.stderr
+    left, right = channel_bytes(stereo)
+    for name in ("a", "b"):
+        lines = sorted((out / f"{name}.txt").read_text().splitlines())
+        assert lines == [f"agent: left {len(left)}", f"customer: right {len(right)}"]
+    assert len(server.records) == 4
+
+
+def test_a_silent_channel_gives_no_sentences_and_no_error(make_server, tmp_path):
+    samples = np.zeros((16000, 2), np.int16)
+    samples[:, 0] = noise(1.0)
+    path = write_audio(tmp_path / "call.wav", samples, 16000, subtype="PCM_16")
+
+    def answer(record):
+        return [new_sentence("words")] if any(record.audio) else []
+
+    server = make_server(Script(answer=answer))
+    result = run_transcribe(server, "--speed", "0", "--channels", "split", "--format", "vtt", path)
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout.startswith("WEBVTT\n\n1\n") and result.stdout.endswith("\n<v 1>words\n\n")
+    assert result.stdout.count(" --> ") == 1
+
+
+STEREO_DEVICE = """\
+pcm.asrx_stereo_file {{
+    type file
+    slave.pcm "null"
+    file "/dev/null"
+    infile "{infile}"
+    format "raw"
+}}
+pcm.asrx_stereo {{
+    type plug
+    slave {{ pcm "asrx_stereo_file" channels 2 rate 16000 format S16_LE }}
+}}
+"""
+
+
+def needs_microphone(test):
+    for requirement in MICROPHONE_REQUIREMENTS:
+        test = requirement(test)
+    return test
+
+
+@needs_microphone
+def test_a_stereo_microphone_is_split_into_a_session_per_channel(make_server, tmp_path, stereo):
+    # An ALSA device of two channels that plays `stereo` (see tests/test_microphone.py).
+    (tmp_path / "stereo.raw").write_bytes(stereo.astype("<i2").tobytes())
+    (tmp_path / ".asoundrc").write_text(STEREO_DEVICE.format(infile=tmp_path / "stereo.raw"))
+    left, right = channel_bytes(stereo)
+    server = make_server(heard((left, right)))
+    result = subprocess.run([ASRX, "transcribe", "--url", server.url, "--mic",
+                             "--device", "asrx_stereo", "--duration", "1", "--channels", "split",
+                             "--channel-names", "agent,customer"],
+                            env=subprocess_env(HOME=str(tmp_path)), capture_output=True, text=True,
+                            timeout=30, stdin=subprocess.DEVNULL)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert sorted(result.stdout.splitlines()) == ["agent: left 32000", "customer: right 32000"]
+
+
+def test_one_channel_refused_ends_the_other_too(make_server, tmp_path, stereo):
+    path = write_audio(tmp_path / "call.wav", stereo, 16000, subtype="PCM_16")
+    server = make_server([Script(at_end=[new_sentence("kept")]), Script(reject_status=401)])
+    result = run_transcribe(server, "--channels", "split", path)
+    assert result.exit_code == 4, result.stderr
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+    assert result.stdout in ("", "1: kept\n", "2: kept\n")  # what the other channel got is kept
