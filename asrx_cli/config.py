@@ -33,7 +33,8 @@ TRANSCRIBE_KEYS = {
     **dict.fromkeys(("speed", "final_timeout", "connect_timeout", "send_timeout", "retry_delay",
                      "max_buffer", "catch_up"), NUMBER),
     "device": (str, int),  # an index or a part of the name
-    **dict.fromkeys(("channels", "channel_names"), str),
+    "channels": str,
+    "channel_names": (str, list),  # "agent,customer" or ["agent", "customer"]
 }
 SERVE_TABLE = "serve"
 # Keys of its [serve] table, applied to `asrx serve`: its options' names.

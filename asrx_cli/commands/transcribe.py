@@ -25,6 +25,15 @@ SUBTITLE_FORMATS = tuple(SUBTITLE_SUFFIXES.values())
 DEFAULT = TranscribeConfig(audio=None)  # every default is written once, in TranscribeConfig
 
 
+class NamesOption(click.Option):
+    """Also takes the config file's list of names, each one whole, not only "a,b"."""
+
+    def type_cast_value(self, ctx, value):
+        if isinstance(value, list):
+            return tuple(str(name) for name in value)
+        return super().type_cast_value(ctx, value)
+
+
 @click.command(epilog=EXIT_STATUS_HELP)
 @click.argument("audio", metavar="[AUDIO]...", nargs=-1, shell_complete=complete_audio)
 @env_option("--url", envvar="ASRX_URL", default=DEFAULT.url, help="WebSocket URL of the ASRX server.")
@@ -104,7 +113,7 @@ DEFAULT = TranscribeConfig(audio=None)  # every default is written once, in Tran
             help="mix: the input's channels mixed down into one session; split: a session per "
                  "channel, all at once, each line or event labelled with its channel (call "
                  "recordings: agent and customer apart).")
-@env_option("--channel-names", envvar="ASRX_CHANNEL_NAMES", metavar="NAME,...",
+@env_option("--channel-names", envvar="ASRX_CHANNEL_NAMES", metavar="NAME,...", cls=NamesOption,
             help="With --channels split, the channels' labels, one per channel of the input.  "
                  "[default: 1,2,...]")
 @click.option("--stats", is_flag=True,
@@ -211,9 +220,11 @@ def _channel_names(options) -> tuple:
         return ()
     if options["channels"] != "split":
         raise click.UsageError("--channel-names applies to --channels split only")
-    names = tuple(name.strip() for name in given.split(","))
+    listed = isinstance(given, tuple)  # the config file's list
+    names = tuple(name.strip() for name in (given if listed else given.split(",")))
     if not all(names):
-        raise click.UsageError(f"--channel-names {given!r}: a name is empty")
+        shown = ",".join(given) if listed else given
+        raise click.UsageError(f"--channel-names {shown!r}: a name is empty")
     return names
 
 

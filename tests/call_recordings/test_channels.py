@@ -177,6 +177,30 @@ def test_the_environment_and_the_config_file_choose_split(make_server, tmp_path,
     assert sorted(line.split(":")[0] for line in result.stdout.splitlines()) == ["a", "b"]
 
 
+@pytest.mark.parametrize("names, labels", [
+    ('["agent", "customer, east"]', ["agent", "customer, east"]),  # a list: each string whole
+    ('"agent, customer"', ["agent", "customer"]),  # a string: split at its commas
+])
+def test_the_config_file_names_the_channels_in_a_list_or_a_string(make_server, tmp_path, stereo,
+                                                                  names, labels):
+    path = write_audio(tmp_path / "call.wav", stereo, 16000, subtype="PCM_16")
+    server = make_server(heard(channel_bytes(stereo)))
+    config = tmp_path / "config.toml"
+    config.write_text(f'channels = "split"\nchannel_names = {names}\n')
+    result = run_transcribe(server, "--speed", "0", path, env={"ASRX_CONFIG": str(config)})
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert sorted(line.split(": ")[0] for line in result.stdout.splitlines()) == labels
+
+
+def test_a_config_list_of_names_must_hold_strings(server, tmp_path, stereo):
+    path = write_audio(tmp_path / "call.wav", stereo, 16000, subtype="PCM_16")
+    config = tmp_path / "config.toml"
+    config.write_text('channels = "split"\nchannel_names = ["agent", 2]\n')
+    result = run_transcribe(server, path, env={"ASRX_CONFIG": str(config)})
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert "channel_names has the wrong type" in result.stderr
+
+
 def test_raw_stereo_on_stdin(make_server, stereo):
     left, right = channel_bytes(stereo)
     server = make_server(heard((left, right)))
