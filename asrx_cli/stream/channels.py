@@ -1,7 +1,8 @@
 """--channels split: a session per channel of the input, all at once, into one output.
 
 The input is read once, by the splitter (audio/split.py), which hands each
-channel's samples to that channel's session. Each session is the
+channel's samples to that channel's session; their senders pace on one
+schedule (stream/sender.py, `SharedStart`). Each session is the
 single-channel `Session`, run on a thread of its own, with its own decoder,
 sender, reconnects and replay: a channel that loses its connection replays
 alone while the others go on. Their renderers label what they write and
@@ -29,6 +30,7 @@ from asrx_cli.output.labels import Labelled, SharedOutput, channel_names
 from asrx_cli.output.levelmeter import LevelMeter, MeterUntilWords
 from asrx_cli.output.render import Renderer
 from asrx_cli.stream.interrupt import InterruptFlag
+from asrx_cli.stream.sender import SharedStart
 from asrx_cli.stream.session import Session
 from asrx_cli.transcript.stats import RunStats, stats_block
 
@@ -39,11 +41,18 @@ ABANDON_SECONDS = 3.0  # on a second Ctrl-C, the longest wait for the sessions t
 
 
 class ChannelSession(Session):
-    """A channel's session, which says when its first connection is open."""
+    """A channel's session, which says when its first connection is open, and whose first sender
+    paces on the schedule all channels share; after a reconnect, the channel's replay goes out
+    on a schedule of its own, as a single run's does, and the others' stays as it was."""
 
-    def __init__(self, *args, connected: Callable[[], None], **options):
+    def __init__(self, *args, connected: Callable[[], None], start: SharedStart, **options):
         super().__init__(*args, **options)
         self._connected: Optional[Callable[[], None]] = connected
+        self._start: Optional[SharedStart] = start
+
+    def _schedule_start(self) -> Optional[SharedStart]:
+        start, self._start = self._start, None
+        return start
 
     def _connect(self):
         connection = super()._connect()
@@ -100,7 +109,8 @@ class ChannelRun:
                               len(self.names), config.max_line_width, config.max_lines)
         with ChannelSplitter(self.source, self.ending) as splitter:
             start = Countdown(len(self.names), splitter.start)
-            sessions = [self._session(index, channel, shared, recorder, start)
+            schedule = SharedStart()
+            sessions = [self._session(index, channel, shared, recorder, start, schedule)
                         for index, channel in enumerate(splitter.sources())]
             threads = [threading.Thread(target=self._run_one, args=(index, session), daemon=True,
                                         name=f"asrx-channel-{index + 1}")
@@ -121,7 +131,8 @@ class ChannelRun:
             raise self.interrupt.stopped(seconds)
 
     def _session(self, index: int, source: AudioSource, shared: SharedOutput,
-                 recorder: Optional[ChannelsRecording], start: Countdown) -> ChannelSession:
+                 recorder: Optional[ChannelsRecording], start: Countdown,
+                 schedule: SharedStart) -> ChannelSession:
         renderer: Renderer = Labelled(shared, index, self.names[index])
         if self.meter:
             renderer = MeterUntilWords(renderer, self.meter)
@@ -129,7 +140,8 @@ class ChannelRun:
         env = self.env if index == 0 else dataclasses.replace(self.env, stderr_isatty=False)
         config = dataclasses.replace(self.config, stats=False)  # reported here, each and in total
         return ChannelSession(config, env, source, renderer, self.flags[index],
-                              recorder.channel(index) if recorder else None, connected=start)
+                              recorder.channel(index) if recorder else None, connected=start,
+                              start=schedule)
 
     def _run_one(self, index: int, session: ChannelSession):
         try:

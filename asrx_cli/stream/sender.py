@@ -1,7 +1,10 @@
 """The sender thread: audio frames out on an absolute real-time schedule.
 
 Frame n is due at t0 + (audio before n) / speed on the monotonic clock, so
-sleeping late once never accumulates into drift. A wake-up sends the frame
+sleeping late once never accumulates into drift. t0 is when the first frame
+is ready, or, for the channels of one input (--channels split), when the
+first channel's is (`SharedStart`): every channel's frame n is due at the
+same time. A wake-up sends the frame
 due and any due within SEND_AHEAD_SECONDS after it: at speed 1, two 32 ms
 frames every 64 ms, the cadence of the documented microphone client (2048
 bytes a read). After the last frame (or a stop request) the end-of-stream
@@ -45,6 +48,21 @@ class SessionStop:
         return self._own.is_set() or self._run_stop.is_set()
 
 
+class SharedStart:
+    """One schedule for the senders of several channels: the first frame ready on any sets t0."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.t0: Optional[float] = None
+
+    def __call__(self, now: float) -> float:
+        """The schedule's t0, for a sender whose first frame is ready `now`."""
+        with self._lock:
+            if self.t0 is None:
+                self.t0 = now
+            return self.t0
+
+
 @dataclasses.dataclass(eq=False)
 class Sender:
     """Runs the sender in a thread; a context manager that re-raises the sender's error.
@@ -65,6 +83,8 @@ class Sender:
     abandon: Callable[[], None] = lambda: None
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
+    # t0 for a sender whose first frame is ready at the time given; None: that time
+    start: Optional[Callable[[float], float]] = None
     bytes_sent: int = dataclasses.field(default=0, init=False)
     error: Optional[BaseException] = dataclasses.field(default=None, init=False)
     reported_at: float = dataclasses.field(default=float("-inf"), init=False)  # the last Sent, unpaced
@@ -101,7 +121,7 @@ class Sender:
         started = None
         for frame in self.frames:
             if started is None:  # the schedule starts with the first frame, not before its decoding
-                started = self.clock()
+                started = self.clock() if self.start is None else self.start(self.clock())
             if self.speed > 0 and self._wait_for_turn(started + self.bytes_sent / BYTES_PER_SECOND / self.speed):
                 break
             if self.stop.is_set():

@@ -148,6 +148,10 @@ class Session:
         self.transcript.resume(replay.echo_before)
         return connection
 
+    def _schedule_start(self):
+        """The t0 of this connection's sender (sender.Sender.start); None: its first frame's time."""
+        return None
+
     def _connect(self) -> Connection:
         return Connection.open(self.config.url, self.config.api_key, self.config.ca_file,
                                self.config.connect_timeout, self.config.send_timeout)
@@ -160,7 +164,8 @@ class Session:
         stop = SessionStop(self.interrupt.stop)
         try:
             with Sender(feed.frames(stop, sender.news.put), send_audio, connection.send_end_of_stream,
-                        speed, stop, sender.news.put, abandon=connection.abort):
+                        speed, stop, sender.news.put, abandon=connection.abort,
+                        start=self._schedule_start()):
                 lost = self._receive(connection, sender)
                 if lost is not None:
                     raise SessionLost(lost)  # leaves the sender's context early: the connection is shut
