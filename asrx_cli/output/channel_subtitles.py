@@ -5,7 +5,10 @@ Each channel's sentences are cut into cues by the rules of a single run
 (output/subtitles.py): a sentence waits for the channel's next one, whose
 speech its cues may not reach. Cues of one channel never overlap; cues of
 different channels may: two people talking at once. A cue is written once no
-channel can still bring one that starts earlier; the rest at the end.
+channel can still bring one that starts earlier; the rest at the end. A
+channel with no sentence held tells how early its next one may start from
+the audio it has sent (`progress`): a silent channel holds nothing back for
+long, and the cues of the others reach a file as they come (`tail -f`).
 WebVTT marks the speaker with a voice span (`<v agent>`), SubRip with a prefix.
 """
 
@@ -28,6 +31,7 @@ class ChannelSubtitles(Renderer):
         self.last_end = [0.0] * channels  # per channel: where its next cue may start
         self.held: List[Optional[Tuple[str, Final]]] = [None] * channels  # waiting for the next
         self.done = [False] * channels
+        self.horizon = [0.0] * channels  # per channel: no sentence still to come starts before
         self.waiting: List[Tuple[float, int, int, Cue, str]] = []  # a heap by start, channel, order
         self.added = 0
         if subtitle_format == "vtt":
@@ -39,6 +43,12 @@ class ChannelSubtitles(Renderer):
         self._release(index, final.start)
         self.held[index] = (name, final)
         self._write_until(self._earliest())
+
+    def progress(self, index: int, horizon: float):
+        """No sentence of the channel's still to come starts before `horizon` (seconds)."""
+        if horizon > self.horizon[index]:
+            self.horizon[index] = horizon
+            self._write_until(self._earliest())
 
     def channel_done(self, index: int):
         self._release(index, math.inf)
@@ -69,7 +79,9 @@ class ChannelSubtitles(Renderer):
             if self.done[index]:
                 return math.inf
             held = self.held[index]
-            return self.last_end[index] if held is None else max(held[1].start, self.last_end[index])
+            if held is None:
+                return max(self.last_end[index], self.horizon[index])
+            return max(held[1].start, self.last_end[index])
         return min(channel(index) for index in range(len(self.held)))
 
     def _write_until(self, time: float):

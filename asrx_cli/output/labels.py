@@ -67,6 +67,12 @@ class SharedOutput:
             if self.format == "json":
                 self._json(record)
 
+    def progress(self, index: int, horizon: float):
+        """No sentence of channel `index` still to come starts before `horizon` (seconds)."""
+        if self.format in ("srt", "vtt"):
+            with self.lock:
+                self.inner.progress(index, horizon)  # type: ignore[attr-defined]
+
     def channel_done(self, index: int):
         if self.format in ("srt", "vtt"):
             with self.lock:

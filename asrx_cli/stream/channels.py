@@ -15,6 +15,7 @@ gone for good) stops the others the same way, and its error ends the run.
 """
 
 import dataclasses
+import functools
 import logging
 import queue
 import threading
@@ -45,10 +46,21 @@ class ChannelSession(Session):
     paces on the schedule all channels share; after a reconnect, the channel's replay goes out
     on a schedule of its own, as a single run's does, and the others' stays as it was."""
 
-    def __init__(self, *args, connected: Callable[[], None], start: SharedStart, **options):
+    def __init__(self, *args, connected: Callable[[], None], start: SharedStart,
+                 horizon: Callable[[float], None], **options):
         super().__init__(*args, **options)
         self._connected: Optional[Callable[[], None]] = connected
         self._start: Optional[SharedStart] = start
+        self._horizon = horizon
+
+    def _note_progress(self, offset: float):
+        """Tells the output how early the channel's next sentence may start: a final only covers
+        audio already sent, and its speech began at most the aligner's lead before its first
+        words came (those of the open sentence, if one is open; else the next words, which
+        can come no earlier than now)."""
+        super()._note_progress(offset)
+        first_words = self.transcript.start
+        self._horizon((offset if first_words is None else first_words) - self.aligner.lead)
 
     def _schedule_start(self) -> Optional[SharedStart]:
         start, self._start = self._start, None
@@ -141,7 +153,7 @@ class ChannelRun:
         config = dataclasses.replace(self.config, stats=False)  # reported here, each and in total
         return ChannelSession(config, env, source, renderer, self.flags[index],
                               recorder.channel(index) if recorder else None, connected=start,
-                              start=schedule)
+                              start=schedule, horizon=functools.partial(shared.progress, index))
 
     def _run_one(self, index: int, session: ChannelSession):
         try:

@@ -16,7 +16,15 @@ import soundfile
 
 from tests.support.audio import noise, write_audio
 from tests.support.microphone import MICROPHONE_REQUIREMENTS
-from tests.support.run import ASRX, json_lines, run_cli, run_transcribe, subprocess_env
+from tests.support.run import (
+    ASRX,
+    json_lines,
+    run_cli,
+    run_transcribe,
+    start_asrx,
+    subprocess_env,
+    wait_for,
+)
 from tests.support.scripted import Script, new_sentence, sentence
 from tests.support.tcp_proxy import Fault, Proxy
 from tests.support.terminal import read_line
@@ -327,6 +335,42 @@ def test_a_silent_channel_gives_no_sentences_and_no_error(make_server, tmp_path)
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout.startswith("WEBVTT\n\n1\n") and result.stdout.endswith("\n<v 1>words\n\n")
     assert result.stdout.count(" --> ") == 1
+
+
+class EverySecond:
+    """Opens a sentence at each second of audio heard, unless the audio is all silence."""
+
+    def __init__(self):
+        self.audio = bytearray()
+
+    def __call__(self, frame: bytes):
+        before = len(self.audio) // 32000
+        self.audio += frame
+        second = len(self.audio) // 32000
+        if second == before or not any(self.audio):
+            return []
+        return [(new_sentence if second > 1 else sentence)(f"s{second}")]
+
+
+def test_subtitles_flow_while_a_channel_is_silent(make_server, tmp_path):
+    # A live input (a pipe kept open): cues of the speaking channel reach the file
+    # while the other channel has said nothing, not only once the run ends.
+    samples = np.zeros((12 * 16000, 2), np.int16)
+    samples[:, 0] = noise(12.0, seed=4)
+    server = make_server(Script(listener=EverySecond))
+    out = tmp_path / "call.srt"
+    process = start_asrx("transcribe", "--url", server.url, "--channels", "split",
+                         "--raw-channels", "2", "-o", out, "-", stdin=subprocess.PIPE)
+    try:
+        process.stdin.write(samples.astype("<i2").tobytes())
+        process.stdin.flush()
+        wait_for(lambda: out.exists() and "1: s1\n" in out.read_text(), timeout=20)
+        assert process.poll() is None  # the input is still open: the run goes on
+    finally:
+        _, err = process.communicate(timeout=20)  # the end of the input
+    assert process.returncode == 0, err
+    cues = [block.split("\n") for block in out.read_text().strip().split("\n\n")]
+    assert [cue[2] for cue in cues] == [f"1: s{n}" for n in range(1, 13)]
 
 
 STEREO_DEVICE = """\

@@ -46,3 +46,18 @@ def test_cues_of_one_channel_never_overlap_and_vtt_names_the_voice():
     subtitles.close()
     assert out.getvalue() == ("WEBVTT\n\n1\n00:00:00.000 --> 00:00:02.000\n<v a&amp;b>one\n\n"
                               "2\n00:00:02.000 --> 00:00:03.000\n<v a&amp;b>two &lt;x&gt;\n\n")
+
+
+def test_a_silent_channel_holds_cues_back_only_until_the_audio_it_has_sent():
+    out = io.StringIO()
+    subtitles = ChannelSubtitles(out, "srt", 2)
+    subtitles.add(0, "agent", Final(0, "hello", 1.0, 2.0))
+    subtitles.add(0, "agent", Final(1, "again", 3.0, 4.0))
+    assert out.getvalue() == ""  # the customer has said nothing, and may yet, from 0 s on
+    subtitles.progress(1, 2.5)  # by the customer's audio sent: nothing of theirs before 2.5 s
+    assert [cue[2] for cue in cues(out.getvalue())] == ["agent: hello"]
+    subtitles.progress(1, 1.0)  # a horizon never goes back
+    subtitles.add(1, "customer", Final(0, "late", 2.5, 3.5))
+    subtitles.close()
+    assert [cue[2] for cue in cues(out.getvalue())] == ["agent: hello", "customer: late",
+                                                        "agent: again"]
