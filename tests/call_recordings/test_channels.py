@@ -304,6 +304,64 @@ def test_ctrl_c_ends_every_channel_and_prints_each_ones_last_sentence(make_serve
     assert len(server.records) == 2
 
 
+def start_call(make_server, tmp_path, seconds=20.0):
+    """asrx on a call of two noises, whose sessions each say "started", then "going", then
+    at the end "<left|right> last"; the first line already read."""
+    samples = noise(seconds, channels=2, seed=11)
+    path = write_audio(tmp_path / "call.wav", samples, 16000, subtype="PCM_16")
+    left, right = channel_bytes(samples)
+
+    def answer(record):
+        audio = bytes(record.audio)
+        name = "left" if left.startswith(audio) else "right" if right.startswith(audio) else "mixed"
+        return [new_sentence(f"{name} last")]
+
+    server = make_server(Script(timed=[(0.2, sentence("started")), (0.4, new_sentence("going"))],
+                                answer=answer))
+    process = start_asrx("transcribe", "--url", server.url, "--channels", "split",
+                         "--channel-names", "agent,customer", path)
+    first = read_line(process.stdout)
+    assert first.endswith(b": started\n")
+    return server, process, first
+
+
+def test_sigterm_ends_every_channel_gracefully_with_status_143(make_server, tmp_path):
+    server, process, first = start_call(make_server, tmp_path)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=20)
+    assert process.returncode == 143, err
+    lines = sorted((first + out).decode().splitlines())
+    assert lines == ["agent: going", "agent: left last", "agent: started",
+                     "customer: going", "customer: right last", "customer: started"]
+    assert err.decode().startswith("asrx: terminated after ") and b"Traceback" not in err
+    assert len(server.records) == 2
+    assert all(record.wait_finished().end_of_stream is not None for record in server.records)
+    assert all(record.seconds < 10 for record in server.records)
+
+
+def test_a_second_ctrl_c_ends_every_channel_at_once_keeping_what_was_printed(make_server,
+                                                                            tmp_path):
+    samples = noise(20.0, channels=2, seed=11)
+    path = write_audio(tmp_path / "call.wav", samples, 16000, subtype="PCM_16")
+    # The server names a sentence each channel, then never answers the end of the stream.
+    server = make_server(Script(timed=[(0.2, sentence("started")), (0.4, new_sentence("going"))],
+                                end_marker=None))
+    process = start_asrx("transcribe", "--url", server.url, "--channels", "split",
+                         "--channel-names", "agent,customer", path)
+    first = read_line(process.stdout)
+    wait_for(lambda: all(record.end_of_stream is None for record in server.records)
+             and len(server.records) == 2)
+    process.send_signal(signal.SIGINT)
+    wait_for(lambda: all(record.end_of_stream is not None for record in server.records))
+    process.send_signal(signal.SIGINT)  # while every channel waits for its end marker
+    out, err = process.communicate(timeout=10)
+    assert process.returncode == 130, err
+    assert b"Traceback" not in err and err.decode().count("\n") == 1
+    lines = set((first + out).decode().splitlines())
+    assert {"agent: started", "customer: started"} <= lines  # printed before: still there
+    assert lines <= {"agent: started", "customer: started", "agent: going", "customer: going"}
+
+
 def test_a_batch_splits_each_file_and_counts_it_as_one_item(make_server, tmp_path, stereo):
     calls = tmp_path / "calls"
     calls.mkdir()
