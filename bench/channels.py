@@ -3,12 +3,14 @@
 from pathlib import Path
 
 import clients
+import numpy as np
 from paced import DRIFT_GOAL, LATENESS_GOAL, drift, frame_lateness
 from report import FigureResult, Row, ms, ms_of, paired, summary
 
 from asrx_cli.wire import BYTES_PER_SECOND
 
 CPU_GOAL = 2.0  # two channels cost at most twice one
+TOGETHER_GOAL = 0.005  # p99: frame n of one channel arrives within this of frame n of the other
 
 
 def run(options, workdir: Path) -> FigureResult:
@@ -23,6 +25,7 @@ def run(options, workdir: Path) -> FigureResult:
         records = {"one": sink.records("one", 1), "two": sink.records("two", 2)}
     results = {name: measure(finished[name], records[name]) for name in finished}
     first, second = (record["first_frame"] for record in records["two"])
+    apart = summary(frames_apart(*records["two"]))
     one, two = results["one"], results["two"]
     cost = two["cpu_per_audio_second"] / one["cpu_per_audio_second"]
     late = ms_of("p50", "p99", "max")
@@ -37,12 +40,15 @@ def run(options, workdir: Path) -> FigureResult:
             goal="drift within ±10 ms, p99 ≤ 5 ms",
             met=all(abs(d) <= DRIFT_GOAL for d in two["drift"])
             and all(s["p99"] <= LATENESS_GOAL for s in two["lateness"])),
+        Row("13. Call recording, two channels on one schedule: frame n of one channel against "
+            "frame n of the other, arrival gap p50 / p99 / max", late(apart),
+            goal=f"p99 ≤ {ms(TOGETHER_GOAL, 0)}", met=apart["p99"] <= TOGETHER_GOAL),
     ]
     note = (f"Call recording: {seconds:g} s of 16 kHz WAV, one channel and two (--channels split, "
             f"a session each) streamed side by side at speed 1; client CPU {one['cpu']:.3f} s "
             f"and {two['cpu']:.3f} s; the two channels' first frames {ms(abs(first - second), 2)} "
             "apart.")
-    return FigureResult("channels", rows, [note], results)
+    return FigureResult("channels", rows, [note], {**results, "frames_apart": apart})
 
 
 def measure(client: clients.Client, records: list) -> dict:
@@ -50,3 +56,9 @@ def measure(client: clients.Client, records: list) -> dict:
     return {"cpu": client.cpu_seconds, "cpu_per_audio_second": client.cpu_seconds / audio,
             "drift": [drift(record) for record in records],
             "lateness": [summary(frame_lateness(record)[1]) for record in records]}
+
+
+def frames_apart(one: dict, other: dict) -> np.ndarray:
+    """How far apart each frame of one channel and the same frame of the other arrived, in s."""
+    count = min(len(one["arrivals"]), len(other["arrivals"]))
+    return np.abs(np.array(one["arrivals"][:count]) - np.array(other["arrivals"][:count]))
