@@ -39,8 +39,9 @@ class AsrxGroup(click.Group):
         module_name, attribute = self.lazy_commands[name]
         return getattr(importlib.import_module(module_name), attribute)
 
-    def main(self, args=None, prog_name=None, standalone_mode=True, env: Optional[Environment] = None,
-             **extra):
+    def main(  # type: ignore[override]  # click's overloads, and the run's Environment besides
+            self, args=None, prog_name=None, standalone_mode=True, env: Optional[Environment] = None,
+            **extra):
         """`env` is the run's streams, decided here once unless a caller (a test) gives its own."""
         env = env or Environment.from_system()
         status = run_guarded(lambda: super(AsrxGroup, self).main(

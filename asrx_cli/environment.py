@@ -7,7 +7,7 @@ their own (a terminal on stdout, a given width) without a pseudo-terminal.
 import dataclasses
 import shutil
 import sys
-from typing import BinaryIO, TextIO
+from typing import BinaryIO, TextIO, cast
 
 
 @dataclasses.dataclass
@@ -23,7 +23,7 @@ class Environment:
     @classmethod
     def from_system(cls) -> "Environment":
         return cls(
-            stdin=getattr(sys.stdin, "buffer", sys.stdin),
+            stdin=cast(BinaryIO, getattr(sys.stdin, "buffer", sys.stdin)),
             stdout=sys.stdout,
             stderr=sys.stderr,
             stdout_isatty=_isatty(sys.stdout),

@@ -63,7 +63,7 @@ def _complete(output: str, journal: str) -> bool:
 
 def prepare(config: TranscribeConfig, env: Environment):
     """Logging, and the checks every run makes before it opens anything."""
-    setup_logging(env.stderr, config.verbose, config.quiet, secrets=[config.api_key])
+    setup_logging(env.stderr, config.verbose, config.quiet, secrets=[config.api_key or ""])
     host = check_url(config.url)
     if not config.api_key:
         raise UsageError("no API key: set ASRX_API_KEY, pass --api-key, store one with `asrx login`, "

@@ -8,7 +8,7 @@ from asrx_cli.audio.convert import RAW_WIDTHS, Converter
 from asrx_cli.audio.decoder_notes import decoder_notes_logged
 from asrx_cli.audio.raw import ByteReader
 from asrx_cli.audio.readahead import ReadAhead
-from asrx_cli.audio.source import FILE_BLOCK_SECONDS, AudioSource, open_binary, truncated
+from asrx_cli.audio.source import FILE_BLOCK_SECONDS, AudioSource, Blocks, open_binary, truncated
 from asrx_cli.audio.wav import read_wav_header
 from asrx_cli.errors import AudioError
 from asrx_cli.wire import SAMPLE_RATE
@@ -47,7 +47,7 @@ def open_sound_file(path: str, start: float = 0.0, split: bool = False) -> Audio
 
 
 def _sound_file_blocks(sound, path: str, declared: int, first: int,
-                       channels: int) -> Iterator[bytes]:
+                       channels: int) -> Blocks:
     import soundfile  # loaded already by open_sound_file; named here for its errors
 
     # 16 kHz 16-bit files go out bit-exact (mono, or channels kept); everything else through float.
@@ -62,7 +62,10 @@ def _sound_file_blocks(sound, path: str, declared: int, first: int,
         with ReadAhead(reads, DECODED_AHEAD, name="asrx-file-reader") as decoded:
             for frames in decoded:
                 got += len(frames)
-                yield frames.astype("<i2", copy=False).tobytes() if exact else converter.convert(frames)
+                if converter is None:
+                    yield frames.astype("<i2", copy=False).tobytes()
+                else:
+                    yield converter.convert(frames)
     except (soundfile.SoundFileError, RuntimeError) as exc:
         raise AudioError(f"{path}: decoding failed after {got / sound.samplerate:.2f} s "
                          f"({libsndfile_reason(exc)})") from None

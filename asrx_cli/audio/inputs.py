@@ -2,11 +2,11 @@
 
 import dataclasses
 import threading
-from typing import BinaryIO, Callable, Iterator, Optional
+from typing import BinaryIO, Callable, Optional
 
 from asrx_cli.audio import open_source
 from asrx_cli.audio.microphone import LevelCallback, open_microphone
-from asrx_cli.audio.source import AudioSource
+from asrx_cli.audio.source import AudioSource, Blocks
 from asrx_cli.config import TranscribeConfig
 from asrx_cli.errors import AudioError
 from asrx_cli.wire import BYTES_PER_SECOND, SAMPLE_WIDTH
@@ -23,6 +23,7 @@ def open_input(config: TranscribeConfig, stdin: BinaryIO, stop: threading.Event,
         wanted = (len(config.channel_names) or 2) if split else 0
         source = open_microphone(config.device, stop, on_level, wanted)
     else:
+        assert config.audio is not None  # a file or "-" where there is no --mic
         source = open_source(config.audio, config.raw_format, config.raw_format_given, stdin, stop,
                              start, split)
     if config.duration is None:
@@ -34,7 +35,7 @@ def open_input(config: TranscribeConfig, stdin: BinaryIO, stop: threading.Event,
                                                     source.channels))
 
 
-def first_seconds(blocks: Iterator[bytes], seconds: float, channels: int = 1) -> Iterator[bytes]:
+def first_seconds(blocks: Blocks, seconds: float, channels: int = 1) -> Blocks:
     """The first `seconds` of a stream of 16 kHz s16le blocks; nothing read beyond them."""
     remaining = _whole_samples(seconds) * SAMPLE_WIDTH * channels
     try:
@@ -52,8 +53,8 @@ def _whole_samples(seconds: float) -> int:
     return int(round(seconds * BYTES_PER_SECOND / SAMPLE_WIDTH))
 
 
-def counted(blocks: Iterator[bytes], on_audio: Callable[[int], None],
-            channels: int = 1) -> Iterator[bytes]:
+def counted(blocks: Blocks, on_audio: Callable[[int], None],
+            channels: int = 1) -> Blocks:
     """The same blocks; `on_audio` hears the size of each as it is read, as if it were mono."""
     try:
         for block in blocks:

@@ -7,7 +7,7 @@ channel count and converted as files are. The device's clock paces the audio.
 
 import logging
 import threading
-from typing import Callable, Iterator, Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 import numpy as np
 
@@ -18,7 +18,7 @@ from asrx_cli.audio.input_devices import (
     import_sounddevice,
     input_devices,
 )
-from asrx_cli.audio.source import AudioSource
+from asrx_cli.audio.source import AudioSource, Blocks
 from asrx_cli.errors import AudioError
 from asrx_cli.wire import SAMPLE_RATE
 
@@ -95,7 +95,7 @@ class Capture:
         self.on_level = on_level
         self.overflows = 0
 
-    def blocks(self) -> Iterator[bytes]:
+    def blocks(self) -> Blocks:
         self.stream.start()  # not before: the device's buffer would overflow while connecting
         try:
             while not self.stop.is_set():

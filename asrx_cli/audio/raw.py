@@ -4,7 +4,7 @@ import os
 import select
 import stat
 import threading
-from typing import BinaryIO, Iterator, Optional
+from typing import BinaryIO, Optional
 
 import numpy as np
 
@@ -13,6 +13,7 @@ from asrx_cli.audio.source import (
     FILE_BLOCK_SECONDS,
     STOP_POLL_SECONDS,
     AudioSource,
+    Blocks,
     describe,
     duration_of,
     open_binary,
@@ -56,6 +57,7 @@ class ByteReader:
         return reader(size)
 
     def _read_fd(self, size: int) -> bytes:
+        assert self.fd is not None
         while not self.stop.is_set():
             ready, _, _ = select.select([self.fd], [], [], STOP_POLL_SECONDS)
             if ready:
@@ -107,7 +109,7 @@ def _pollable_fd(stream) -> Optional[int]:
 
 
 def raw_blocks(reader: ByteReader, fmt: RawFormat, limit: Optional[int] = None,
-               block_seconds: float = BLOCK_SECONDS, split: bool = False) -> Iterator[bytes]:
+               block_seconds: float = BLOCK_SECONDS, split: bool = False) -> Blocks:
     """Decode headerless PCM as it arrives; `limit` caps the bytes read (a WAV data chunk).
 
     `split`: the channels kept apart, interleaved (AudioSource.channels), else mixed down.

@@ -10,7 +10,7 @@ wakes one, and each wake-up costs more CPU than the frames it carries.
 
 import queue
 import threading
-from typing import Iterable, Iterator, List, Optional
+from typing import Iterable, Iterator, List, Optional, Tuple, Union
 
 from asrx_cli.audio.backlog import Backlog
 from asrx_cli.audio.source import STOP_POLL_SECONDS
@@ -52,7 +52,8 @@ class ReadAhead:
         `stop`: the one the source polls, set on leaving, so that a reader waiting on a quiet
         input sees it."""
         self._batches = batches
-        self._queue = Backlog(depth, backlog_bytes) if backlog_bytes else queue.Queue(depth)
+        self._queue: Union[Backlog, "queue.Queue[Tuple[object, Optional[BaseException]]]"] = (
+            Backlog(depth, backlog_bytes) if backlog_bytes else queue.Queue(depth))
         self._stop = stop if stop is not None else threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 

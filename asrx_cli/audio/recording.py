@@ -10,7 +10,7 @@ import contextlib
 import logging
 import queue
 import threading
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from asrx_cli.errors import UsageError
 from asrx_cli.messages import END_OF_AUDIO
@@ -28,9 +28,9 @@ class Recording:
         self.path = path
         self.bytes_written = 0
         self.error: Optional[BaseException] = None
-        self._frames: "queue.Queue[Optional[bytes]]" = queue.Queue()
+        self._frames: "queue.Queue[object]" = queue.Queue()  # frames, then END_OF_AUDIO
         self._thread = threading.Thread(target=self._write_all, name="asrx-recorder", daemon=True)
-        self._file = None
+        self._file: Any = None  # a soundfile.SoundFile once entered
 
     def __enter__(self) -> "Recording":
         import soundfile  # loads libsndfile: only when a recording is asked for
@@ -74,6 +74,7 @@ class Recording:
             if self.error is not None:
                 continue  # the disk failed: the transcription goes on, the error is reported at the end
             try:
+                assert isinstance(frame, bytes)
                 self._file.buffer_write(frame, dtype="int16")
                 self.bytes_written += len(frame)
             except Exception as exc:

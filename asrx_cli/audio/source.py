@@ -1,11 +1,13 @@
 """What every audio source is: a stream of 16 kHz mono s16le blocks (or interleaved channels)."""
 
 import dataclasses
-from typing import Callable, Iterator, Optional
+from typing import Callable, Generator, Optional
 
 from asrx_cli.audio.convert import RAW_WIDTHS
 from asrx_cli.config import RawFormat
 from asrx_cli.errors import AudioError
+
+Blocks = Generator[bytes, None, None]  # 16 kHz s16le blocks, read as they are asked for
 
 # Files are read in long blocks: soundfile asks libsndfile where it is and
 # seeks there again around every read, which costs a FLAC or Ogg decoder part
@@ -25,7 +27,7 @@ class AudioSource:
 
     description: str
     duration: Optional[float]  # seconds, when known in advance
-    blocks: Iterator[bytes]
+    blocks: "Blocks"  # a generator: closing it stops the reading
     release: Optional[Callable[[], None]] = None  # closes the file, read or not
     channels: int = 1
 

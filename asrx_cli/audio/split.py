@@ -10,11 +10,11 @@ bounded, so no channel runs further ahead of the others than they hold.
 
 import queue
 import threading
-from typing import Iterator, List
+from typing import List
 
 import numpy as np
 
-from asrx_cli.audio.source import STOP_POLL_SECONDS, AudioSource
+from asrx_cli.audio.source import STOP_POLL_SECONDS, AudioSource, Blocks
 from asrx_cli.messages import END_OF_AUDIO
 
 # Blocks a channel's queue holds (a file's block is 4 s, a pipe's 0.25 s): room for
@@ -85,7 +85,7 @@ class ChannelSplitter:
             except queue.Full:
                 continue
 
-    def _blocks(self, index: int) -> Iterator[bytes]:
+    def _blocks(self, index: int) -> Blocks:
         channel = self._queues[index]
         while True:
             try:

@@ -6,11 +6,11 @@ as far as it goes and then reported (exit 3), unless the user stopped it.
 """
 
 import threading
-from typing import BinaryIO, Iterator, Optional
+from typing import BinaryIO, Optional
 
 from asrx_cli.audio.convert import RAW_WIDTHS
 from asrx_cli.audio.raw import ByteReader, raw_blocks
-from asrx_cli.audio.source import AudioSource, describe, duration_of, truncated
+from asrx_cli.audio.source import AudioSource, Blocks, describe, duration_of, truncated
 from asrx_cli.audio.wav import read_wav_header
 from asrx_cli.config import RawFormat
 from asrx_cli.errors import AudioError
@@ -42,7 +42,7 @@ def open_stdin(stdin: BinaryIO, raw_format: RawFormat, stop: threading.Event,
 
 
 def _checked_blocks(reader: ByteReader, fmt: RawFormat, declared: Optional[int],
-                    split: bool) -> Iterator[bytes]:
+                    split: bool) -> Blocks:
     """The stream's blocks; then, unless stopped, an error if it held no sample or less than declared."""
     start = reader.position
     yield from raw_blocks(reader, fmt, declared, split=split)
@@ -50,6 +50,6 @@ def _checked_blocks(reader: ByteReader, fmt: RawFormat, declared: Optional[int],
         return
     got = reader.position - start
     if declared is not None and got < declared:
-        raise truncated("stdin", duration_of(got, fmt), duration_of(declared, fmt))
+        raise truncated("stdin", duration_of(got, fmt) or 0.0, duration_of(declared, fmt) or 0.0)
     if got < RAW_WIDTHS[fmt.sample_format] * fmt.channels:
         raise AudioError("stdin: no audio (the stream ends before its first sample)")

@@ -9,7 +9,7 @@ sends its findings to the main thread's `SpeechTimeline`
 """
 
 import collections
-from typing import List, Optional
+from typing import Deque, List, Optional, Tuple
 
 import webrtcvad
 
@@ -37,7 +37,7 @@ class SpeechDetector:
         self._vad = webrtcvad.Vad(aggressiveness)
         self._pending = b""
         self._frames = 0  # frames judged so far
-        self._recent = collections.deque(maxlen=ONSET_WINDOW)  # (frame index, voiced)
+        self._recent: Deque[Tuple[int, bool]] = collections.deque(maxlen=ONSET_WINDOW)  # (frame, voiced)
         self._in_speech = False
         self._last_voiced = -1  # index of the last voiced frame
         self._silent_run = 0

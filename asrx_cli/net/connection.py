@@ -102,6 +102,8 @@ class DeadlineWebSocket(websocket.WebSocket):
             raise ReadPause("deadline")  # even with data waiting: a flood must not hold the caller
         if self._unread or (isinstance(self.sock, ssl.SSLSocket) and self.sock.pending()):
             return
+        if self.sock is None:
+            return  # closed: the read itself reports it
         try:
             ready, _, _ = select.select([self.sock], [], [], timeout)
         except (OSError, ValueError):
@@ -183,6 +185,7 @@ class Connection:
         # Texts are decoded with errors="replace": the library's pure-Python UTF-8 check is not needed.
         ws = DeadlineWebSocket(enable_multithread=True, skip_utf8_validation=True)
         open_websocket(ws, Target(url), api_key, ca_file, timeout)
+        assert ws.sock is not None  # open_websocket returns connected or raises
         ws.sock.settimeout(send_timeout)  # a send waits this long for the server to take a byte
         log.info("connected: HTTP %s in %.0f ms", ws.getstatus(), (time.monotonic() - started) * 1000)
         return cls(ws, url, send_timeout)

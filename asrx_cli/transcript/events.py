@@ -36,7 +36,7 @@ class EndOfProcess:
 @dataclasses.dataclass(frozen=True)
 class Ignored:
     reason: str
-    frame: str
+    frame: Union[str, bytes]
 
 
 Event = Union[Partial, Final, EndOfProcess, Ignored]

@@ -40,10 +40,10 @@ class SpeechTimeline:
         elif self.segments and self.segments[-1].end is None:
             self.segments[-1].end = change.at
 
-    def drain(self, changes: "queue.Queue") -> None:
+    def drain(self, changes: "queue.SimpleQueue[SpeechChange]") -> None:
         """Apply every change waiting in the queue, without blocking."""
         for change in waiting(changes):
-            self.apply(change)
+            self.apply(change)  # type: ignore[arg-type]  # the queue holds only changes
 
     def forget_before(self, horizon: float) -> int:
         """Drop the segments over before `horizon`, FORGET_BATCH or more at a time; how many went."""
