@@ -12,9 +12,10 @@ from typing import Any, Callable, List, Optional
 
 import numpy as np
 
+from asrx_cli.audio.recording import open_wav
 from asrx_cli.errors import UsageError
 from asrx_cli.messages import END_OF_AUDIO
-from asrx_cli.wire import BYTES_PER_SECOND, SAMPLE_RATE, SAMPLE_WIDTH
+from asrx_cli.wire import BYTES_PER_SECOND, SAMPLE_WIDTH
 
 log = logging.getLogger("asrx")
 
@@ -54,13 +55,7 @@ class ChannelsRecording:
         return ChannelTap(index, self._frames)
 
     def __enter__(self) -> "ChannelsRecording":
-        import soundfile  # loads libsndfile: only when a recording is asked for
-
-        try:
-            self._file = soundfile.SoundFile(self.path, "w", samplerate=SAMPLE_RATE,
-                                             channels=self.channels, subtype="PCM_16", format="WAV")
-        except (soundfile.SoundFileError, RuntimeError, OSError) as exc:
-            raise UsageError(f"cannot write {self.path}: {str(exc).splitlines()[0]}") from None
+        self._file = open_wav(self.path, self.channels)
         self._thread.start()
         return self
 

@@ -33,17 +33,7 @@ class Recording:
         self._file: Any = None  # a soundfile.SoundFile once entered
 
     def __enter__(self) -> "Recording":
-        import soundfile  # loads libsndfile: only when a recording is asked for
-
-        try:
-            open(self.path, "wb").close()  # the system's reason, where libsndfile has none
-            self._file = soundfile.SoundFile(self.path, "w", samplerate=SAMPLE_RATE,
-                                             channels=CHANNELS, subtype="PCM_16", format="WAV")
-        except OSError as exc:
-            raise UsageError(f"cannot write {self.path}: {exc.strerror or exc}") from None
-        except (soundfile.SoundFileError, RuntimeError) as exc:
-            reason = _write_failure(self.path) or str(exc).splitlines()[0]
-            raise UsageError(f"cannot write {self.path}: {reason}") from None
+        self._file = open_wav(self.path, CHANNELS)
         self._thread.start()
         return self
 
@@ -79,6 +69,21 @@ class Recording:
                 self.bytes_written += len(frame)
             except Exception as exc:
                 self.error = exc
+
+
+def open_wav(path: str, channels: int):
+    """A 16 kHz 16-bit WAV file open for writing; a failure said in the operating system's words."""
+    import soundfile  # loads libsndfile: only when a recording is asked for
+
+    try:
+        open(path, "wb").close()  # the system's reason, where libsndfile has none
+        return soundfile.SoundFile(path, "w", samplerate=SAMPLE_RATE, channels=channels,
+                                   subtype="PCM_16", format="WAV")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except (soundfile.SoundFileError, RuntimeError) as exc:
+        reason = _write_failure(path) or str(exc).splitlines()[0]
+        raise UsageError(f"cannot write {path}: {reason}") from None
 
 
 def _write_failure(path: str) -> Optional[str]:

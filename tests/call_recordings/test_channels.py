@@ -277,22 +277,7 @@ def test_one_channel_dropped_reconnects_alone_while_the_other_goes_on(make_serve
 
 
 def test_ctrl_c_ends_every_channel_and_prints_each_ones_last_sentence(make_server, tmp_path):
-    samples = noise(20.0, channels=2, seed=11)
-    path = write_audio(tmp_path / "call.wav", samples, 16000, subtype="PCM_16")
-    left, right = channel_bytes(samples)
-
-    def answer(record):
-        audio = bytes(record.audio)
-        name = "left" if left.startswith(audio) else "right" if right.startswith(audio) else "mixed"
-        return [new_sentence(f"{name} last")]
-
-    server = make_server(Script(timed=[(0.2, sentence("started")), (0.4, new_sentence("going"))],
-                                answer=answer))
-    process = subprocess.Popen([ASRX, "transcribe", "--url", server.url, "--channels", "split",
-                                "--channel-names", "agent,customer", str(path)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=subprocess_env())
-    first = read_line(process.stdout)
-    assert first.endswith(b": started\n")
+    server, process, first = start_call(make_server, tmp_path)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=20)
     assert process.returncode == 130, err
