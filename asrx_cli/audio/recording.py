@@ -73,7 +73,7 @@ class Recording:
             if frame is END_OF_AUDIO:
                 return
             if self.error is not None:
-                continue  # the disk failed: the transcription goes on, the error told at the end
+                continue  # the disk failed: transcription goes on, the error is reported at the end
             try:
                 assert isinstance(frame, bytes)
                 self._file.buffer_write(frame, dtype="int16")

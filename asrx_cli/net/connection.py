@@ -236,8 +236,8 @@ class Connection:
         log.info("> ping")
         try:
             self.ws.ping()
-        except (websocket.WebSocketException, OSError) as exc:  # the receiver tells a loss
-            log.info("ping failed: %s", reason(exc))
+        except (websocket.WebSocketException, OSError) as exc:
+            log.info("ping failed: %s", reason(exc))  # a lost connection is the receiver's to tell
 
     def recv(self, timeout: float) -> Union[None, str, bytes, Closed]:
         """A data frame, None when none was complete within `timeout`, or Closed."""
