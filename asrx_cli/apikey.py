@@ -21,7 +21,7 @@ GIVEN = (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVI
 
 
 def resolve_api_key(ctx: click.Context, value: Optional[str], stderr: TextIO) -> Optional[str]:
-    """The key of the run: `value` is what click found, from the command line, environment or config file."""
+    """The key of the run: `value` is what click found (command line, environment, config file)."""
     if value and ctx.get_parameter_source("api_key") in GIVEN:
         return value
     try:
@@ -37,7 +37,7 @@ def resolve_api_key(ctx: click.Context, value: Optional[str], stderr: TextIO) ->
 
 
 def holds_api_key(default_map: Dict[str, Dict[str, Any]]) -> bool:
-    """Whether the config file (as click's default_map) holds a key, the client's or the server's."""
+    """Whether the config file (click's default_map) holds a key, the client's or the server's."""
     return any("api_key" in default_map.get(table, {}) for table in ("transcribe", SERVE_TABLE))
 
 

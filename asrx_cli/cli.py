@@ -40,8 +40,8 @@ class AsrxGroup(click.Group):
         return getattr(importlib.import_module(module_name), attribute)
 
     def main(  # type: ignore[override]  # click's overloads, and the run's Environment besides
-            self, args=None, prog_name=None, standalone_mode=True, env: Optional[Environment] = None,
-            **extra):
+            self, args=None, prog_name=None, standalone_mode=True,
+            env: Optional[Environment] = None, **extra):
         """`env` is the run's streams, decided here once unless a caller (a test) gives its own."""
         env = env or Environment.from_system()
         status = run_guarded(lambda: super(AsrxGroup, self).main(
@@ -75,8 +75,8 @@ def run_guarded(invoke, stderr: TextIO) -> int:
     except Exception as exc:  # a bug: one line, and the traceback on request
         if os.environ.get("ASRX_DEBUG"):
             raise
-        click.echo(f"asrx: internal error: {type(exc).__name__}: {exc} (set ASRX_DEBUG=1 for details)",
-                   file=stderr)
+        click.echo(f"asrx: internal error: {type(exc).__name__}: {exc} "
+                   "(set ASRX_DEBUG=1 for details)", file=stderr)
         return ExitStatus.ERROR
     return result if isinstance(result, int) else ExitStatus.SUCCESS
 

@@ -37,7 +37,8 @@ def _keyring():
     try:
         keyring.core.init_backend(limit=keyring.core.recommended)
     except Exception as exc:  # a configured backend that does not load
-        raise KeychainUnavailable(f"the configured keyring backend does not load: {_reason(exc)}") from None
+        raise KeychainUnavailable("the configured keyring backend does not load: "
+                                  f"{_reason(exc)}") from None
     return keyring
 
 
@@ -49,9 +50,11 @@ def _call(operation: str, *args):
     try:
         return getattr(keyring, operation)(SERVICE, USERNAME, *args)
     except NoKeyringError:
-        raise NoKeychain("no keychain is available here (keyring found no recommended backend)") from None
+        raise NoKeychain("no keychain is available here "
+                         "(keyring found no recommended backend)") from None
     except Exception as exc:  # D-Bus gone, a locked or broken store: never a traceback
-        raise KeychainUnavailable(f"the keychain ({backend_name()}) failed: {_reason(exc)}") from None
+        raise KeychainUnavailable(f"the keychain ({backend_name()}) failed: "
+                                  f"{_reason(exc)}") from None
 
 
 def _reason(exc: Exception) -> str:

@@ -30,14 +30,16 @@ class PrefixFormatter(logging.Formatter):
         return prefix + record.getMessage()
 
 
-def setup_logging(stderr: TextIO, verbose: bool, quiet: bool, secrets: Iterable[str] = ()) -> logging.Logger:
+def setup_logging(stderr: TextIO, verbose: bool, quiet: bool,
+                  secrets: Iterable[str] = ()) -> logging.Logger:
     logger = logging.getLogger(LOGGER_NAME)
     level = logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING
     use_only(logger, masked_handler(stderr, PrefixFormatter(), secrets), level)
     return logger
 
 
-def masked_handler(stream: TextIO, formatter: logging.Formatter, secrets: Iterable[str]) -> logging.Handler:
+def masked_handler(stream: TextIO, formatter: logging.Formatter,
+                   secrets: Iterable[str]) -> logging.Handler:
     """A handler that writes to `stream` with every secret masked."""
     handler = logging.StreamHandler(stream)
     handler.setFormatter(formatter)

@@ -73,7 +73,8 @@ class Finished:
 
 
 class Skipped(_Position):
-    """Sender to main thread: audio of a live input dropped unsent, `seconds` of it, where the next frame starts."""
+    """Sender to main thread: audio of a live input dropped unsent, `seconds` of it, where the
+    next frame starts."""
 
 
 class Resumed(_Position):

@@ -20,10 +20,10 @@ from asrx_cli.logs import setup_logging
 from asrx_cli.net.connection import check_url
 from asrx_cli.output.factory import make_renderer
 from asrx_cli.output.guard import refuse_inputs_as_outputs
-from asrx_cli.output.levelmeter import LevelMeter, MeterUntilWords
-from asrx_cli.output.journal import JournalPlan, Journaled, plan_journal
+from asrx_cli.output.journal import Journaled, JournalPlan, plan_journal
 from asrx_cli.output.journal import remove as remove_journal
 from asrx_cli.output.journal import replay as replay_journal
+from asrx_cli.output.levelmeter import LevelMeter, MeterUntilWords
 from asrx_cli.output.render import Renderer, open_output
 from asrx_cli.stream.interrupt import InterruptFlag
 from asrx_cli.stream.session import Session
@@ -66,8 +66,8 @@ def prepare(config: TranscribeConfig, env: Environment):
     setup_logging(env.stderr, config.verbose, config.quiet, secrets=[config.api_key or ""])
     host = check_url(config.url)
     if not config.api_key:
-        raise UsageError("no API key: set ASRX_API_KEY, pass --api-key, store one with `asrx login`, "
-                         "or put api_key in the config file")
+        raise UsageError("no API key: set ASRX_API_KEY, pass --api-key, "
+                         "store one with `asrx login`, or put api_key in the config file")
     if config.url.startswith("ws://") and not is_loopback(host):
         log.warning("the API key travels unencrypted to %s over ws://; use wss://", host)
     if config.resume and (config.is_live or not config.output_path or config.output_path == "-"
@@ -75,7 +75,8 @@ def prepare(config: TranscribeConfig, env: Environment):
         raise UsageError("--resume needs -o FILE and an input file: stdin and the microphone "
                          "cannot be read again from a point")
     if config.resume and config.channels == "split":
-        raise UsageError("--resume does not apply to --channels split: each channel stops elsewhere")
+        raise UsageError("--resume does not apply to --channels split: "
+                         "each channel stops elsewhere")
     if config.reads_stdin and env.stdin_isatty:
         raise UsageError("stdin is a terminal: pipe audio into `asrx transcribe -`, or give a file")
     if not config.batch and config.audio not in (None, "-"):  # a batch checks each file's output

@@ -53,5 +53,6 @@ def _print_versions(ctx: click.Context, _param, value: bool) -> None:
 
 version_option = click.option(
     "-V", "--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_versions,
-    help="Show the version of asrx and of Python, libsndfile, websocket-client and PortAudio, and exit.",
+    help="Show the version of asrx and of Python, libsndfile, websocket-client and PortAudio, "
+         "and exit.",
 )

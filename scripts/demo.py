@@ -57,14 +57,17 @@ THAI_SENTENCE = "สวัสดีครับ วันนี้อากา�
 
 def transcribe_with_service() -> int:
     """Thai speech from espeak-ng, streamed at real time to the configured service."""
-    say(f"ASRX_API_KEY is set: streaming espeak-ng's Thai voice to {os.environ.get('ASRX_URL', 'the iApp service')}")
+    say("ASRX_API_KEY is set: streaming espeak-ng's Thai voice to "
+        f"{os.environ.get('ASRX_URL', 'the iApp service')}")
     say(f"spoken: {THAI_SENTENCE}")
     try:
-        speech = subprocess.Popen(["espeak-ng", "-v", "th", "--stdout", THAI_SENTENCE], stdout=subprocess.PIPE)
+        speech = subprocess.Popen(["espeak-ng", "-v", "th", "--stdout", THAI_SENTENCE],
+                                  stdout=subprocess.PIPE)
     except FileNotFoundError:
         say("espeak-ng is missing: install the Debian package espeak-ng")
         return 1
-    client = subprocess.run(asrx_command() + ["transcribe", "--speed", "1", "-"], stdin=speech.stdout)
+    client = subprocess.run(asrx_command() + ["transcribe", "--speed", "1", "-"],
+                            stdin=speech.stdout)
     speech.stdout.close()
     speech.wait()
     return client.returncode
@@ -86,7 +89,8 @@ def main() -> int:
     transcripts = []
     try:
         for sample, said in samples:
-            say(f"{sample.name} from Debian's pocketsphinx-testdata (16 kHz mono); what was said, then what was heard:")
+            say(f"{sample.name} from Debian's pocketsphinx-testdata (16 kHz mono); "
+                "what was said, then what was heard:")
             say(f"said: {said}")
             transcripts.append(transcribe(server.url, api_key, sample))
             sys.stdout.write(transcripts[-1])

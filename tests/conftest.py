@@ -35,7 +35,8 @@ def make_server():
 
 @pytest.fixture
 def raw_server():
-    """Hostile servers on raw sockets (tests/rawserver.py): `raw_server(handle, receive_buffer=...)`."""
+    """Hostile servers on raw sockets (tests/rawserver.py):
+    `raw_server(handle, receive_buffer=...)`."""
     yield from stopped_at_teardown(RawServer)
 
 

@@ -78,7 +78,8 @@ class Backlog:
         return ahead > HOLD_AHEAD_SECONDS
 
     def _drop_beyond_limit(self):
-        while self._bytes > self.limit and len(self._items) > 2 and isinstance(self._items[1][0], list):
+        while (self._bytes > self.limit and len(self._items) > 2
+               and isinstance(self._items[1][0], list)):
             gap = self._items[0][0] if isinstance(self._items[0][0], Gap) else None
             if gap is None:
                 gap = Gap(0)

@@ -106,7 +106,8 @@ def _up_to_the_damage(path: str, start: int, dtype: str, always_2d: bool) -> Ite
 
 
 def _decoded(sound, frames_per_read: int, dtype: str, always_2d: bool) -> Iterator[list]:
-    """What libsndfile decodes from where `sound` is, `frames_per_read` at a time, each a batch of one."""
+    """What libsndfile decodes from where `sound` is, `frames_per_read` at a time, each a batch
+    of one."""
     while len(frames := sound.read(frames_per_read, dtype=dtype, always_2d=always_2d)):
         yield [frames]
 

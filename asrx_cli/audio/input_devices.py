@@ -10,7 +10,8 @@ from typing import List, Optional
 from asrx_cli.errors import AudioError, UsageError
 
 PORTAUDIO_MISSING = ("the microphone needs the PortAudio library, which is not installed "
-                     "(Debian/Ubuntu: apt install libportaudio2; elsewhere: pip install sounddevice)")
+                     "(Debian/Ubuntu: apt install libportaudio2; "
+                     "elsewhere: pip install sounddevice)")
 
 
 def import_sounddevice():
@@ -20,7 +21,8 @@ def import_sounddevice():
     except OSError:  # sounddevice is there, the PortAudio library is not
         raise UsageError(PORTAUDIO_MISSING) from None
     except ImportError:
-        raise UsageError("the microphone needs the sounddevice package: pip install sounddevice") from None
+        raise UsageError("the microphone needs the sounddevice package: "
+                         "pip install sounddevice") from None
     except Exception as exc:  # PortAudio is there but cannot start: a broken ALSA configuration
         reason = str(exc).split("[", 1)[0].strip().rstrip(":")
         raise AudioError(f"the sound system cannot start ({reason}); check ~/.asoundrc") from None
@@ -57,8 +59,10 @@ def _query_input_devices(sd) -> List[InputDevice]:
     hostapis = sd.query_hostapis()
     default = _default_input(sd)
     return [
-        InputDevice(index=info["index"], name=info["name"], hostapi=hostapis[info["hostapi"]]["name"],
-                    channels=info["max_input_channels"], default_rate=int(info["default_samplerate"]),
+        InputDevice(index=info["index"], name=info["name"],
+                    hostapi=hostapis[info["hostapi"]]["name"],
+                    channels=info["max_input_channels"],
+                    default_rate=int(info["default_samplerate"]),
                     default=info["index"] == default)
         for info in sd.query_devices()
         if info["max_input_channels"] > 0
@@ -83,7 +87,8 @@ def find_input_device(devices: List[InputDevice], spec: Optional[str]) -> InputD
     if spec is None:
         chosen = [device for device in devices if device.default]
         if not chosen:
-            raise UsageError(f"no default input device: choose one with --device ({_listing(devices)})")
+            raise UsageError("no default input device: "
+                             f"choose one with --device ({_listing(devices)})")
         return chosen[0]
     if spec.strip().isdigit():
         chosen = [device for device in devices if device.index == int(spec)]

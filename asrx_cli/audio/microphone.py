@@ -42,9 +42,10 @@ def capture_settings(device: InputDevice, accepts: Callable[[int, int], bool],
         for rate in (SAMPLE_RATE, device.default_rate):
             if accepts(rate, wanted):
                 return rate, wanted
-    # Stereo at most: averaging the silent inputs of a many-channel interface would only lower the level.
-    candidates = [(SAMPLE_RATE, 1), (device.default_rate, min(device.channels, 2)), (device.default_rate, 1),
-                  (device.default_rate, device.channels)]
+    # Stereo at most: averaging the silent inputs of a many-channel interface would only lower
+    # the level.
+    candidates = [(SAMPLE_RATE, 1), (device.default_rate, min(device.channels, 2)),
+                  (device.default_rate, 1), (device.default_rate, device.channels)]
     for rate, channels in candidates:
         if accepts(rate, channels):
             return rate, channels
@@ -60,7 +61,8 @@ def open_microphone(spec: Optional[str], stop: threading.Event,
 
     def accepts(rate: int, channels: int) -> bool:
         try:
-            sd.check_input_settings(device=device.index, samplerate=rate, channels=channels, dtype="float32")
+            sd.check_input_settings(device=device.index, samplerate=rate, channels=channels,
+                                    dtype="float32")
         except (sd.PortAudioError, ValueError):
             return False
         return True
@@ -73,7 +75,8 @@ def open_microphone(spec: Optional[str], stop: threading.Event,
                                 dtype="int16" if exact else "float32")
     except sd.PortAudioError as exc:
         raise AudioError(f"cannot open input device {device.name!r}: {exc}") from None
-    description = f"microphone {device.index} {device.name!r} ({device.hostapi}, {rate} Hz, {channels} ch)"
+    description = (f"microphone {device.index} {device.name!r} "
+                   f"({device.hostapi}, {rate} Hz, {channels} ch)")
     capture = Capture(stream, device.name, rate, exact, stop, on_level, kept)
     return AudioSource(description, None, capture.blocks(), stream.close, kept)
 
@@ -105,8 +108,8 @@ class Capture:
         finally:
             self.stream.stop()
             if self.overflows:
-                log.warning("%d input overflow%s in all: %s", self.overflows, "s" if self.overflows > 1 else "",
-                            OVERFLOW_EFFECT)
+                log.warning("%d input overflow%s in all: %s", self.overflows,
+                            "s" if self.overflows > 1 else "", OVERFLOW_EFFECT)
 
     def _read(self) -> np.ndarray:
         try:

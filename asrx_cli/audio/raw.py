@@ -115,7 +115,8 @@ def raw_blocks(reader: ByteReader, fmt: RawFormat, limit: Optional[int] = None,
     `split`: the channels kept apart, interleaved (AudioSource.channels), else mixed down.
     """
     frame_bytes = RAW_WIDTHS[fmt.sample_format] * fmt.channels
-    block_bytes = max(1, min(int(fmt.rate * block_seconds), MAX_BLOCK_BYTES // frame_bytes)) * frame_bytes
+    block_bytes = (max(1, min(int(fmt.rate * block_seconds), MAX_BLOCK_BYTES // frame_bytes))
+                   * frame_bytes)
     kept = fmt.channels if split else 1
     exact = fmt.sample_format == "s16le" and fmt.rate == SAMPLE_RATE and fmt.channels == kept
     converter = None if exact else Converter(fmt.rate, kept)
@@ -132,7 +133,8 @@ def raw_blocks(reader: ByteReader, fmt: RawFormat, limit: Optional[int] = None,
         whole = len(data) - len(data) % frame_bytes
         data, carry = data[:whole], data[whole:]
         if data:
-            yield data if converter is None else converter.convert(decode_raw(data, fmt.sample_format, fmt.channels))
+            yield data if converter is None else converter.convert(
+                decode_raw(data, fmt.sample_format, fmt.channels))
     if converter is not None:
         tail = converter.convert(np.zeros((0, fmt.channels), np.float32), last=True)
         if tail:
@@ -150,7 +152,8 @@ def open_raw_file(path: str, raw_format: RawFormat, start: float = 0.0,
         raise AudioError(f"{path}: no audio (empty file)")
     skipped = min(int(start * raw_format.rate) * frame_bytes, size // frame_bytes * frame_bytes)
     stream.seek(skipped)
-    return AudioSource(f"{path} (raw {describe(raw_format)})", duration_of(size - skipped, raw_format),
+    return AudioSource(f"{path} (raw {describe(raw_format)})",
+                       duration_of(size - skipped, raw_format),
                        raw_blocks(ByteReader(stream), raw_format, block_seconds=FILE_BLOCK_SECONDS,
                                   split=split),
                        stream.close, raw_format.channels if split else 1)

@@ -19,7 +19,8 @@ from asrx_cli.messages import END_OF_AUDIO
 
 
 def cut_frames(blocks: Iterable[bytes], size: int) -> Iterator[List[bytes]]:
-    """Cut blocks of any length into frames of `size` bytes, a batch per block; the last may be shorter."""
+    """Cut blocks of any length into frames of `size` bytes, a batch per block; the last may be
+    shorter."""
     buffer = bytearray()
     failure = None
     try:

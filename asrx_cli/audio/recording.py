@@ -47,7 +47,8 @@ class Recording:
 
     def tap(self, send: Callable[[bytes], None],
             new_part: Callable[[bytes], bytes] = lambda frame: frame) -> Callable[[bytes], None]:
-        """`send`, recording what went out; `new_part(frame)` is the part not recorded before (a replay)."""
+        """`send`, recording what went out; `new_part(frame)` is the part not recorded before
+        (a replay)."""
         def send_and_record(frame: bytes):
             send(frame)  # raises if the frame did not go out: then it is not recorded either
             part = new_part(frame)
@@ -62,7 +63,7 @@ class Recording:
             if frame is END_OF_AUDIO:
                 return
             if self.error is not None:
-                continue  # the disk failed: the transcription goes on, the error is reported at the end
+                continue  # the disk failed: transcription goes on, the error is reported at the end
             try:
                 assert isinstance(frame, bytes)
                 self._file.buffer_write(frame, dtype="int16")

@@ -49,7 +49,8 @@ def open_binary(path: str):
 
 
 def truncated(name: str, seconds_read: float, seconds_declared: float) -> AudioError:
-    return AudioError(f"{name}: truncated: {seconds_read:.2f} s of {seconds_declared:.2f} s could be read")
+    return AudioError(f"{name}: truncated: "
+                      f"{seconds_read:.2f} s of {seconds_declared:.2f} s could be read")
 
 
 def describe(fmt: RawFormat) -> str:

@@ -29,7 +29,8 @@ def open_stdin(stdin: BinaryIO, raw_format: RawFormat, stop: threading.Event,
     reader.push_back(head)
     for magic, container in CONTAINER_MAGIC.items():
         if head.startswith(magic):
-            raise AudioError(f"stdin: {container} data can only be read from a file; give its path instead of -")
+            raise AudioError(f"stdin: {container} data can only be read from a file; "
+                             "give its path instead of -")
     if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
         header = read_wav_header(reader, "stdin")
         return AudioSource(f"stdin (WAV, {describe(header.format)})",
@@ -43,7 +44,8 @@ def open_stdin(stdin: BinaryIO, raw_format: RawFormat, stop: threading.Event,
 
 def _checked_blocks(reader: ByteReader, fmt: RawFormat, declared: Optional[int],
                     split: bool) -> Blocks:
-    """The stream's blocks; then, unless stopped, an error if it held no sample or less than declared."""
+    """The stream's blocks; then, unless stopped, an error if it held no sample or less than
+    declared."""
     start = reader.position
     yield from raw_blocks(reader, fmt, declared, split=split)
     if reader.stop.is_set():

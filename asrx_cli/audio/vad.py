@@ -37,7 +37,8 @@ class SpeechDetector:
         self._vad = webrtcvad.Vad(aggressiveness)
         self._pending = b""
         self._frames = 0  # frames judged so far
-        self._recent: Deque[Tuple[int, bool]] = collections.deque(maxlen=ONSET_WINDOW)  # (frame, voiced)
+        # (frame, voiced)
+        self._recent: Deque[Tuple[int, bool]] = collections.deque(maxlen=ONSET_WINDOW)
         self._in_speech = False
         self._last_voiced = -1  # index of the last voiced frame
         self._silent_run = 0

@@ -57,13 +57,16 @@ def _parse_fmt_chunk(body: bytes, name: str) -> RawFormat:
         tag = struct.unpack("<H", body[24:26])[0]
     formats = {
         (WAVE_FORMAT_PCM, 8): "u8", (WAVE_FORMAT_PCM, 16): "s16le", (WAVE_FORMAT_PCM, 24): "s24le",
-        (WAVE_FORMAT_PCM, 32): "s32le", (WAVE_FORMAT_FLOAT, 32): "f32le", (WAVE_FORMAT_FLOAT, 64): "f64le",
+        (WAVE_FORMAT_PCM, 32): "s32le",
+        (WAVE_FORMAT_FLOAT, 32): "f32le", (WAVE_FORMAT_FLOAT, 64): "f64le",
     }
     sample_format = formats.get((tag, bits))
     if sample_format is None:
         raise AudioError(f"{name}: unsupported WAV encoding (format {tag}, {bits} bits)")
     if not 1 <= channels <= MAX_CHANNELS:
-        raise AudioError(f"{name}: the WAV header says {channels} channels (1 to {MAX_CHANNELS} are supported)")
+        raise AudioError(f"{name}: the WAV header says {channels} channels "
+                         f"(1 to {MAX_CHANNELS} are supported)")
     if not 1 <= rate <= MAX_SAMPLE_RATE:
-        raise AudioError(f"{name}: the WAV header says {rate} Hz (1 to {MAX_SAMPLE_RATE} Hz are supported)")
+        raise AudioError(f"{name}: the WAV header says {rate} Hz "
+                         f"(1 to {MAX_SAMPLE_RATE} Hz are supported)")
     return RawFormat(rate=rate, channels=channels, sample_format=sample_format)

@@ -36,7 +36,8 @@ def complete_audio(ctx, param, incomplete):
 
 
 def complete_device(ctx, param, incomplete):
-    """--device: the names (or, after a digit, the indices) of the input devices, as `asrx devices` lists them."""
+    """--device: the names (or, after a digit, the indices) of the input devices, as
+    `asrx devices` lists them."""
     from click.shell_completion import CompletionItem
 
     try:
@@ -46,5 +47,6 @@ def complete_device(ctx, param, incomplete):
     except Exception:  # no PortAudio, no devices: nothing to offer, and never an error in the shell
         return []
     if incomplete.isdigit():
-        return [CompletionItem(str(d.index), help=d.name) for d in found if str(d.index).startswith(incomplete)]
+        return [CompletionItem(str(d.index), help=d.name) for d in found
+                if str(d.index).startswith(incomplete)]
     return [CompletionItem(d.name) for d in found if d.name.lower().startswith(incomplete.lower())]

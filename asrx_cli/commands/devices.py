@@ -21,6 +21,7 @@ def devices(json_output):
 
     found = input_devices(import_sounddevice())
     for device in found:
-        click.echo(json.dumps(device.record(), ensure_ascii=False) if json_output else device.line())
+        click.echo(json.dumps(device.record(), ensure_ascii=False) if json_output
+                   else device.line())
     if not found and not json_output:
         click.echo("asrx: no input devices found", err=True)

@@ -32,7 +32,8 @@ def login(ctx):
     except keychain.KeychainUnavailable as exc:
         raise UsageError(f"{exc.message}: nothing stored; "
                          + keychain.ALTERNATIVES.format(config=config_path())) from None
-    click.echo(f"asrx: the API key is stored in the keychain ({keychain.backend_name()})", file=env.stderr)
+    click.echo(f"asrx: the API key is stored in the keychain ({keychain.backend_name()})",
+               file=env.stderr)
     _note_other_sources(ctx, env)
 
 
@@ -46,8 +47,8 @@ def logout(ctx):
     except keychain.KeychainUnavailable as exc:
         raise UsageError(f"{exc.message}: nothing to remove") from None
     where = f"the keychain ({keychain.backend_name()})"
-    click.echo(f"asrx: the API key is removed from {where}" if removed else f"asrx: no API key in {where}",
-               file=env.stderr)
+    click.echo(f"asrx: the API key is removed from {where}" if removed
+               else f"asrx: no API key in {where}", file=env.stderr)
 
 
 def _read_key(env: Environment) -> str:
@@ -70,7 +71,8 @@ def _read_key(env: Environment) -> str:
 def _note_other_sources(ctx: click.Context, env: Environment) -> None:
     """Where a key that comes before, or an old copy, still lives."""
     if os.environ.get("ASRX_API_KEY"):
-        click.echo("asrx: note: ASRX_API_KEY is set here and comes before the keychain", file=env.stderr)
+        click.echo("asrx: note: ASRX_API_KEY is set here and comes before the keychain",
+                   file=env.stderr)
     default_map = ctx.find_root().default_map or {}
     if holds_api_key({"transcribe": default_map.get("transcribe", {})}):
         click.echo(f"asrx: note: {config_path()} still holds api_key, which the keychain now comes "

@@ -72,8 +72,8 @@ WebSocket close codes:
             help="Address to listen on. Anything but loopback needs API keys.")
 @env_option("--port", envvar="ASRX_SERVER_PORT", default=8765, type=click.IntRange(0, 65535),
             help="TCP port; 0 picks a free one (the listening line tells which).")
-@env_option("--api-key", "api_key", cls=ApiKeysOption, multiple=True, type=ApiKeyType(), callback=_keys,
-            envvar="ASRX_SERVER_KEYS", metavar="KEY",
+@env_option("--api-key", "api_key", cls=ApiKeysOption, multiple=True, type=ApiKeyType(),
+            callback=_keys, envvar="ASRX_SERVER_KEYS", metavar="KEY",
             help="An API key clients must send in the apikey header; repeat for several, or give "
                  "them comma-separated in the environment variable. With none, any key is "
                  "accepted and only loopback addresses may be used.")
@@ -90,10 +90,12 @@ WebSocket close codes:
               type=click.IntRange(min=2), metavar="BYTES",
               help="Largest message a client may send; a larger one closes its session with 1009.")
 @click.option("--idle-timeout", default=DEFAULTS.idle_timeout, show_default=True, type=SECONDS,
-              metavar="SECONDS", help="Close a session (1008) that sends nothing for this long; drop a "
-                                      "client that reads none of its output for this long.")
-@click.option("--max-session-time", default=DEFAULTS.max_session_time, show_default=True, type=SECONDS,
-              metavar="SECONDS", help="Close a session (1008) that lasts longer than this.")
+              metavar="SECONDS",
+              help="Close a session (1008) that sends nothing for this long; drop a "
+                   "client that reads none of its output for this long.")
+@click.option("--max-session-time", default=DEFAULTS.max_session_time, show_default=True,
+              type=SECONDS, metavar="SECONDS",
+              help="Close a session (1008) that lasts longer than this.")
 @click.option("--close-wait", default=DEFAULTS.close_wait, show_default=True,
               type=click.FloatRange(min=0), metavar="SECONDS",
               help="After the end marker, how long the client has to close before the server does.")
@@ -122,8 +124,9 @@ def serve(host, port, api_key, engine, workers, max_sessions, max_frame_bytes, i
     config = ServerConfig(
         host=host, port=port, api_keys=api_key, engine=engine,
         workers=min(workers or default_workers(), max_sessions),
-        limits=Limits(max_frame_bytes=max_frame_bytes, max_sessions=max_sessions, idle_timeout=idle_timeout,
-                      max_session_time=max_session_time, close_wait=close_wait,
+        limits=Limits(max_frame_bytes=max_frame_bytes, max_sessions=max_sessions,
+                      idle_timeout=idle_timeout, max_session_time=max_session_time,
+                      close_wait=close_wait,
                       engine_timeout=engine_timeout, decoder_idle_time=decoder_idle_time),
         quiet=quiet, verbose=verbose,
     )

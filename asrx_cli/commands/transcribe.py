@@ -36,31 +36,36 @@ class NamesOption(click.Option):
 
 @click.command(epilog=EXIT_STATUS_HELP)
 @click.argument("audio", metavar="[AUDIO]...", nargs=-1, shell_complete=complete_audio)
-@env_option("--url", envvar="ASRX_URL", default=DEFAULT.url, help="WebSocket URL of the ASRX server.")
+@env_option("--url", envvar="ASRX_URL", default=DEFAULT.url,
+            help="WebSocket URL of the ASRX server.")
 @env_option("--api-key", envvar="ASRX_API_KEY", metavar="KEY",
             help="API key sent in the apikey header. Prefer `asrx login` (the OS keychain), the "
-                 "environment variable or the config file: a command line is visible to other users. "
-                 "Looked up in this order: --api-key, ASRX_API_KEY, the keychain, the config file.")
+                 "environment variable or the config file: a command line is visible to other "
+                 "users. Looked up in this order: --api-key, ASRX_API_KEY, the keychain, the "
+                 "config file.")
 @env_option("--ca-file", envvar="ASRX_CA_FILE", metavar="PEM",
             type=click.Path(exists=True, dir_okay=False),
             help="Also trust the CA certificates in this PEM file for wss:// URLs.")
 @env_option("--speed", envvar="ASRX_SPEED", type=click.FloatRange(min=0),
             metavar="X", help="Send audio at X times real time; 0 sends as fast as possible. "
                               "[default: 1 for files, 0 for stdin and --mic]")
-@env_option("--chunk-ms", envvar="ASRX_CHUNK_MS", default=DEFAULT.chunk_ms, type=click.IntRange(1, 10000),
-            metavar="MS",
+@env_option("--chunk-ms", envvar="ASRX_CHUNK_MS", default=DEFAULT.chunk_ms,
+            type=click.IntRange(1, 10000), metavar="MS",
             help="Audio sent per WebSocket frame.")
-@click.option("--raw-rate", type=click.IntRange(1, MAX_SAMPLE_RATE), default=DEFAULT.raw_format.rate,
-              show_default=True, metavar="HZ", help="Sample rate of headerless input (.pcm, .raw, stdin).")
+@click.option("--raw-rate", type=click.IntRange(1, MAX_SAMPLE_RATE),
+              default=DEFAULT.raw_format.rate, show_default=True, metavar="HZ",
+              help="Sample rate of headerless input (.pcm, .raw, stdin).")
 @click.option("--raw-channels", type=click.IntRange(1, MAX_CHANNELS),
               default=DEFAULT.raw_format.channels, show_default=True,
               metavar="N", help="Channels of headerless input.")
 @click.option("--raw-format", type=click.Choice(RAW_SAMPLE_FORMATS),
-              default=DEFAULT.raw_format.sample_format, show_default=True, help="Sample format of headerless input.")
+              default=DEFAULT.raw_format.sample_format, show_default=True,
+              help="Sample format of headerless input.")
 @click.option("--format", "output_format", type=click.Choice(OUTPUT_FORMATS),
-              default=DEFAULT.output_format, show_default=True, help="text: one line per sentence; json: JSON Lines events; "
-                                      "raw: the server's frames as they came; srt, vtt: subtitles "
-                                      "timed on the speech (also chosen by -o NAME.srt or NAME.vtt).")
+              default=DEFAULT.output_format, show_default=True,
+              help="text: one line per sentence; json: JSON Lines events; "
+                   "raw: the server's frames as they came; srt, vtt: subtitles "
+                   "timed on the speech (also chosen by -o NAME.srt or NAME.vtt).")
 @env_option("--max-line-width", envvar="ASRX_MAX_LINE_WIDTH", type=click.IntRange(10, 200),
             default=DEFAULT.max_line_width, metavar="CHARS",
             help="Subtitles: characters a line at most, Thai vowel and tone marks not counted.  "
@@ -73,8 +78,9 @@ class NamesOption(click.Option):
 @click.option("-o", "--output", "output_path", metavar="FILE",
               help="Write the transcript to FILE instead of stdout.")
 @click.option("--output-dir", metavar="DIR", type=click.Path(file_okay=False),
-              help="Write one output per input into DIR, named after it with the format's extension "
-                   "(a.wav: a.txt or a.jsonl), keeping the layout under a directory input.")
+              help="Write one output per input into DIR, named after it with the format's "
+                   "extension (a.wav: a.txt or a.jsonl), keeping the layout under a directory "
+                   "input.")
 @click.option("--overwrite", is_flag=True,
               help="Redo inputs whose output in --output-dir is already complete (else skipped).")
 @click.option("--resume", is_flag=True,
@@ -95,8 +101,9 @@ class NamesOption(click.Option):
             help="How long a send may wait on a server that takes no data before the run fails.")
 @env_option("--retries", envvar="ASRX_RETRIES", default=DEFAULT.retries, type=click.IntRange(min=0),
             metavar="N",
-            help="When the connection is lost while audio remains, open a new session up to N times "
-                 "in a row, sending again the sentence that was open; 0: a lost connection ends the run.")
+            help="When the connection is lost while audio remains, open a new session up to N "
+                 "times in a row, sending again the sentence that was open; 0: a lost connection "
+                 "ends the run.")
 @env_option("--retry-delay", envvar="ASRX_RETRY_DELAY", default=DEFAULT.retry_delay,
             type=click.FloatRange(min=0), metavar="SECONDS",
             help="Base of the backoff between attempts: attempt n waits a random time up to "
@@ -105,9 +112,10 @@ class NamesOption(click.Option):
             type=click.FloatRange(min=1), metavar="SECONDS",
             help="Audio kept to be sent again after a reconnect, and read from a live input while "
                  "the connection is down; beyond it the oldest is dropped, with a warning.")
-@env_option("--catch-up", envvar="ASRX_CATCH_UP", default=DEFAULT.catch_up, type=click.FloatRange(min=1),
-            metavar="X",
-            help="After a reconnect, send a live input's backlog at X times real time until live again.")
+@env_option("--catch-up", envvar="ASRX_CATCH_UP", default=DEFAULT.catch_up,
+            type=click.FloatRange(min=1), metavar="X",
+            help="After a reconnect, send a live input's backlog at X times real time until live "
+                 "again.")
 @env_option("--channels", envvar="ASRX_CHANNELS", type=click.Choice(CHANNEL_MODES),
             default=DEFAULT.channels,
             help="mix: the input's channels mixed down into one session; split: a session per "
@@ -120,9 +128,11 @@ class NamesOption(click.Option):
               help="At the end, print audio sent, wall time, real-time factor, sentences, time to "
                    "the first partial and final-text latency to stderr (with --json, also a "
                    "stats event).")
-@click.option("--mic", is_flag=True, help="Capture from the microphone instead of AUDIO (see `asrx devices`).")
+@click.option("--mic", is_flag=True,
+              help="Capture from the microphone instead of AUDIO (see `asrx devices`).")
 @env_option("--device", envvar="ASRX_DEVICE", metavar="NAME|INDEX", shell_complete=complete_device,
-            help="Input device for --mic: its index, or a part of its name.  [default: the system's]")
+            help="Input device for --mic: its index, or a part of its name.  "
+                 "[default: the system's]")
 @click.option("--duration", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="Stop after SECONDS of audio (any input).")
 @click.option("--save-audio", metavar="FILE.wav",
@@ -246,23 +256,28 @@ def _check_input(ctx, options, batch: bool):
         raise click.UsageError("missing AUDIO: give a file, - for stdin, or --mic")
     if batch:
         _check_batch(options)
-    if not options["mic"] and ctx.get_parameter_source("device") is click.core.ParameterSource.COMMANDLINE:
+    if (not options["mic"]
+            and ctx.get_parameter_source("device") is click.core.ParameterSource.COMMANDLINE):
         raise click.UsageError("--device applies to --mic only")
 
 
 def _is_batch(options) -> bool:
     """Several inputs, a directory, or --output-dir: one input file keeps the plain behaviour."""
     audio = options["audio"]
-    return options["output_dir"] is not None or len(audio) > 1 or any(os.path.isdir(a) for a in audio)
+    return (options["output_dir"] is not None or len(audio) > 1
+            or any(os.path.isdir(a) for a in audio))
 
 
 def _check_batch(options):
     if options["mic"] or "-" in options["audio"]:
         raise click.UsageError("a batch (several AUDIO, a directory, --output-dir) takes files "
                                "and directories, not - or --mic")
-    for option, name in (("output_path", "-o/--output"), ("save_audio", "--save-audio"), ("stats", "--stats")):
+    for option, name in (("output_path", "-o/--output"), ("save_audio", "--save-audio"),
+                         ("stats", "--stats")):
         if options[option]:
             raise click.UsageError(f"{name} takes a single input file; use --output-dir for a batch"
-                                   if option == "output_path" else f"{name} takes a single input file")
+                                   if option == "output_path"
+                                   else f"{name} takes a single input file")
     if options["output_format"] in SUBTITLE_FORMATS and options["output_dir"] is None:
-        raise click.UsageError(f"--format {options['output_format']} of several inputs needs --output-dir")
+        raise click.UsageError(f"--format {options['output_format']} of several inputs "
+                               "needs --output-dir")

@@ -84,7 +84,8 @@ class DeadlineWebSocket(websocket.WebSocket):
         return data
 
     def send_close(self, *args, **kwargs):
-        """Answering a close frame is a courtesy: a peer already gone must not hide its close code."""
+        """Answering a close frame is a courtesy: a peer already gone must not hide its close
+        code."""
         try:
             super().send_close(*args, **kwargs)
         except (websocket.WebSocketException, OSError):
@@ -95,7 +96,8 @@ class DeadlineWebSocket(websocket.WebSocket):
         pending = self.cont_frame.cont_data  # fragments of the message so far
         size = (self.frame_buffer.length or 0) + (len(pending[1]) if pending else 0)
         if size > MAX_MESSAGE_BYTES:
-            raise MessageTooLarge(f"the server sent a message of more than {MAX_MESSAGE_BYTES >> 20} MiB")
+            raise MessageTooLarge("the server sent a message of more than "
+                                  f"{MAX_MESSAGE_BYTES >> 20} MiB")
 
     def _wait_readable(self, timeout: float):
         if timeout <= 0:
@@ -133,7 +135,8 @@ class AudioFrame(bytes):
     """A frame of audio that carries the masked WebSocket frame made for it ahead of time.
 
     The sender wakes with its caches cold: masking there costs about ten times
-    what masking a whole batch in a row costs on the decoder thread. The masked form goes out once; a frame sent again is masked anew.
+    what masking a whole batch in a row costs on the decoder thread. The masked form goes out
+    once; a frame sent again is masked anew.
     """
 
     wire: bytes  # until taken
@@ -156,7 +159,8 @@ def masked_ahead(batches: Iterable[List[bytes]]) -> Iterator[List[AudioFrame]]:
         if size % 4 == 0 and all(len(chunk) == size for chunk in batch):
             wires = _masked_alike(batch, keys, size)
         else:  # the short last frame of an input
-            wires = [masked_frame(websocket.ABNF.OPCODE_BINARY, chunk, keys[4 * index:4 * index + 4])
+            wires = [masked_frame(websocket.ABNF.OPCODE_BINARY, chunk,
+                                  keys[4 * index:4 * index + 4])
                      for index, chunk in enumerate(batch)]
         yield [AudioFrame.framed(chunk, wire) for chunk, wire in zip(batch, wires)]
 
@@ -182,12 +186,14 @@ class Connection:
              send_timeout: float) -> "Connection":
         started = time.monotonic()
         log.info("connecting to %s (apikey: ****)", url)
-        # Texts are decoded with errors="replace": the library's pure-Python UTF-8 check is not needed.
+        # Texts are decoded with errors="replace": the library's pure-Python UTF-8 check is not
+        # needed.
         ws = DeadlineWebSocket(enable_multithread=True, skip_utf8_validation=True)
         open_websocket(ws, Target(url), api_key, ca_file, timeout)
         assert ws.sock is not None  # open_websocket returns connected or raises
         ws.sock.settimeout(send_timeout)  # a send waits this long for the server to take a byte
-        log.info("connected: HTTP %s in %.0f ms", ws.getstatus(), (time.monotonic() - started) * 1000)
+        log.info("connected: HTTP %s in %.0f ms", ws.getstatus(),
+                 (time.monotonic() - started) * 1000)
         return cls(ws, url, send_timeout)
 
     def send_audio(self, chunk: bytes):
@@ -219,17 +225,19 @@ class Connection:
             raise ConnectionFailed(f"sending to the server failed: {reason(exc)}") from None
 
     def _stall(self) -> ServerStalled:
-        self.stalled = ServerStalled(f"the server took nothing from asrx for {self.send_timeout:g} s "
+        self.stalled = ServerStalled("the server took nothing from asrx for "
+                                     f"{self.send_timeout:g} s "
                                      "(--send-timeout): it has stopped reading")
         return self.stalled
 
     def ping(self):
-        """A WebSocket ping: an idle connection stays open through proxies and servers that count frames."""
+        """A WebSocket ping: an idle connection stays open through proxies and servers that count
+        frames."""
         log.info("> ping")
         try:
             self.ws.ping()
-        except (websocket.WebSocketException, OSError) as exc:  # a lost connection is the receiver's to tell
-            log.info("ping failed: %s", reason(exc))
+        except (websocket.WebSocketException, OSError) as exc:
+            log.info("ping failed: %s", reason(exc))  # a lost connection is the receiver's to tell
 
     def recv(self, timeout: float) -> Union[None, str, bytes, Closed]:
         """A data frame, None when none was complete within `timeout`, or Closed."""
@@ -256,7 +264,8 @@ class Connection:
         return data
 
     def close(self):
-        """Close politely within CLOSE_TIMEOUT (a close frame, the server's answer), then release."""
+        """Close politely within CLOSE_TIMEOUT (a close frame, the server's answer), then
+        release."""
         ws = self.ws
         if ws.sock is not None:
             ws.read_deadline = time.monotonic() + CLOSE_TIMEOUT

@@ -22,7 +22,8 @@ class Proxy:
         try:
             self.port = parts.port or 80
         except ValueError:
-            raise UsageError(f"the proxy URL in the environment has an invalid port ({parts.hostname})") from None
+            raise UsageError("the proxy URL in the environment has an invalid port "
+                             f"({parts.hostname})") from None
         self.host = parts.hostname or ""
         self.where = f"{self.host}:{self.port}"
 
@@ -45,13 +46,16 @@ def open_tunnel(sock: socket.socket, proxy: Proxy, host: str, port: int):
     lines = [f"CONNECT {target} HTTP/1.1", f"Host: {target}"]
     if proxy.parts.username is not None:
         credentials = f"{unquote(proxy.parts.username)}:{unquote(proxy.parts.password or '')}"
-        lines.append("Proxy-Authorization: Basic " + base64.b64encode(credentials.encode()).decode())
+        lines.append("Proxy-Authorization: Basic "
+                     + base64.b64encode(credentials.encode()).decode())
     sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
     answer = b""
-    while b"\r\n\r\n" not in answer:  # the server says nothing before the client: nothing read past it
+    # The server says nothing before the client: nothing is read past the answer.
+    while b"\r\n\r\n" not in answer:
         data = sock.recv(4096)
         if not data:
-            raise ConnectionFailed(f"the proxy {proxy.where} closed the connection instead of a tunnel to {target}")
+            raise ConnectionFailed(f"the proxy {proxy.where} closed the connection "
+                                   f"instead of a tunnel to {target}")
         answer += data
         if len(answer) > MAX_PROXY_ANSWER_BYTES:
             raise ConnectionFailed(f"the proxy {proxy.where} gave no answer to CONNECT in "
@@ -59,7 +63,8 @@ def open_tunnel(sock: socket.socket, proxy: Proxy, host: str, port: int):
     status = answer.split(b"\r\n", 1)[0].decode("latin-1")
     words = status.split(" ", 2)
     if len(words) < 2 or words[1] != "200":
-        raise ConnectionFailed(f"the proxy {proxy.where} refused a tunnel to {target} ({printable(status, 100)})")
+        raise ConnectionFailed(f"the proxy {proxy.where} refused a tunnel to {target} "
+                               f"({printable(status, 100)})")
 
 
 def printable(text: str, most: int) -> str:

@@ -20,10 +20,12 @@ from asrx_cli.output.render import Renderer
 from asrx_cli.output.subtitles import SHORTEST_CUE, Cue, CueStyle, format_cue, sentence_cues
 from asrx_cli.transcript.events import Final
 
+DEFAULT_STYLE = CueStyle()  # frozen: one instance serves every default
+
 
 class ChannelSubtitles(Renderer):
     def __init__(self, out: TextIO, subtitle_format: str, channels: int,
-                 style: CueStyle = CueStyle()):
+                 style: CueStyle = DEFAULT_STYLE):
         super().__init__(out)
         self.format = subtitle_format
         self.style = style
@@ -70,7 +72,8 @@ class ChannelSubtitles(Renderer):
             start = max(round(cue.start, 3), self.last_end[index])
             end = max(round(cue.end, 3), round(start + SHORTEST_CUE, 3))
             self.last_end[index] = end
-            heapq.heappush(self.waiting, (start, index, self.added, Cue(start, end, cue.text), name))
+            heapq.heappush(self.waiting,
+                           (start, index, self.added, Cue(start, end, cue.text), name))
             self.added += 1
 
     def _earliest(self) -> float:

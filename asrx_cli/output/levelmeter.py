@@ -38,7 +38,8 @@ class LevelMeter:
         self._peak = 0.0
 
     def show(self, device: str, peak: float):
-        """The level of the block just read; redrawn a few times a second, with the loudest since."""
+        """The level of the block just read; redrawn a few times a second, with the loudest
+        since."""
         with self._lock:
             self._peak = max(self._peak, peak)
             if not self._active or self.clock() - self._last_draw < REDRAW_SECONDS:

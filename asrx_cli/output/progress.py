@@ -8,7 +8,8 @@ from asrx_cli.environment import Environment
 
 def bar_wanted(config: TranscribeConfig, env: Environment, transcript_elsewhere: bool) -> bool:
     """A bar goes on a terminal stderr, unless -q, or the transcript is drawn on that terminal."""
-    return env.stderr_isatty and not config.quiet and (transcript_elsewhere or not env.stdout_isatty)
+    return (env.stderr_isatty and not config.quiet
+            and (transcript_elsewhere or not env.stdout_isatty))
 
 
 def progress_bar(config: TranscribeConfig, env: Environment, duration: Optional[float]):

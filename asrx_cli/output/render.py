@@ -56,7 +56,8 @@ class Renderer:
         """The transcript is complete (or abandoned): leave the output tidy."""
 
     def record(self, record: dict):
-        """A record for programs beside the transcript events: a reconnect, the run's figures (--stats)."""
+        """A record for programs beside the transcript events: a reconnect, the run's figures
+        (--stats)."""
 
     def write(self, text: str):
         try:

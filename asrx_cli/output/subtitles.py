@@ -121,13 +121,15 @@ def srt_escape(text: str) -> str:
 
 
 def format_cue(number: int, cue: Cue, subtitle_format: str, speaker: Optional[str] = None) -> str:
-    """A cue as the file holds it; `speaker` (--channels split): a prefix in SRT, a voice in WebVTT."""
+    """A cue as the file holds it; `speaker` (--channels split): a prefix in SRT, a voice in
+    WebVTT."""
     if subtitle_format == "srt":
         times = f"{timestamp(cue.start, ',')} --> {timestamp(cue.end, ',')}"
         text = srt_escape(cue.text if speaker is None else f"{speaker}: {cue.text}")
         return f"{number}\n{times}\n{text}\n\n"
     times = f"{timestamp(cue.start, '.')} --> {timestamp(cue.end, '.')}"
-    text = vtt_escape(cue.text) if speaker is None else f"<v {vtt_escape(speaker)}>{vtt_escape(cue.text)}"
+    text = (vtt_escape(cue.text) if speaker is None
+            else f"<v {vtt_escape(speaker)}>{vtt_escape(cue.text)}")
     return f"{number}\n{times}\n{text}\n\n"
 
 

@@ -49,7 +49,8 @@ class Placement:
     cut: Optional[int]  # index of the segment the next sentence begins with, if known
 
 
-def first_segment(segments: List[Segment], lowest: int, first_words: float, lead: float) -> Optional[int]:
+def first_segment(segments: List[Segment], lowest: int, first_words: float,
+                  lead: float) -> Optional[int]:
     """The earliest unassigned segment that began within `lead` before the first words arrived."""
     for index in range(lowest, len(segments)):
         start = segments[index].start
@@ -60,7 +61,8 @@ def first_segment(segments: List[Segment], lowest: int, first_words: float, lead
     return None
 
 
-def sentence_break(segments: List[Segment], lowest: int, closed_at: float, lead: float) -> Optional[int]:
+def sentence_break(segments: List[Segment], lowest: int, closed_at: float,
+                   lead: float) -> Optional[int]:
     """The segment after the first pause wide enough to end a sentence, among those from `lowest`.
 
     A server ends a sentence at the first pause it finds long enough, so the
@@ -149,7 +151,8 @@ class SpeechAligner:
             self._pending = self._pending - count if self._pending >= count else None
 
     def open_segment(self) -> Optional[int]:
-        """The first segment no final has taken: where the open sentence's speech begins at the earliest."""
+        """The first segment no final has taken: where the open sentence's speech begins at the
+        earliest."""
         return self._pending if self._pending is not None else self._lowest
 
     def event(self, event: Event) -> Event:
@@ -164,7 +167,8 @@ class SpeechAligner:
         changed = self._changed.pop(final.sentence, final.start)
         if not final.text.strip():
             return final  # nothing was said: the speech is left to the sentences that say it
-        placement = place(segments, self._lowest, self._pending, final.start, changed, final.end, self.lead)
+        placement = place(segments, self._lowest, self._pending, final.start, changed, final.end,
+                          self.lead)
         if placement is None:
             self._pending = None
             self._lowest = self._unclaimed_from(final.start)

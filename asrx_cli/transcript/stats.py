@@ -84,7 +84,8 @@ class RunStats:
             "real_time_factor": round(wall / self.audio_seconds, 3) if self.audio_seconds else None,
             "sentences": self.sentences,
             "speech_timed": self.speech_timed,
-            "first_partial_seconds": None if self.first_partial is None else round(self.first_partial, 3),
+            "first_partial_seconds": (None if self.first_partial is None
+                                      else round(self.first_partial, 3)),
             "final_latency_seconds": latency,
             "reconnects": self.reconnects,
         }
@@ -103,7 +104,8 @@ def stats_block(record: dict) -> str:
         f"  sentences       {record['sentences']} ({record['speech_timed']} timed on the speech)",
         "  first partial   " + (f"{first:.2f} s after the start" if first is not None else "none"),
         "  final latency   " + (f"p50 {latency['p50']:.2f} s, p95 {latency['p95']:.2f} s, "
-                                f"max {latency['max']:.2f} s after the end of speech" if latency else "n/a"),
+                                f"max {latency['max']:.2f} s after the end of speech"
+                                if latency else "n/a"),
         f"  reconnects      {record['reconnects']}",
     ]
     return "\n".join(lines) + "\n"

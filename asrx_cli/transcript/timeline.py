@@ -46,7 +46,8 @@ class SpeechTimeline:
             self.apply(change)  # type: ignore[arg-type]  # the queue holds only changes
 
     def forget_before(self, horizon: float) -> int:
-        """Drop the segments over before `horizon`, FORGET_BATCH or more at a time; how many went."""
+        """Drop the segments over before `horizon`, FORGET_BATCH or more at a time; how many
+        went."""
         count = bisect.bisect_left(self._starts, horizon) - 1  # each ended when the next began
         if count < FORGET_BATCH:
             return 0

@@ -41,7 +41,8 @@ def test_a_device_is_found_by_index_or_part_of_its_name(spec, index):
 
 @pytest.mark.parametrize("spec, message, listed", [
     ("hw:", "'hw:' matches several input devices", ["0 'HDA", "3 'USB"]),
-    ("bluetooth", "no input device matches 'bluetooth'", ["0 'HDA", "3 'USB", "7 'pulse'", "9 'default'"]),
+    ("bluetooth", "no input device matches 'bluetooth'",
+     ["0 'HDA", "3 'USB", "7 'pulse'", "9 'default'"]),
     ("5", "no input device has index 5", ["0 'HDA", "9 'default'"]),
 ])
 def test_a_wrong_device_is_a_usage_error_that_lists_the_candidates(spec, message, listed):
@@ -65,9 +66,11 @@ def test_the_wire_format_is_asked_for_first_then_the_device_s_own():
     assert capture_settings(usb, lambda rate, channels: True) == (16000, 1)
     assert capture_settings(usb, lambda rate, channels: rate == 48000) == (48000, 1)
     stereo = DEVICES[0]
-    assert capture_settings(stereo, lambda rate, channels: rate == 44100) == (44100, 2)  # downmixed by asrx
+    # downmixed by asrx
+    assert capture_settings(stereo, lambda rate, channels: rate == 44100) == (44100, 2)
     stereo_only = DEVICES[0]
-    assert capture_settings(stereo_only, lambda rate, channels: (rate, channels) == (44100, 2)) == (44100, 2)
+    assert capture_settings(stereo_only,
+                            lambda rate, channels: (rate, channels) == (44100, 2)) == (44100, 2)
     with pytest.raises(Exception, match="accepts neither"):
         capture_settings(usb, lambda rate, channels: False)
 
@@ -110,7 +113,8 @@ def test_the_level_meter_is_redrawn_a_few_times_a_second_until_words_come():
     clock.now = 0.2
     meter.show("USB Mic", 0.01)
     assert stream.getvalue().count(CLEAR_LINE) == 2
-    assert stream.getvalue().endswith(meter_bar(0.9) + "  (Ctrl-C ends)")  # the loudest since the last draw
+    # the loudest since the last draw
+    assert stream.getvalue().endswith(meter_bar(0.9) + "  (Ctrl-C ends)")
     renderer = MeterUntilWords(LineRenderer(io.StringIO()), meter)
     renderer.event(Partial(0, "hello", 0.5))
     assert stream.getvalue().endswith(CLEAR_LINE)
@@ -195,9 +199,11 @@ def test_the_config_file_may_name_the_input_device(server, tmp_path):
 
 
 def test_records_for_programs_pass_the_level_meter():
-    """`--mic --json` on a terminal: reconnect and stats records reach the JSON output as without a meter."""
+    """`--mic --json` on a terminal: reconnect and stats records reach the JSON output as without
+    a meter."""
     out = io.StringIO()
     renderer = MeterUntilWords(JsonRenderer(out), LevelMeter(io.StringIO(), columns=80))
     renderer.record({"type": "reconnect", "attempt": 1})
     renderer.record({"type": "stats", "sentences": 0})
-    assert [json.loads(line)["type"] for line in out.getvalue().splitlines()] == ["reconnect", "stats"]
+    assert ([json.loads(line)["type"] for line in out.getvalue().splitlines()]
+            == ["reconnect", "stats"])

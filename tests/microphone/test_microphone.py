@@ -113,12 +113,14 @@ def test_device_by_index(make_server, home):
     ("no such device", "no input device matches 'no such device'"),
     ("asrx_test", "'asrx_test' matches several input devices"),
 ])
-def test_an_unknown_or_ambiguous_device_is_a_usage_error_naming_the_candidates(make_server, home, spec, message):
+def test_an_unknown_or_ambiguous_device_is_a_usage_error_naming_the_candidates(make_server, home,
+                                                                              spec, message):
     server = make_server()
     result = mic(server, home, "--device", spec)
     assert result.returncode == 2 and result.stdout == ""
     assert len(result.stderr.splitlines()) == 1
-    assert message in result.stderr and f"'{MIC}'" in result.stderr and f"'{OTHER}'" in result.stderr
+    assert (message in result.stderr and f"'{MIC}'" in result.stderr
+            and f"'{OTHER}'" in result.stderr)
     assert server.records == []  # refused before connecting
 
 
@@ -138,8 +140,9 @@ def test_ctrl_c_ends_the_capture_gracefully(make_server, home, tmp_path):
                                 at_end=[new_sentence("last words")]))
     saved = tmp_path / "saved.wav"
     primary, secondary = open_terminal()
-    process = start_asrx("transcribe", "--url", server.url, "--mic", "--device", MIC, "--speed", "1",
-                         "--save-audio", saved, env=subprocess_env(HOME=str(home)), stderr=secondary,
+    process = start_asrx("transcribe", "--url", server.url, "--mic", "--device", MIC,
+                         "--speed", "1", "--save-audio", saved,
+                         env=subprocess_env(HOME=str(home)), stderr=secondary,
                          stdin=subprocess.DEVNULL)
     os.close(secondary)
     try:
@@ -188,7 +191,7 @@ def test_real_speech_from_the_microphone_through_asrx_serve(tmp_path):
     from asrx_cli.server.process import ServeProcess
 
     (tmp_path / ".asoundrc").write_text(file_pcm(MIC, GOFORWARD))
-    seconds = len(GOFORWARD.read_bytes()) / 32000 + 1.0  # the recording, then silence from the device
+    seconds = len(GOFORWARD.read_bytes()) / 32000 + 1.0  # the recording, then the device's silence
     with ServeProcess("--workers", "1") as serve:
         result = run_asrx("transcribe", "--url", serve.url, "--mic", "--device", MIC,
                           "--duration", f"{seconds:.2f}", text=True, timeout=60,
@@ -201,7 +204,8 @@ def test_converted_capture_from_a_device_at_its_own_rate(home, tmp_path):
     """A device run at 48 kHz stereo: downmixed and resampled to the wire's format."""
     rate, seconds = 48000, 1.0
     t = np.arange(int(rate * seconds)) / rate
-    tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype("<f4")  # the file plugin plays the stream's format
+    # the file plugin plays the stream's format
+    tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype("<f4")
     (tmp_path / "stereo.raw").write_bytes(np.stack([tone, tone], axis=1).tobytes())
     (home / ".asoundrc").write_text(file_pcm("stereo48", tmp_path / "stereo.raw"))
     script = textwrap.dedent("""\
@@ -209,7 +213,8 @@ def test_converted_capture_from_a_device_at_its_own_rate(home, tmp_path):
         import numpy as np
         import sounddevice
         from asrx_cli.audio.microphone import Capture
-        stream = sounddevice.InputStream(device="stereo48", samplerate=48000, channels=2, dtype="float32")
+        stream = sounddevice.InputStream(device="stereo48", samplerate=48000, channels=2,
+                                         dtype="float32")
         capture = Capture(stream, "stereo48", 48000, False, threading.Event(), None)
         blocks = capture.blocks()
         out = b""

@@ -26,7 +26,8 @@ from tests.support.terminal import read_line
 
 pytestmark = [
     *MICROPHONE_REQUIREMENTS,
-    pytest.mark.skipif(shutil.which("jackd") is None, reason="the JACK server is not installed (Debian: jackd2)"),
+    pytest.mark.skipif(shutil.which("jackd") is None,
+                       reason="the JACK server is not installed (Debian: jackd2)"),
     pytest.mark.skipif(not glob.glob("/usr/lib*/*/alsa-lib/libasound_module_pcm_jack.so")
                        + glob.glob("/usr/lib*/alsa-lib/libasound_module_pcm_jack.so"),
                        reason="ALSA's JACK plugin is not installed (Debian: libasound2-plugins)"),
@@ -36,7 +37,8 @@ MIC = "asrx_test_live_mic"
 RATE = 16000  # the wire's: the device is read as it is, no conversion
 STARVED_SECONDS = 1.0  # far beyond the device's buffer, a tenth of a second
 
-# Run as `python -c BUSY_LOOP CPU SECONDS`: all of CPU for SECONDS, outranking every ordinary thread there.
+# Run as `python -c BUSY_LOOP CPU SECONDS`: all of CPU for SECONDS, outranking every ordinary
+# thread there.
 BUSY_LOOP = textwrap.dedent("""\
     import os, sys, time
     os.sched_setaffinity(0, {int(sys.argv[1])})
@@ -48,7 +50,8 @@ BUSY_LOOP = textwrap.dedent("""\
 
 
 def busy_loop(cpu: int, seconds: float) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", BUSY_LOOP, str(cpu), str(seconds)], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-c", BUSY_LOOP, str(cpu), str(seconds)],
+                          capture_output=True, text=True)
 
 
 @pytest.fixture
@@ -62,7 +65,8 @@ def cpu():
 
 @pytest.fixture
 def jack(tmp_path):
-    """A home whose .asoundrc declares MIC on a running JACK server; the environment that reaches both."""
+    """A home whose .asoundrc declares MIC on a running JACK server; the environment that reaches
+    both."""
     env = subprocess_env(HOME=str(tmp_path), JACK_DEFAULT_SERVER=f"asrx-test-{os.getpid()}")
     (tmp_path / ".asoundrc").write_text(textwrap.dedent(f"""\
         pcm.{MIC} {{
@@ -72,11 +76,13 @@ def jack(tmp_path):
         }}
         """))
     with open(tmp_path / "jackd.log", "wb") as log:  # real-time: its clients' audio threads are too
-        server = subprocess.Popen(["jackd", "--realtime", "-d", "dummy", "-r", str(RATE), "-p", "256", "-C", "1",
-                                   "-P", "1"], env=env, stdout=log, stderr=subprocess.STDOUT,
+        server = subprocess.Popen(["jackd", "--realtime", "-d", "dummy", "-r", str(RATE),
+                                   "-p", "256", "-C", "1", "-P", "1"],
+                                  env=env, stdout=log, stderr=subprocess.STDOUT,
                                   stdin=subprocess.DEVNULL)
     try:
-        ready = subprocess.run(["jack_wait", "--wait", "--timeout", "10"], env=env, capture_output=True)
+        ready = subprocess.run(["jack_wait", "--wait", "--timeout", "10"], env=env,
+                               capture_output=True)
         assert ready.returncode == 0, (tmp_path / "jackd.log").read_text()
         yield env
     finally:
@@ -84,11 +90,13 @@ def jack(tmp_path):
         server.wait(timeout=10)
 
 
-def test_overflows_are_warned_about_once_while_running_and_counted_at_the_end(make_server, jack, cpu):
+def test_overflows_are_warned_about_once_while_running_and_counted_at_the_end(make_server, jack,
+                                                                              cpu):
     server = make_server(Script(timed=[(0.5, sentence("hello"))], at_end=[new_sentence("world")]))
     process = subprocess.Popen(
-        ["taskset", "--cpu-list", str(cpu), ASRX, "transcribe", "--url", server.url, "--mic", "--device", MIC,
-         "--duration", "2"], env=jack, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        ["taskset", "--cpu-list", str(cpu), ASRX, "transcribe", "--url", server.url, "--mic",
+         "--device", MIC, "--duration", "2"],
+        env=jack, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
     try:
         wait_for(lambda: server.records and server.records[0].seconds >= 0.5, timeout=20)
         starved = busy_loop(cpu, STARVED_SECONDS)
@@ -100,8 +108,10 @@ def test_overflows_are_warned_about_once_while_running_and_counted_at_the_end(ma
         process.kill()
     effect = "the machine did not keep up with the microphone and some audio was lost"
     assert warning == f"asrx: warning: input overflow: {effect}\n"
-    count = re.fullmatch(rf"asrx: warning: (\d+) input overflows? in all: {effect}\n", rest.decode())
+    count = re.fullmatch(rf"asrx: warning: (\d+) input overflows? in all: {effect}\n",
+                         rest.decode())
     assert count and int(count.group(1)) >= 1, rest
     assert (process.returncode, stdout) == (0, b"hello\nworld\n")
     record = server.record.wait_finished()
-    assert record.seconds == 2.0 and record.end_of_stream is not None  # what was captured, all of it
+    # what was captured, all of it
+    assert record.seconds == 2.0 and record.end_of_stream is not None

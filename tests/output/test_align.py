@@ -10,7 +10,8 @@ from tests.support.speech import timeline
 
 
 def sentence(index, first, changes, closed, text="words"):
-    """A sentence's events: its first words at `first`, new text at each of `changes`, closed at `closed`."""
+    """A sentence's events: its first words at `first`, new text at each of `changes`, closed
+    at `closed`."""
     events = [Partial(index, text[:1], first)]
     events += [Partial(index, text[:n + 2], at) for n, at in enumerate(changes)]
     return events + [Final(index, text, first, closed)]
@@ -43,11 +44,12 @@ def test_a_server_later_than_the_pauses_still_breaks_at_the_first_wide_pause():
 
 def test_a_short_pause_inside_a_sentence_does_not_end_it():
     line = timeline((1.0, 2.0), (2.25, 3.0), (4.0, 5.0))
-    assert finals(line, sentence(0, 1.6, [3.3], 4.5), sentence(1, 4.5, [], 5.5))[0] == (1.0, 3.0, "speech")
+    assert (finals(line, sentence(0, 1.6, [3.3], 4.5), sentence(1, 4.5, [], 5.5))[0]
+            == (1.0, 3.0, "speech"))
 
 
 def test_speech_after_the_last_new_words_is_not_the_sentence():
-    line = timeline((1.0, 2.0), (3.5, 3.8))  # a cough after the sentence, before the end of the stream
+    line = timeline((1.0, 2.0), (3.5, 3.8))  # a cough after the sentence, before the stream ends
     assert finals(line, sentence(0, 1.4, [2.3], 4.5)) == [(1.0, 2.0, "speech")]
 
 
@@ -63,7 +65,8 @@ def test_a_sentence_whose_speech_runs_on_ends_when_its_final_came():
 
 def test_a_missed_sentence_does_not_shift_the_next_onto_its_speech():
     line = timeline((1.0, 2.0), (3.0, 4.0))
-    placed = finals(line, sentence(0, 0.2, [], 0.4), sentence(1, 1.5, [], 3.4), sentence(2, 3.4, [], 4.6))
+    placed = finals(line, sentence(0, 0.2, [], 0.4), sentence(1, 1.5, [], 3.4),
+                    sentence(2, 3.4, [], 4.6))
     assert placed == [(0.2, 0.4, "arrival"), (1.0, 2.0, "speech"), (3.0, 4.0, "speech")]
 
 
@@ -74,8 +77,10 @@ def test_the_lead_grows_with_the_speed():
 
 @pytest.mark.parametrize("close_after", [2.6, 3.3], ids=["prompt-server", "late-server"])
 def test_hours_of_speech_keep_only_the_recent_segments_and_place_as_before(close_after):
-    """Old segments are dropped as the stream goes on; the sentences after are placed as with all of them."""
-    speech = [(2.0 * n + 1.0, 2.0 * n + 2.0) for n in range(3001)]  # 100 min: a second of speech every 2 s
+    """Old segments are dropped as the stream goes on; the sentences after are placed as with all
+    of them."""
+    # 100 min: a second of speech every 2 s
+    speech = [(2.0 * n + 1.0, 2.0 * n + 2.0) for n in range(3001)]
     everything = SpeechAligner(timeline(*speech))
     live = SpeechTimeline()
     forgetting = SpeechAligner(live)
@@ -85,7 +90,8 @@ def test_hours_of_speech_keep_only_the_recent_segments_and_place_as_before(close
             live.apply(SpeechEnded(end))
         for event in sentence(n, 2.0 * n + 1.5, [2.0 * n + 2.2], 2.0 * n + close_after):
             assert forgetting.event(event) == everything.event(event)
-        forgetting.forget(live.forget_before(2.0 * n - 120.0))  # as the session does, --max-buffer 120 s
+        # as the session does, --max-buffer 120 s
+        forgetting.forget(live.forget_before(2.0 * n - 120.0))
     assert len(live.segments) < 400 and live.segments[-1] == everything.timeline.segments[-1]
 
 

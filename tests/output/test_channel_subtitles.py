@@ -19,7 +19,8 @@ def test_a_cue_waits_until_no_channel_can_bring_an_earlier_one():
     subtitles.add(1, "customer", Final(0, "hi", 1.0, 2.5))
     assert out.getvalue() == ""
     subtitles.add(1, "customer", Final(1, "later", 4.0, 5.0))
-    assert [cue[1:] for cue in cues(out.getvalue())] == [["00:00:01,000 --> 00:00:02,500", "customer: hi"]]
+    assert ([cue[1:] for cue in cues(out.getvalue())]
+            == [["00:00:01,000 --> 00:00:02,500", "customer: hi"]])
     # The agent is done: its cue goes, overlapping the customer's (two people at once).
     subtitles.channel_done(0)
     assert [cue[1:] for cue in cues(out.getvalue())] == [

@@ -185,12 +185,13 @@ def test_help_and_plain_text_never_import_the_line_breaker(thai_server, thai_aud
     text = probe("present", "transcribe", "--url", thai_server.url, "--speed", "0", thai_audio)
     assert text.returncode == 0 and text.stdout == f"{SENTENCES[0]}\n{SENTENCES[1]}\n", text.stderr
     assert text.stderr.endswith("breaker imported: False")
-    srt = probe("present", "transcribe", "--url", thai_server.url, "--speed", "0", "--format", "srt",
-                thai_audio)
+    srt = probe("present", "transcribe", "--url", thai_server.url, "--speed", "0", "--format",
+                "srt", thai_audio)
     assert srt.returncode == 0 and srt.stderr.endswith("breaker imported: True")
 
 
-def test_without_icu4py_subtitles_are_still_written_and_minus_v_says_so_once(thai_server, thai_audio):
+def test_without_icu4py_subtitles_are_still_written_and_minus_v_says_so_once(thai_server,
+                                                                            thai_audio):
     run = probe("absent", "transcribe", "--url", thai_server.url, "--speed", "0", "--format", "srt",
                 "-v", thai_audio)
     assert run.returncode == 0, run.stderr
@@ -199,6 +200,6 @@ def test_without_icu4py_subtitles_are_still_written_and_minus_v_says_so_once(tha
              and not line.isdigit()]
     assert "".join(lines).replace(" ", "") == (SENTENCES[0] + SENTENCES[1]).replace(" ", "")
     assert all(subtitle_length(line) <= 35 for line in lines)
-    quiet = probe("absent", "transcribe", "--url", thai_server.url, "--speed", "0", "--format", "srt",
-                  thai_audio)
+    quiet = probe("absent", "transcribe", "--url", thai_server.url, "--speed", "0", "--format",
+                  "srt", thai_audio)
     assert "grapheme" not in quiet.stderr

@@ -36,7 +36,8 @@ def test_json_renderer_one_object_per_line_utf8_unescaped():
     renderer.event(Final(0, "สวัสดีครับ", 0.1, 1.23456))
     lines = out.getvalue().splitlines()
     assert "สวัสดี" in lines[0]
-    assert json.loads(lines[0]) == {"type": "partial", "sentence": 0, "text": "สวัสดี", "offset": 0.123}
+    assert json.loads(lines[0]) == {"type": "partial", "sentence": 0, "text": "สวัสดี",
+                                    "offset": 0.123}
     assert json.loads(lines[1]) == {"type": "final", "sentence": 0, "text": "สวัสดีครับ",
                                     "start": 0.1, "end": 1.235, "timing": "arrival"}
 
@@ -76,9 +77,12 @@ def test_a_closed_pipe_becomes_output_closed():
 
 def test_renderer_choice():
     out = io.StringIO()
-    assert isinstance(make_renderer("text", out, live=True, partials=True, columns=80), LiveRenderer)
-    assert isinstance(make_renderer("text", out, live=False, partials=True, columns=80), LineRenderer)
-    assert isinstance(make_renderer("json", out, live=True, partials=True, columns=80), JsonRenderer)
+    assert isinstance(make_renderer("text", out, live=True, partials=True, columns=80),
+                      LiveRenderer)
+    assert isinstance(make_renderer("text", out, live=False, partials=True, columns=80),
+                      LineRenderer)
+    assert isinstance(make_renderer("json", out, live=True, partials=True, columns=80),
+                      JsonRenderer)
 
 
 @pytest.mark.parametrize("text, words", [

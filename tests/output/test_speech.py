@@ -55,8 +55,8 @@ def test_silence_and_faint_noise_are_no_speech():
 
 
 def test_timeline_answers_where_speech_is():
-    timeline = timeline_of([SpeechStarted(1.0), SpeechEnded(2.0), SpeechStarted(2.2), SpeechEnded(3.0),
-                            SpeechStarted(5.0)])
+    timeline = timeline_of([SpeechStarted(1.0), SpeechEnded(2.0), SpeechStarted(2.2),
+                            SpeechEnded(3.0), SpeechStarted(5.0)])
     assert timeline.segments == [Segment(1.0, 2.0), Segment(2.2, 3.0), Segment(5.0, None)]
     assert timeline.segment_at(0.5) is None
     assert timeline.segment_at(2.5) == Segment(2.2, 3.0)
@@ -72,7 +72,8 @@ def test_tracker_hands_on_every_byte_and_reports_speech_through_its_queue(speech
     assert b"".join(tracker.analyse(iter(blocks))) == speech_layout.pcm
     timeline = SpeechTimeline()
     timeline.drain(tracker.changes)
-    assert len(timeline.segments) == len(speech_layout.truth) and timeline.segments[-1].end is not None
+    assert (len(timeline.segments) == len(speech_layout.truth)
+            and timeline.segments[-1].end is not None)
     assert tracker.changes.empty()
 
 

@@ -56,7 +56,8 @@ def test_srt_and_vtt_parse_to_the_same_cues(subtitle_files):
 
 
 @needs_ffmpeg
-@pytest.mark.parametrize("name, converted", [("out.srt", "from-srt.ass"), ("out.vtt", "from-vtt.srt")])
+@pytest.mark.parametrize("name, converted",
+                         [("out.srt", "from-srt.ass"), ("out.vtt", "from-vtt.srt")])
 def test_ffmpeg_reads_and_converts_them_without_a_complaint(subtitle_files, name, converted):
     result = ffmpeg_convert(subtitle_files / name, subtitle_files / converted)
     assert result.returncode == 0 and result.stderr == "", result.stderr
@@ -65,7 +66,8 @@ def test_ffmpeg_reads_and_converts_them_without_a_complaint(subtitle_files, name
     assert len(again) == len(original)
     for (start, end, _), (first, last, _) in zip(again, original):
         assert abs(start - first) <= tolerance and abs(end - last) <= tolerance
-    assert [t.replace("\n", " ") for _, _, t in again] == [t.replace("\n", " ") for _, _, t in original]
+    assert ([t.replace("\n", " ") for _, _, t in again]
+            == [t.replace("\n", " ") for _, _, t in original])
 
 
 @needs_chromium
@@ -84,7 +86,8 @@ def test_the_output_name_chooses_the_format_unless_one_is_given(make_server, sho
     script = Script(timed=[(0.2, sentence("hello there"))])
     run_transcribe(make_server(script), short_audio, "--speed", "0", "-o", tmp_path / "a.VTT")
     assert (tmp_path / "a.VTT").read_text().startswith("WEBVTT\n\n1\n00:00:")
-    run_transcribe(make_server(script), short_audio, "--speed", "0", "--json", "-o", tmp_path / "b.srt")
+    run_transcribe(make_server(script), short_audio, "--speed", "0", "--json",
+                   "-o", tmp_path / "b.srt")
     assert json_lines((tmp_path / "b.srt").read_text())[0]["type"] == "partial"
     result = run_transcribe(make_server(script), short_audio, "--speed", "0", "--format", "srt")
     assert re.fullmatch(r"1\n00:00:\d\d,\d{3} --> 00:00:\d\d,\d{3}\nhello there\n\n", result.stdout)
@@ -115,10 +118,12 @@ def test_each_cue_is_in_the_file_while_the_audio_still_plays(make_server, tmp_pa
     server = make_server(Script(timed=[(0.3, sentence("first")), (0.6, new_sentence("second")),
                                        (0.9, new_sentence("third"))]))
     output = tmp_path / "live.srt"
-    process = start_asrx("transcribe", "--url", server.url, audio, "-o", output, stdout=subprocess.DEVNULL)
+    process = start_asrx("transcribe", "--url", server.url, audio, "-o", output,
+                         stdout=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 10
-        while "first" not in (output.read_text() if output.exists() else "") and time.monotonic() < deadline:
+        while ("first" not in (output.read_text() if output.exists() else "")
+               and time.monotonic() < deadline):
             time.sleep(0.05)
         assert process.poll() is None, "the run ended before the cue was seen"
         assert output.read_text().startswith("1\n00:00:")

@@ -51,7 +51,8 @@ def cue_errors(cues, truth):
     return starts, ends
 
 
-def test_cues_sit_on_the_speech_despite_a_late_server(make_server, speech_layout, speech_file, tmp_path):
+def test_cues_sit_on_the_speech_despite_a_late_server(make_server, speech_layout, speech_file,
+                                                      tmp_path):
     server = make_server(late_script(speech_layout.truth, speech_layout.texts))
     output = tmp_path / "out.srt"
     result = run_transcribe(server, speech_file, "--speed", SPEED, "-o", output)
@@ -71,8 +72,8 @@ def serve():
 
 def test_cues_from_asrx_serve_sit_on_the_speech(serve, speech_layout, speech_file, tmp_path):
     output = tmp_path / "out.vtt"
-    result = run_cli(["transcribe", "--url", serve.url, str(speech_file), "--speed", str(SPEED), "-o", str(output)],
-                     api_key="timing-key")
+    result = run_cli(["transcribe", "--url", serve.url, str(speech_file), "--speed", str(SPEED),
+                      "-o", str(output)], api_key="timing-key")
     assert result.exit_code == 0, result.stderr
     cues = pysubs2.load(str(output)).events
     starts, ends = cue_errors(cues, speech_layout.truth)
@@ -81,7 +82,8 @@ def test_cues_from_asrx_serve_sit_on_the_speech(serve, speech_layout, speech_fil
 
 
 def onset_errors(events, truth):
-    """For each final: how far its start is from its own utterance's onset, or None if on arrival."""
+    """For each final: how far its start is from its own utterance's onset, or None if on
+    arrival."""
     finals = [event for event in events if event["type"] == "final"]
     assert len(finals) == len(truth)
     assert all(final["end"] > final["start"] for final in finals if final["timing"] == "speech")

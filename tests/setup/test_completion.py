@@ -1,4 +1,5 @@
-"""`asrx completion SHELL`: bash runs the script asrx prints and completes as a user's shell would."""
+"""`asrx completion SHELL`: bash runs the script asrx prints and completes as a user's shell
+would."""
 
 import ctypes.util
 import json
@@ -49,12 +50,14 @@ def test_an_option_completes_from_its_start(bash_script):
 
 
 def test_the_formats_complete_after_format(bash_script):
-    assert complete(bash_script, "asrx transcribe --format ") == ["text", "json", "raw", "srt", "vtt"]
+    assert (complete(bash_script, "asrx transcribe --format ")
+            == ["text", "json", "raw", "srt", "vtt"])
     assert complete(bash_script, "asrx transcribe --format s") == ["srt"]
 
 
 def test_subcommands_and_shells_complete(bash_script):
-    assert complete(bash_script, "asrx ") == ["completion", "devices", "login", "logout", "serve", "transcribe"]
+    assert complete(bash_script, "asrx ") == ["completion", "devices", "login", "logout", "serve",
+                                              "transcribe"]
     assert complete(bash_script, "asrx completion ") == ["bash", "zsh", "fish"]
     assert "--max-sessions" in complete(bash_script, "asrx serve --max")
 
@@ -62,7 +65,7 @@ def test_subcommands_and_shells_complete(bash_script):
 def test_audio_completes_as_files(tmp_path):
     """What asrx answers the script: bash's own file completion for AUDIO, not a list of words."""
     result = run_asrx(env=asrx_env(COMP_WORDS="asrx transcribe spe", COMP_CWORD="2",
-                                                 _ASRX_COMPLETE="bash_complete"), text=True, timeout=60)
+                                   _ASRX_COMPLETE="bash_complete"), text=True, timeout=60)
     assert (result.returncode, result.stdout, result.stderr) == (0, "file,spe\n", "")
 
 
@@ -77,7 +80,8 @@ FILE_PCM = """pcm.{name} {{
 """
 
 
-@pytest.mark.skipif(ctypes.util.find_library("portaudio") is None or ctypes.util.find_library("asound") is None,
+@pytest.mark.skipif(ctypes.util.find_library("portaudio") is None
+                    or ctypes.util.find_library("asound") is None,
                     reason="PortAudio or ALSA is not installed")
 def test_device_names_complete_as_asrx_devices_lists_them(bash_script, tmp_path):
     """Two ALSA capture devices declared in the .asoundrc of a home of our own."""
@@ -91,7 +95,8 @@ def test_device_names_complete_as_asrx_devices_lists_them(bash_script, tmp_path)
     assert complete(bash_script, "asrx transcribe --mic --device ", HOME=str(tmp_path)) == names
 
 
-def test_device_completion_with_a_broken_sound_setup_offers_nothing_and_says_nothing(bash_script, tmp_path):
+def test_device_completion_with_a_broken_sound_setup_offers_nothing_and_says_nothing(bash_script,
+                                                                                     tmp_path):
     """An .asoundrc that ALSA cannot parse: the shell gets no words and no error."""
     (tmp_path / ".asoundrc").write_text("pcm.broken { type\n")
     assert complete(bash_script, "asrx transcribe --mic --device asrx", HOME=str(tmp_path)) == []

@@ -36,8 +36,8 @@ def warning(path):
 
 
 @pytest.mark.parametrize("mode", [0o644, 0o640, 0o604])
-def test_a_key_that_others_can_read_is_named_with_the_chmod_that_fixes_it(make_server, config, speech_wav,
-                                                                          mode):
+def test_a_key_that_others_can_read_is_named_with_the_chmod_that_fixes_it(make_server, config,
+                                                                          speech_wav, mode):
     result = run_from_config(make_server, config, speech_wav, f'api_key = "{KEY}"\n', mode)
     assert result.stderr == warning(config)
     assert KEY not in result.stderr
@@ -65,7 +65,7 @@ def test_the_servers_keys_count_too(config):
 def test_a_path_with_spaces_is_quoted_in_the_chmod(tmp_path, make_server, speech_wav):
     path = tmp_path / "my config.toml"
     write(path, f'api_key = "{KEY}"\n', 0o644)
-    result = run_cli(["transcribe", "--url", make_server(HELLO, api_key=KEY).url, "--speed", "0", speech_wav],
-                     api_key=None, env={"ASRX_CONFIG": str(path)})
+    result = run_cli(["transcribe", "--url", make_server(HELLO, api_key=KEY).url, "--speed", "0",
+                      speech_wav], api_key=None, env={"ASRX_CONFIG": str(path)})
     assert result.exit_code == 0, result.stderr
     assert f"chmod 600 '{path}'," in result.stderr

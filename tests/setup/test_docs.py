@@ -44,7 +44,8 @@ def test_every_exit_status_is_documented():
     man_statuses = set(re.findall(r"^\.B (\d+)$", MAN, re.MULTILINE))
     assert man_statuses == {str(int(status)) for status in ExitStatus}
     for status in ExitStatus:
-        assert re.search(rf"^\| {int(status)} ", README, re.MULTILINE), f"exit status {int(status)} in README"
+        assert re.search(rf"^\| {int(status)} ", README, re.MULTILINE), \
+            f"exit status {int(status)} in README"
 
 
 def test_readme_set_up_is_make_demo_then_make_test():

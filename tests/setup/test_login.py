@@ -83,7 +83,8 @@ def test_the_server_sees_the_key_that_login_stored(home, make_server, speech_wav
     result = home.login()
     assert (result.returncode, result.stdout) == (0, "")
     assert result.stderr == "asrx: the API key is stored in the keychain (file PlaintextKeyring)\n"
-    assert [path.name for path in home.data_dir.rglob("*.cfg")] == ["keyring_pass.cfg"]  # the backend's store
+    # the backend's store
+    assert [path.name for path in home.data_dir.rglob("*.cfg")] == ["keyring_pass.cfg"]
     server = make_server(HELLO, api_key=KEY)
     result = transcribe(home, server, speech_wav, "--verbose")
     assert (result.returncode, result.stdout) == (0, "hello\n"), result.stderr
@@ -94,12 +95,14 @@ def test_logout_removes_the_key(home, make_server, speech_wav):
     assert home.login().returncode == 0
     result = home.run("logout")
     assert (result.returncode, result.stdout) == (0, "")
-    assert result.stderr == "asrx: the API key is removed from the keychain (file PlaintextKeyring)\n"
+    assert result.stderr == ("asrx: the API key is removed from the keychain "
+                             "(file PlaintextKeyring)\n")
     result = transcribe(home, make_server(HELLO, api_key=KEY), speech_wav)
     assert result.returncode == 2
     assert result.stderr.startswith("asrx: error: no API key: ")
     again = home.run("logout")
-    assert (again.returncode, again.stderr) == (0, "asrx: no API key in the keychain (file PlaintextKeyring)\n")
+    assert (again.returncode, again.stderr) == (
+        0, "asrx: no API key in the keychain (file PlaintextKeyring)\n")
 
 
 SOURCES = ["--api-key", "ASRX_API_KEY", "keychain", "config file"]
@@ -138,14 +141,15 @@ def test_a_broken_keychain_and_no_other_key_is_a_usage_error(home, make_server, 
     home.select_backend("asrx_no_such_module.Keyring")
     result = transcribe(home, make_server(HELLO), speech_wav)
     assert result.returncode == 2
-    assert result.stderr == ("asrx: error: no API key: the configured keyring backend does not load: "
+    assert result.stderr == ("asrx: error: no API key: "
+                             "the configured keyring backend does not load: "
                              "ModuleNotFoundError: No module named 'asrx_no_such_module'\n")
 
 
 def no_keychain_message(home):
     return ("asrx: error: no keychain is available here (keyring found no recommended backend): "
-            "nothing stored; set ASRX_API_KEY in the environment, or put api_key in the config file "
-            f"{home.config} (chmod 600)\n")
+            "nothing stored; set ASRX_API_KEY in the environment, "
+            f"or put api_key in the config file {home.config} (chmod 600)\n")
 
 
 def test_without_a_keychain_login_says_so_in_one_line_and_stores_nothing(home):
@@ -168,20 +172,23 @@ def test_a_plain_text_backend_is_never_chosen_silently(home):
 
 
 def test_a_keychain_that_fails_to_store_says_why_in_one_line(home):
-    """The file backend's store is a directory: writing it fails, as a locked or broken keychain would."""
+    """The file backend's store is a directory: writing it fails, as a locked or broken keychain
+    would."""
     (home.data_dir / "python_keyring" / "keyring_pass.cfg").mkdir(parents=True)
     result = home.login()
     assert (result.returncode, result.stdout) == (2, "")
-    assert result.stderr.startswith("asrx: error: the keychain (file PlaintextKeyring) failed: IsADirectoryError: ")
-    assert result.stderr.endswith(f": nothing stored; set ASRX_API_KEY in the environment, or put api_key in "
-                                  f"the config file {home.config} (chmod 600)\n")
+    assert result.stderr.startswith("asrx: error: the keychain (file PlaintextKeyring) failed: "
+                                    "IsADirectoryError: ")
+    assert result.stderr.endswith(": nothing stored; set ASRX_API_KEY in the environment, "
+                                  f"or put api_key in the config file {home.config} (chmod 600)\n")
     assert len(result.stderr.splitlines()) == 1
 
 
 def test_the_key_on_stdin_must_not_be_empty(home):
     for empty in ("", "\n", "  \n"):
         result = home.run("login", input=empty)
-        assert (result.returncode, result.stderr) == (2, "asrx: error: the key is empty: nothing stored\n")
+        assert (result.returncode, result.stderr) == (
+            2, "asrx: error: the key is empty: nothing stored\n")
     assert not home.data_dir.exists()
 
 
@@ -222,8 +229,8 @@ def test_login_points_at_the_key_left_in_the_config_file(home):
     result = home.login()
     assert result.returncode == 0
     assert result.stderr.splitlines() == [
-        f"asrx: warning: {home.config} holds api_key and others can read it: chmod 600 {home.config}, "
-        "or move the key into the keychain with `asrx login`",
+        f"asrx: warning: {home.config} holds api_key and others can read it: "
+        f"chmod 600 {home.config}, or move the key into the keychain with `asrx login`",
         "asrx: the API key is stored in the keychain (file PlaintextKeyring)",
         f"asrx: note: {home.config} still holds api_key, which the keychain now comes before: "
         "remove it from there",
@@ -233,7 +240,8 @@ def test_login_points_at_the_key_left_in_the_config_file(home):
 def test_login_says_when_the_environment_comes_before_the_keychain(home):
     result = home.login(ASRX_API_KEY="other")
     assert result.returncode == 0
-    assert result.stderr.splitlines()[-1] == "asrx: note: ASRX_API_KEY is set here and comes before the keychain"
+    assert result.stderr.splitlines()[-1] == ("asrx: note: ASRX_API_KEY is set here "
+                                              "and comes before the keychain")
 
 
 PROBE = """
@@ -255,8 +263,10 @@ def imports_keyring(home, *args, **extra):
 
 def test_keyring_is_loaded_only_when_the_key_is_looked_up(home, make_server, speech_wav):
     server = make_server(HELLO, api_key=KEY)
-    assert not imports_keyring(home, "transcribe", "--url", server.url, "--api-key", KEY, speech_wav)
-    assert not imports_keyring(home, "transcribe", "--url", server.url, speech_wav, ASRX_API_KEY=KEY)
+    assert not imports_keyring(home, "transcribe", "--url", server.url, "--api-key", KEY,
+                               speech_wav)
+    assert not imports_keyring(home, "transcribe", "--url", server.url, speech_wav,
+                               ASRX_API_KEY=KEY)
     for args in (["--help"], ["--version"], ["transcribe", "--help"], ["serve", "--help"],
                  ["completion", "bash"]):
         assert not imports_keyring(home, *args), args

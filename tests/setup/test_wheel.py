@@ -25,7 +25,8 @@ MAN_PAGE = "share/man/man1/asrx.1"
 
 
 def run(*args, **options):
-    result = subprocess.run([str(arg) for arg in args], capture_output=True, text=True, timeout=600, **options)
+    result = subprocess.run([str(arg) for arg in args], capture_output=True, text=True, timeout=600,
+                            **options)
     assert result.returncode == 0, result.stdout + result.stderr
     return result
 
@@ -60,28 +61,31 @@ def test_the_installed_asrx_names_its_versions(installed, tmp_path):
     lines = result.stdout.splitlines()
     assert lines[0] == f"asrx {__version__}"
     assert lines[1].startswith(f"Python {sys.version.split()[0]} (")
-    assert [line.split()[0] for line in lines[2:]] == ["libsndfile", "websocket-client", "PortAudio"]
+    assert ([line.split()[0] for line in lines[2:]]
+            == ["libsndfile", "websocket-client", "PortAudio"])
     assert "not" not in lines[2] + lines[3]  # both are dependencies: always there
     assert result.stderr == ""
 
 
 def test_the_installed_files_hold_the_man_page(installed):
+    # cwd: not the checkout's folder, which -c would import from
     listing = run(installed / "bin" / "python", "-c",
                   "from importlib.metadata import distribution as d; import asrx_cli; "
                   "print(asrx_cli.__file__); print(*d('asrx').files, sep='\\n')",
-                  cwd=installed).stdout.splitlines()  # not the checkout's folder, which -c would import from
+                  cwd=installed).stdout.splitlines()
     assert Path(listing[0]).is_relative_to(installed)  # not the checkout
     man = [path for path in listing[1:] if path.endswith(MAN_PAGE)]
     assert len(man) == 1
     page = installed / MAN_PAGE
     assert page.read_bytes() == (ROOT / "man" / "asrx.1").read_bytes()
     if shutil.which("man"):
-        found = run("man", "-w", "asrx", env={**subprocess_env(), "MANPATH": str(installed / "share" / "man")})
+        found = run("man", "-w", "asrx",
+                    env={**subprocess_env(), "MANPATH": str(installed / "share" / "man")})
         assert found.stdout.strip() == str(page)
 
 
 def test_the_installed_asrx_transcribes(installed, make_server, speech_wav):
     server = make_server(Script(at_end=[sentence("hello")]), api_key="wheel-key")
-    result = run(installed / "bin" / "asrx", "transcribe", "--url", server.url, "--speed", "0", speech_wav,
-                 env=subprocess_env(ASRX_API_KEY="wheel-key"))
+    result = run(installed / "bin" / "asrx", "transcribe", "--url", server.url, "--speed", "0",
+                 speech_wav, env=subprocess_env(ASRX_API_KEY="wheel-key"))
     assert (result.stdout, result.stderr) == ("hello\n", "")

@@ -14,7 +14,8 @@ def noise(seconds: float, rate: int = 16000, channels: int = 1, seed: int = 1) -
 def tones(seconds: float, rate: int, channels: int = 1) -> np.ndarray:
     """A mix of tones well inside 8 kHz, float32 in [-0.8, 0.8]."""
     t = np.arange(int(seconds * rate)) / rate
-    mono = 0.4 * np.sin(2 * np.pi * 440 * t) + 0.3 * np.sin(2 * np.pi * 1234.5 * t) + 0.1 * np.sin(2 * np.pi * 3000 * t)
+    mono = (0.4 * np.sin(2 * np.pi * 440 * t) + 0.3 * np.sin(2 * np.pi * 1234.5 * t)
+            + 0.1 * np.sin(2 * np.pi * 3000 * t))
     if channels == 1:
         return mono.astype(np.float32)
     return np.stack([mono * (1 - 0.1 * c) for c in range(channels)], axis=1).astype(np.float32)

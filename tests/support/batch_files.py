@@ -16,5 +16,6 @@ def good(tmp_path, relative, seconds, seed, **options):
 
 
 def files_in(folder):
-    return {os.path.relpath(os.path.join(d, f), folder): open(os.path.join(d, f), encoding="utf-8").read()
+    return {os.path.relpath(os.path.join(d, f), folder):
+            open(os.path.join(d, f), encoding="utf-8").read()
             for d, _, names in os.walk(folder) for f in names}

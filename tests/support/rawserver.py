@@ -14,7 +14,8 @@ from typing import Callable, Iterator, List, Optional, Tuple
 WEBSOCKET_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
-def accept_each(listener: socket.socket, stopping: threading.Event, on_connection: Callable[[socket.socket], None]):
+def accept_each(listener: socket.socket, stopping: threading.Event,
+                on_connection: Callable[[socket.socket], None]):
     """Hands each connection to `on_connection` until stopped or the listener is closed."""
     while not stopping.is_set():
         try:
@@ -27,7 +28,8 @@ def accept_each(listener: socket.socket, stopping: threading.Event, on_connectio
 class RawServer:
     """Runs `handle(server, conn)` for every connection until stopped."""
 
-    def __init__(self, handle: Callable[["RawServer", socket.socket], None], receive_buffer: Optional[int] = None):
+    def __init__(self, handle: Callable[["RawServer", socket.socket], None],
+                 receive_buffer: Optional[int] = None):
         self.handle = handle
         self.listener = socket.socket()
         if receive_buffer:  # inherited by accepted sockets: a small window fills at once

@@ -38,7 +38,8 @@ def read_pcm(path: Path) -> bytes:
     if path.suffix == ".raw":
         return path.read_bytes()
     with wave.open(str(path), "rb") as recording:
-        assert (recording.getframerate(), recording.getnchannels(), recording.getsampwidth()) == (16000, 1, 2)
+        assert (recording.getframerate(), recording.getnchannels(),
+                recording.getsampwidth()) == (16000, 1, 2)
         return recording.readframes(recording.getnframes())
 
 
@@ -63,7 +64,8 @@ def word_errors(reference: str, hypothesis: str) -> int:
     for i, ref_word in enumerate(ref, 1):
         current = [i]
         for j, hyp_word in enumerate(hyp, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ref_word != hyp_word)))
+            current.append(min(previous[j] + 1, current[j - 1] + 1,
+                               previous[j - 1] + (ref_word != hyp_word)))
         previous = current
     return previous[-1]
 

@@ -82,7 +82,8 @@ def espeak(text: str, voice: str = "en-us", words_per_minute: int = 175) -> Utte
         subprocess.run(command, check=True, capture_output=True)
         data, rate = soundfile.read(str(wav), dtype="float32")
     samples = soxr.resample(data, rate, RATE) if rate != RATE else data
-    return trimmed(f"espeak:{text[:12]}", text, np.clip(samples * 32768, -32768, 32767).astype(np.int16))
+    return trimmed(f"espeak:{text[:12]}", text,
+                   np.clip(samples * 32768, -32768, 32767).astype(np.int16))
 
 
 def layout(utterances: Sequence[Utterance], silences: Sequence[float], seed: int = 7) -> Layout:

@@ -59,7 +59,8 @@ def test_decode_raw_formats(sample_format, dtype, scale):
 
 
 def test_decode_raw_s24le_and_u8():
-    triples = b"".join(v.to_bytes(3, "little", signed=True) for v in (0, 2 ** 22, -(2 ** 22), -(2 ** 23)))
+    triples = b"".join(v.to_bytes(3, "little", signed=True)
+                       for v in (0, 2 ** 22, -(2 ** 22), -(2 ** 23)))
     assert decode_raw(triples, "s24le", 1).ravel().tolist() == [0.0, 0.5, -0.5, -1.0]
     assert decode_raw(bytes([128, 192, 64, 0]), "u8", 1).ravel().tolist() == [0.0, 0.5, -0.5, -1.0]
 
@@ -104,7 +105,8 @@ def test_other_formats_are_downmixed_and_resampled_to_16k(tmp_path, fmt, subtype
 
 def test_wav_header_from_a_stream_like_arecord_writes_it():
     body = noise(0.1).tobytes()
-    header = (b"RIFF" + struct.pack("<I", 0x7FFFFFFF) + b"WAVE" + b"LIST" + struct.pack("<I", 3) + b"abc\0"
+    header = (b"RIFF" + struct.pack("<I", 0x7FFFFFFF) + b"WAVE"
+              + b"LIST" + struct.pack("<I", 3) + b"abc\0"
               + b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, 16000, 32000, 2, 16)
               + b"data" + struct.pack("<I", 0x7FFFFFFF))
     reader = ByteReader(io.BytesIO(header + body))

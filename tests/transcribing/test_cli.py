@@ -118,7 +118,8 @@ def test_stdin_wav_header_is_parsed_and_stripped(server, tmp_path):
 
 def test_stdin_raw_with_other_rate_and_channels(server):
     stereo = (tones(1.0, 22050, 2) * 32767).astype("<i2")
-    result = run_transcribe(server, "-", "--raw-rate", "22050", "--raw-channels", "2", input=stereo.tobytes())
+    result = run_transcribe(server, "-", "--raw-rate", "22050", "--raw-channels", "2",
+                            input=stereo.tobytes())
     assert result.exit_code == 0
     assert abs(len(server.record.audio) - 32000) <= 4
 
@@ -175,7 +176,8 @@ def test_server_closing_mid_stream_without_retries_keeps_the_transcript(make_ser
     result = run_transcribe(server, path, "--speed", "4", "--retries", "0")
     assert result.exit_code == 5
     assert result.stdout == "first\nsecond\n"
-    assert "the server closed the connection mid-stream (close code 1011, server going away)" in result.stderr
+    assert ("the server closed the connection mid-stream (close code 1011, server going away)"
+            in result.stderr)
     assert len(result.stderr.splitlines()) == 1
 
 
@@ -184,11 +186,13 @@ def test_missing_end_marker_times_out_and_keeps_the_transcript(make_server, spee
     result = run_transcribe(server, speech_wav, "--speed", "0", "--final-timeout", "0.5")
     assert result.exit_code == 5
     assert result.stdout == "kept\n"
-    assert result.stderr == "asrx: error: no end marker from the server within 0.5 s of the end of the audio\n"
+    assert result.stderr == ("asrx: error: no end marker from the server within 0.5 s "
+                             "of the end of the audio\n")
 
 
 def test_server_closing_after_end_of_stream_without_marker(make_server, speech_wav):
-    server = make_server(Script(timed=[(0.5, sentence("kept"))], end_marker=None, close_after_marker=True))
+    server = make_server(Script(timed=[(0.5, sentence("kept"))], end_marker=None,
+                                close_after_marker=True))
     result = run_transcribe(server, speech_wav, "--speed", "0")
     assert result.exit_code == 0
     assert result.stdout == "kept\n"
@@ -252,7 +256,8 @@ def test_config_file_supplies_url_and_key(make_server, speech_wav, tmp_path):
     assert server.record.headers["apikey"] == "from-file"
 
 
-def test_environment_beats_config_file_and_command_line_beats_both(make_server, speech_wav, tmp_path):
+def test_environment_beats_config_file_and_command_line_beats_both(make_server, speech_wav,
+                                                                   tmp_path):
     file_server = make_server(THAI, api_key="k-file")
     env_server = make_server(THAI, api_key="k-env")
     cli_server = make_server(THAI, api_key="k-cli")

@@ -52,8 +52,8 @@ def test_dns_failure_and_plaintext_warning(speech_wav):
     result = run_cli(["transcribe", "--url", "ws://asrx-test.invalid/asrx", speech_wav])
     assert result.exit_code == 5
     lines = result.stderr.splitlines()
-    assert lines[0] == ("asrx: warning: the API key travels unencrypted to asrx-test.invalid over ws://; "
-                        "use wss://")
+    assert lines[0] == ("asrx: warning: the API key travels unencrypted to asrx-test.invalid "
+                        "over ws://; use wss://")
     assert lines[1].startswith("asrx: error: cannot resolve host 'asrx-test.invalid'")
 
 

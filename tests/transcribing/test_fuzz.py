@@ -28,7 +28,8 @@ texts = st.one_of(st.text(max_size=30), st.sampled_from(sorted(END_MARKERS)), st
                   st.just("\ud800 lone surrogate"))
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | texts,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    lambda inner: (st.lists(inner, max_size=4)
+                   | st.dictionaries(st.text(max_size=5), inner, max_size=4)),
     max_leaves=12,
 )
 messages = st.fixed_dictionaries(
@@ -58,8 +59,10 @@ def test_any_frames_give_well_formed_events(frame_list):
             assert isinstance(event, (Partial, Final, EndOfProcess, Ignored))
             if isinstance(event, EndOfProcess):
                 assert event.marker in END_MARKERS
-            if isinstance(event, (Partial, Final)):  # a partial may be "": the server took its words back
-                assert event.text == event.text.strip() and (event.text or isinstance(event, Partial))
+            # a partial may be "": the server took its words back
+            if isinstance(event, (Partial, Final)):
+                assert (event.text == event.text.strip()
+                        and (event.text or isinstance(event, Partial)))
                 event.text.encode("utf-8")  # what the renderers write must be writable
                 assert event.sentence == finals
             if isinstance(event, Final):
@@ -74,7 +77,8 @@ def test_any_frames_give_well_formed_events(frame_list):
 u16 = st.integers(0, 0xFFFF)
 u32 = st.integers(0, 0xFFFFFFFF)
 fmt_bodies = st.builds(
-    lambda tag, channels, rate, bits, extra: struct.pack("<HHIIHH", tag, channels, rate, 0, 0, bits) + extra,
+    lambda tag, channels, rate, bits, extra: (
+        struct.pack("<HHIIHH", tag, channels, rate, 0, 0, bits) + extra),
     st.one_of(st.sampled_from([1, 3, 0xFFFE]), u16),
     st.one_of(st.integers(0, 3), st.just(64), st.just(65), u16),
     st.one_of(st.sampled_from([8000, 16000, 44100, 768000, 768001]), st.integers(0, 20), u32),
@@ -92,18 +96,22 @@ chunks = st.one_of(
     st.tuples(fmt_bodies, u32).map(lambda pair: chunk(b"fmt ", pair[0], pair[1])),
     st.tuples(st.sampled_from([b"LIST", b"fact", b"junk"]), st.binary(max_size=20), st.none() | u32)
       .map(lambda parts: chunk(*parts)),
-    st.tuples(st.binary(max_size=64), st.sampled_from([0, 1, 2, 1000, 0x7FFFFFFF, 0xFFFFFFFF]) | u32)
+    st.tuples(st.binary(max_size=64),
+              st.sampled_from([0, 1, 2, 1000, 0x7FFFFFFF, 0xFFFFFFFF]) | u32)
       .map(lambda pair: chunk(b"data", pair[0], pair[1])),
 )
-wav_streams = st.tuples(u32, st.lists(chunks, max_size=4), st.binary(max_size=512), st.integers(0, 600)).map(
-    lambda parts: (b"RIFF" + struct.pack("<I", parts[0]) + b"WAVE" + b"".join(parts[1]) + parts[2])[:12 + parts[3]]
+wav_streams = st.tuples(u32, st.lists(chunks, max_size=4), st.binary(max_size=512),
+                        st.integers(0, 600)).map(
+    lambda parts: (b"RIFF" + struct.pack("<I", parts[0]) + b"WAVE" + b"".join(parts[1])
+                   + parts[2])[:12 + parts[3]]
 )
 
 
 @FUZZ
 @given(st.one_of(wav_streams, st.binary(max_size=64).map(lambda tail: b"RIFF\0\0\0\0WAVE" + tail)))
 def test_any_wav_header_on_stdin_gives_audio_or_an_audio_error(data):
-    reader, writer = os.pipe()  # a pipe, as stdin is: read as it arrives, a block asked for at a time
+    # a pipe, as stdin is: read as it arrives, a block asked for at a time
+    reader, writer = os.pipe()
     os.write(writer, data)  # fits in the pipe's buffer
     os.close(writer)
     tracemalloc.start()

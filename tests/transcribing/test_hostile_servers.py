@@ -54,13 +54,15 @@ def test_a_redirect_is_an_error_and_the_key_never_follows_it(raw_server, short_w
 
     def redirect(server, conn):
         server.read_request(conn)
-        conn.sendall(f"HTTP/1.1 {status} Moved\r\nLocation: {target}\r\nContent-Length: 0\r\n\r\n".encode())
+        conn.sendall(f"HTTP/1.1 {status} Moved\r\nLocation: {target}\r\n"
+                     "Content-Length: 0\r\n\r\n".encode())
         server.idle()
 
     server = raw_server(redirect)
     result = run_cli(["transcribe", "--url", server.url(), short_wav])
     assert (result.exit_code, result.stdout) == (5, "")
-    assert result.stderr == (f"asrx: error: the server redirected the handshake (HTTP {status} to {target}); "
+    assert result.stderr == ("asrx: error: the server redirected the handshake "
+                             f"(HTTP {status} to {target}); "
                              "not followed: the API key goes only to --url\n")
     assert API_KEY.encode() in server.requests[0]
     time.sleep(0.2)  # a connection to the target, had there been one, would be in by now
@@ -88,7 +90,8 @@ def test_a_tls_handshake_left_unanswered_is_bounded_by_connect_timeout(raw_serve
     url = server.url().replace("ws://", "wss://")
     status, out, err, seconds = run_asrx(url, short_wav, "--connect-timeout", "0.5")
     assert (status, out) == (5, "")
-    assert err.endswith(f"asrx: error: timed out after 0.5 s connecting to 127.0.0.1:{server.port}\n")
+    assert err.endswith("asrx: error: timed out after 0.5 s connecting to "
+                        f"127.0.0.1:{server.port}\n")
     assert seconds < 0.5 + SLACK
 
 
@@ -106,8 +109,8 @@ def test_a_handshake_answer_without_end_is_cut_off(raw_server, short_wav, answer
     server = raw_server(endless)
     status, out, err, _ = run_asrx(server.url(), short_wav, "--connect-timeout", "30")
     assert (status, out) == (5, "")
-    assert err == (f"asrx: error: the handshake answer from 127.0.0.1:{server.port} is longer than 64 KiB: "
-                   "not a WebSocket server\n")
+    assert err == (f"asrx: error: the handshake answer from 127.0.0.1:{server.port} "
+                   "is longer than 64 KiB: not a WebSocket server\n")
 
 
 # --- the server stops reading --------------------------------------------------------------
@@ -128,8 +131,8 @@ def never_reads_and_pings(server, conn):
 def test_a_server_that_stops_reading_fails_the_run_after_send_timeout(raw_server, handle):
     server = raw_server(handle, receive_buffer=4096)
     with open("/dev/zero", "rb") as endless:  # raw audio without end, sent as fast as it goes
-        status, out, err, seconds = run_asrx(server.url(), "-", "--send-timeout", "0.5", "--retries", "0",
-                                             stdin=endless)
+        status, out, err, seconds = run_asrx(server.url(), "-", "--send-timeout", "0.5",
+                                             "--retries", "0", stdin=endless)
     assert (status, out) == (5, "")
     assert err == ("asrx: error: the server took nothing from asrx for 0.5 s (--send-timeout): "
                    "it has stopped reading\n")
@@ -186,9 +189,11 @@ def chatter(server, conn):
 ], ids=["ping", "half a frame", "half a header", "frames that are not the marker"])
 def test_the_end_marker_wait_is_bounded_by_final_timeout(raw_server, short_wav, handle):
     server = raw_server(handle)
-    status, out, err, seconds = run_asrx(server.url(), short_wav, "--speed", "0", "--final-timeout", "0.5")
+    status, out, err, seconds = run_asrx(server.url(), short_wav, "--speed", "0",
+                                         "--final-timeout", "0.5")
     assert (status, out) == (5, "")
-    assert err == "asrx: error: no end marker from the server within 0.5 s of the end of the audio\n"
+    assert err == ("asrx: error: no end marker from the server within 0.5 s "
+                   "of the end of the audio\n")
     assert seconds < 0.5 + SLACK
 
 
@@ -199,7 +204,8 @@ def test_a_frame_that_trickles_in_is_read_whole(raw_server, short_wav):
     def slow_frames(server, conn):
         server.upgrade(conn)
         server.drain(conn)
-        trickle(conn, message, 0.02, server.stopping)  # 1.4 s: longer than a receive waits, read over several
+        # 1.4 s: longer than a receive waits, read over several
+        trickle(conn, message, 0.02, server.stopping)
         conn.sendall(marker)
         server.idle()
 
@@ -215,9 +221,11 @@ def test_a_frame_that_trickles_in_too_slowly_is_cut_off_by_final_timeout(raw_ser
         trickle(conn, frame(TEXT, b"x" * 1000), 0.1, server.stopping)  # 100 s for one frame
 
     server = raw_server(slow_frame)
-    status, out, err, seconds = run_asrx(server.url(), short_wav, "--speed", "0", "--final-timeout", "0.5")
+    status, out, err, seconds = run_asrx(server.url(), short_wav, "--speed", "0",
+                                         "--final-timeout", "0.5")
     assert (status, out) == (5, "")
-    assert err == "asrx: error: no end marker from the server within 0.5 s of the end of the audio\n"
+    assert err == ("asrx: error: no end marker from the server within 0.5 s "
+                   "of the end of the audio\n")
     assert seconds < 0.5 + SLACK
 
 
@@ -242,19 +250,23 @@ def test_a_message_too_large_to_keep_ends_the_run(raw_server, short_wav, message
 # --- proxies ---------------------------------------------------------------------------------
 
 
-def test_an_http_proxy_from_the_environment_tunnels_the_connection(make_server, raw_server, short_wav):
+def test_an_http_proxy_from_the_environment_tunnels_the_connection(make_server, raw_server,
+                                                                   short_wav):
     server = make_server(Script(timed=[(0.2, sentence("through the proxy"))]))
     proxy = raw_server(tunnel_to(server.port))
-    environment = {"http_proxy": f"http://someone:pr0xy-secret@127.0.0.1:{proxy.port}", "no_proxy": ""}
-    result = run_cli(["transcribe", "--url", "ws://asrx.example/asrx", "--speed", "0", "-v", short_wav],
-                     env=environment)
+    environment = {"http_proxy": f"http://someone:pr0xy-secret@127.0.0.1:{proxy.port}",
+                   "no_proxy": ""}
+    result = run_cli(["transcribe", "--url", "ws://asrx.example/asrx", "--speed", "0", "-v",
+                      short_wav], env=environment)
     assert (result.exit_code, result.stdout) == (0, "through the proxy\n"), result.stderr
     request = proxy.requests[0].decode()
     assert request.startswith("CONNECT asrx.example:80 HTTP/1.1\r\n")
-    assert "Proxy-Authorization: Basic " + base64.b64encode(b"someone:pr0xy-secret").decode() in request
+    assert ("Proxy-Authorization: Basic " + base64.b64encode(b"someone:pr0xy-secret").decode()
+            in request)
     assert API_KEY not in request  # the key travels inside the tunnel only
     assert server.record.headers["apikey"] == API_KEY
-    assert "pr0xy-secret" not in result.stderr and f"through the proxy 127.0.0.1:{proxy.port}" in result.stderr
+    assert "pr0xy-secret" not in result.stderr
+    assert f"through the proxy 127.0.0.1:{proxy.port}" in result.stderr
 
 
 def test_a_proxy_that_refuses_the_tunnel_is_named(raw_server, short_wav):

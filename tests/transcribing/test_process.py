@@ -38,7 +38,8 @@ def test_live_stdin_is_transcribed_before_eof(make_server):
 
 
 @pytest.mark.skipif(shutil.which("sox") is None, reason="sox is not installed (Debian package sox)")
-@pytest.mark.parametrize("sox_format", [["-b", "16", "-e", "signed-integer"], ["-b", "32", "-e", "floating-point"]])
+@pytest.mark.parametrize("sox_format", [["-b", "16", "-e", "signed-integer"],
+                                        ["-b", "32", "-e", "floating-point"]])
 def test_a_wav_stream_from_sox_on_stdin(server, sox_format):
     # sox writes a WAV header with a placeholder size, as arecord does, then streams.
     sox = subprocess.Popen(["sox", "-n", "-r", "44100", "-c", "2", *sox_format, "-t", "wav", "-",
@@ -147,5 +148,6 @@ def test_a_terminal_on_stdin_is_refused(server):
     _, err = process.communicate(timeout=15)
     os.close(primary)
     assert process.returncode == 2
-    assert err == b"asrx: error: stdin is a terminal: pipe audio into `asrx transcribe -`, or give a file\n"
+    assert err == (b"asrx: error: stdin is a terminal: pipe audio into `asrx transcribe -`, "
+                   b"or give a file\n")
     assert server.records == []

@@ -7,7 +7,8 @@ from tests.support.scripted import CONFIRM_CLOSE, END_OF_PROCESS, new_sentence, 
 
 
 def feed(transcript, message, offset=0.0):
-    frame = message if isinstance(message, (str, bytes)) else json.dumps(message, ensure_ascii=False)
+    frame = (message if isinstance(message, (str, bytes))
+             else json.dumps(message, ensure_ascii=False))
     return transcript.feed(frame, offset)
 
 

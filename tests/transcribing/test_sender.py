@@ -35,8 +35,9 @@ class Recorder:
         self.sent, self.ends, self.news = [], [], []
 
     def sender(self, blocks, speed=0.0, stop=None, chunk_bytes=1024, send=None, **timing):
-        return Sender(flat(cut_frames(blocks, chunk_bytes)), send or self.sent.append, lambda: self.ends.append("end"),
-                     speed, stop or threading.Event(), self.news.append, **timing)
+        return Sender(flat(cut_frames(blocks, chunk_bytes)), send or self.sent.append,
+                      lambda: self.ends.append("end"),
+                      speed, stop or threading.Event(), self.news.append, **timing)
 
     @property
     def finished(self) -> Finished:
@@ -54,7 +55,8 @@ def paced_run(blocks, speed=1.0, slow_send_at=None, chunk_bytes=1024):
         if len(sent) == slow_send_at:
             time.now += 0.1  # one send stalls for 100 ms
 
-    sender = recorder.sender(blocks, speed, chunk_bytes=chunk_bytes, send=send, clock=time.clock, sleep=time.sleep)
+    sender = recorder.sender(blocks, speed, chunk_bytes=chunk_bytes, send=send, clock=time.clock,
+                             sleep=time.sleep)
     start = time.now
     sender._run()
     return [(t - start, n) for t, n in sent], recorder
@@ -111,7 +113,8 @@ def test_unpaced_the_main_thread_hears_of_progress_once_a_millisecond_not_once_a
         recorder.sent.append(frame)
         time.now += 0.00001  # a send takes 10 us: 100 frames a millisecond
 
-    recorder.sender([b"\0" * 32000] * 60, speed=0, send=send, clock=time.clock, sleep=time.sleep)._run()
+    recorder.sender([b"\0" * 32000] * 60, speed=0, send=send, clock=time.clock,
+                    sleep=time.sleep)._run()
     *progress, ending, finished = recorder.news
     assert len(recorder.sent) == 1875 and 15 <= len(progress) <= 25  # 18.75 ms of sending
     assert [m.seconds for m in progress] == sorted(m.seconds for m in progress)

@@ -13,7 +13,8 @@ def wav_header(rate=16000, channels=1, bits=16, tag=1, data_size=None, samples=0
     """A RIFF/WAVE header; data_size None declares exactly `samples` frames."""
     frame = channels * bits // 8
     size = samples * frame if data_size is None else data_size
-    fmt = struct.pack("<HHIIHH", tag, channels, rate, rate * frame & 0xFFFFFFFF, frame & 0xFFFF, bits)
+    fmt = struct.pack("<HHIIHH", tag, channels, rate, rate * frame & 0xFFFFFFFF, frame & 0xFFFF,
+                      bits)
     return (b"RIFF" + struct.pack("<I", (36 + size) & 0xFFFFFFFF) + b"WAVE"
             + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", size))
 
@@ -21,7 +22,8 @@ def wav_header(rate=16000, channels=1, bits=16, tag=1, data_size=None, samples=0
 def test_a_stream_cut_short_is_transcribed_then_exits_3(make_server):
     server = make_server(Script(timed=[(0.5, sentence("what arrived"))]))
     samples = noise(2.0)
-    result = run_transcribe(server, "-", input=wav_header(samples=len(samples)) + samples[:16000].tobytes())
+    result = run_transcribe(server, "-",
+                            input=wav_header(samples=len(samples)) + samples[:16000].tobytes())
     assert result.exit_code == 3
     assert result.stdout == "what arrived\n"
     assert result.stderr == "asrx: error: stdin: truncated: 1.00 s of 2.00 s could be read\n"
@@ -67,7 +69,8 @@ def test_a_huge_chunk_before_the_data_is_skipped_not_kept():
 
     junk = 64 << 20
     header = wav_header(samples=16)
-    stream = io.BytesIO(header[:12] + b"LIST" + struct.pack("<I", junk) + b"\x00" * junk + header[12:])
+    stream = io.BytesIO(header[:12] + b"LIST" + struct.pack("<I", junk) + b"\x00" * junk
+                        + header[12:])
     tracemalloc.start()
     try:
         parsed = read_wav_header(ByteReader(stream), "stdin")

@@ -1,4 +1,5 @@
-"""`asrx transcribe` against a server whose frames are valid JSON of a shape no server should send."""
+"""`asrx transcribe` against a server whose frames are valid JSON of a shape no server should
+send."""
 
 import json
 
@@ -20,5 +21,6 @@ def test_json_of_an_unexpected_shape_is_ignored_and_the_transcript_kept(make_ser
     result = run_transcribe(server, path, "--speed", "0", "--json")
     assert result.exit_code == 0, result.stderr
     assert [(e["type"], e["text"]) for e in map(json.loads, result.stdout.splitlines())] == [
-        ("partial", "first"), ("partial", "a?"), ("final", "a?"), ("partial", "second"), ("final", "second")]
+        ("partial", "first"), ("partial", "a?"), ("final", "a?"), ("partial", "second"),
+        ("final", "second")]
     assert result.stderr == ""
