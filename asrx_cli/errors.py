@@ -6,6 +6,7 @@ an exit status and a line on stderr.
 """
 
 import enum
+from typing import Optional
 
 EXIT_STATUS_HELP = """\b
 Exit status:
@@ -73,6 +74,15 @@ class ConnectionFailed(AsrxError):
     """Connection, TLS or protocol failure, including a missing end marker."""
 
     exit_status = ExitStatus.CONNECTION
+
+
+class ServerBusy(ConnectionFailed):
+    """The server turned the session away for now (HTTP 503 or 429): worth trying again."""
+
+    def __init__(self, message: str, status: str, retry_after: Optional[float] = None):
+        super().__init__(message)
+        self.status = status  # "HTTP 503 Service Unavailable"
+        self.retry_after = retry_after  # seconds, from its Retry-After header, if it sent one
 
 
 class ServerStalled(ConnectionFailed):

@@ -119,7 +119,13 @@ def transcribe_input(config: TranscribeConfig, env: Environment, interrupt: "Int
                 renderer = _journaled(renderer, journal)
             if meter:
                 renderer = MeterUntilWords(renderer, meter)
-            Session(config, env, source, renderer, interrupt, recorder).run()
+            if journal is not None and journal.resume is not None and source.duration == 0:
+                # Every sentence was final up to the end of the input: nothing is left to send,
+                # and a session with no audio is no transcription (a server may refuse it).
+                log.info("the journal holds the whole input: nothing left to send")
+                renderer.close()
+            else:
+                Session(config, env, source, renderer, interrupt, recorder).run()
     finally:
         source.close()
 

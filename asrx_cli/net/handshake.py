@@ -20,8 +20,9 @@ from urllib.parse import urlsplit
 
 import websocket
 
-from asrx_cli.errors import AsrxError, AuthError, ConnectionFailed, UsageError
+from asrx_cli.errors import AsrxError, AuthError, ConnectionFailed, ServerBusy, UsageError
 from asrx_cli.net.proxy import Proxy, open_tunnel, printable, proxy_for
+from asrx_cli.net.retry_after import retry_after
 from asrx_cli.wire import API_KEY_HEADER
 
 log = logging.getLogger("asrx")
@@ -30,6 +31,8 @@ MAX_SHOWN_LOCATION = 200  # characters of a redirect's target quoted in the erro
 # The server's HTTP answer (headers, and the body of a refusal) is read into memory:
 # real ones are a few KiB.
 MAX_ANSWER_BYTES = 64 << 10
+# The server is full or limits the rate for now: tried again (asrx_cli/stream/reconnect.py).
+BUSY_STATUSES = (429, 503)
 
 
 class Target:
@@ -216,6 +219,10 @@ def _connect_error(exc: Exception, ws: websocket.WebSocket, target: Target, time
         if exc.status_code in (401, 403):
             return AuthError(f"the server refused the API key ({status}): check --api-key, "
                              "ASRX_API_KEY, the keychain (asrx login) or api_key in the config file")
+        if exc.status_code in BUSY_STATUSES:
+            headers = exc.resp_headers or {}
+            return ServerBusy(f"the server is busy ({status})", status,
+                              retry_after(headers.get("retry-after")))
         return ConnectionFailed(f"the server refused the WebSocket handshake ({status})")
     if isinstance(exc, socket.gaierror):
         return ConnectionFailed(f"cannot resolve host {host!r}: {exc.strerror or exc}")

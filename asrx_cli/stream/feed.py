@@ -74,14 +74,18 @@ class Feed:
 
     def _read(self) -> bool:
         """Frames from the decoder into `_ready`; False if none came in time."""
-        batch = self._batches.next_batch(STOP_POLL_SECONDS)
+        batch = self._batches.next_batch(0.0)
+        if batch is None:
+            # Nothing ready: every frame handed out has gone out. Said before the wait, so that
+            # an error meanwhile names the audio sent (an unpaced pipe's frames go in a burst).
+            if not self._starved:
+                self._starved = True
+                self._report(Starved(self.position / BYTES_PER_SECOND))
+            batch = self._batches.next_batch(STOP_POLL_SECONDS)
         if batch is END_OF_AUDIO:
             self._ready = None  # the end: frames() returns
             return False
         if batch is None:
-            if not self._starved:
-                self._starved = True
-                self._report(Starved(self.position / BYTES_PER_SECOND))
             return False
         self._starved = False
         if isinstance(batch, Gap):  # a live input's backlog overflowed: that audio is gone

@@ -12,6 +12,10 @@ session (asrx_cli/stream/session.py): it tells the user, waits and connects agai
   time in [0, min(MAX_DELAY, base * 2^(n-1))]. The count starts again once a
   session has moved the replay point on by PROGRESS_SECONDS; a session that
   only sent again what was sent before, however long, does not.
+- A server that turns a session away for now (HTTP 503 or 429 at the
+  handshake, `ServerBusy`), the first session's too, is asked again with the
+  same backoff, waiting at least what its Retry-After asks, up to
+  MAX_RETRY_AFTER.
 - The replay point is where the audio of the last final sentence ends, at
   the earliest (`replay_point`): every sentence the server may still have
   been working on goes again. The speech detector (asrx_cli/transcript/timeline.py)
@@ -24,7 +28,7 @@ import random
 from typing import Callable, Optional
 
 from asrx_cli.config import TranscribeConfig
-from asrx_cli.errors import ConnectionFailed
+from asrx_cli.errors import ConnectionFailed, ServerBusy
 from asrx_cli.stream.interrupt import InterruptFlag
 from asrx_cli.transcript.events import Final
 from asrx_cli.transcript.timeline import SpeechTimeline
@@ -35,6 +39,7 @@ log = logging.getLogger("asrx")
 # too big, 1010 missing extension: asrx's fault, and sending again cannot help.
 FINAL_CLOSE_CODES = frozenset({1002, 1003, 1007, 1009, 1010})
 MAX_DELAY = 30.0
+MAX_RETRY_AFTER = 60.0  # a server's Retry-After longer than this is waited this long
 IDLE_SECONDS = 0.5  # a server's close after this long without audio sent is for idleness
 # A server's text for words comes at most this long (wall time) after they were spoken.
 LATE_SECONDS = 1.5
@@ -74,6 +79,9 @@ class Retries:
         """A session moved the replay point on by `seconds` of audio."""
         if seconds >= PROGRESS_SECONDS:
             self.attempt = 0
+
+    def reset(self):
+        self.attempt = 0
 
     def next_delay(self) -> Optional[float]:
         """The delay before the next attempt, or None when no attempt is left."""
@@ -137,6 +145,14 @@ def _agrees(timeline: SpeechTimeline, end: float, open_since: Optional[float]) -
     return bool(following) and following[0].start <= open_since
 
 
+def busy_delay(drawn: float, asked: Optional[float]) -> float:
+    """The wait before an attempt: the backoff's draw, or the server's Retry-After if longer,
+    up to MAX_RETRY_AFTER (a server asking for hours is not waited on for hours)."""
+    if asked is None:
+        return drawn
+    return max(drawn, min(asked, MAX_RETRY_AFTER))
+
+
 def late_for(speed: float, audio_seconds: float, wall_seconds: float) -> float:
     """How far the server's text may trail the audio, in seconds of audio at the pace it went."""
     pace = max(speed, audio_seconds / wall_seconds if wall_seconds > 0 else 0.0, 1.0)
@@ -169,10 +185,32 @@ class Reconnector:
         self.renderer = renderer
         self.interrupt = interrupt
         self.connect = connect
+        self.asked: Optional[float] = None  # the wait the last refusal's Retry-After asked for
+
+    def first_connection(self):
+        """The first session's connection; a server busy for now is asked again."""
+        while True:
+            try:
+                connection = self.connect()
+                self.retries.reset()  # the reconnects have attempts of their own
+                return connection
+            except ServerBusy as busy:
+                if self.retries.limit == 0:
+                    raise
+                self.asked = busy.retry_after
+                delay = self._next_delay()
+                if delay is None:
+                    raise ConnectionFailed(f"{busy.message}; gave up after {self.retries.limit} "
+                                           "attempts to connect") from None
+                log.warning("%s; connecting again in %.1f s, attempt %d/%d", busy.message, delay,
+                            self.retries.attempt, self.retries.limit)
+                if self.interrupt.stop.wait(delay):
+                    raise self.interrupt.stopped(0.0) from None
 
     def reconnect(self, lost: Lost, replay_from: float, progress: float):
         """A new connection; `progress`: how far the lost session moved the replay point on."""
         self.retries.progressed(progress)
+        self.asked = None
         if lost.idle:
             log.info("%s while the input was idle; a new session with the new audio", lost_message(lost))
             self.renderer.record(reconnect_record(0, self.retries.limit, lost, 0.0, replay_from))
@@ -180,7 +218,7 @@ class Reconnector:
             if connection is not None:
                 return connection
         while True:
-            delay = self.retries.next_delay()
+            delay = self._next_delay()
             if delay is None:
                 raise ConnectionFailed(f"{lost_message(lost)}; gave up after {self.retries.limit} "
                                        "attempts to reconnect")
@@ -193,11 +231,22 @@ class Reconnector:
             if connection is not None:
                 return connection
 
+    def _next_delay(self) -> Optional[float]:
+        """The backoff's delay, or what the server's Retry-After asked if longer (capped)."""
+        delay = self.retries.next_delay()
+        if delay is None:
+            return None
+        if self.asked is not None and self.asked > MAX_RETRY_AFTER:
+            log.warning("the server asks to wait %.0f s (Retry-After); asrx waits %.0f s at most",
+                        self.asked, MAX_RETRY_AFTER)
+        return busy_delay(delay, self.asked)
+
     def _attempt(self, lost: Lost, replay_from: float):
         """(a new connection, None) or (None, what was lost, with why connecting failed)."""
         try:
             connection = self.connect()
         except ConnectionFailed as exc:
+            self.asked = exc.retry_after if isinstance(exc, ServerBusy) else None
             log.info("reconnecting failed: %s", exc.message)
             return None, dataclasses.replace(lost, cause=exc.message, code=None, idle=False)
         log.info("reconnected; the audio goes on from %.2f s", replay_from)

@@ -96,11 +96,11 @@ class Session:
         self.pinged = 0.0  # monotonic
 
     def run(self):
-        connection = self._connect()
+        reconnector = Reconnector(self.config, self.renderer, self.interrupt, self._connect)
+        connection = reconnector.first_connection()
         bar = progress_bar(self.config, self.env, self.source.duration)
         self.poll_seconds = PROGRESS_POLL_SECONDS if bar else POLL_SECONDS
         sender = SenderView(bar.update if bar else None)
-        reconnector = Reconnector(self.config, self.renderer, self.interrupt, self._connect)
         # The decoder thread finds the speech as it reads: never the sender's thread.
         blocks = self.tracker.analyse(self.source.blocks)
         try:

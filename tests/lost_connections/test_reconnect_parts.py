@@ -7,7 +7,7 @@ import pytest
 
 from asrx_cli.audio.backlog import Backlog
 from asrx_cli.audio.readahead import ReadAhead
-from asrx_cli.messages import Gap, Resumed
+from asrx_cli.messages import Gap, Resumed, Starved
 from asrx_cli.stream.feed import Feed
 from asrx_cli.stream.reconnect import (
     MAX_DELAY,
@@ -146,10 +146,11 @@ def test_the_feed_sends_again_from_the_rewind_with_positions_in_the_input():
         news, stop = [], threading.Event()
         first = feed.frames(stop, news.append)
         sent = b"".join(next(first) for _ in range(30))
-        assert sent == pcm[:len(sent)] and news == [Resumed(0.0)]
+        positions = [message for message in news if not isinstance(message, Starved)]
+        assert sent == pcm[:len(sent)] and positions == [Resumed(0.0)]  # Starved: it waited
         feed.rewind(0.5)  # within a frame: from that very sample
         rest = b"".join(feed.frames(stop, news.append))
-    assert news[-1] == Resumed(0.5)
+    assert [message for message in news if isinstance(message, Resumed)][-1] == Resumed(0.5)
     assert rest == pcm[int(0.5 * BYTES_PER_SECOND):]
 
 

@@ -51,6 +51,7 @@ class Script:
     close_after_seconds: Optional[float] = None  # the server hangs up mid-stream
     close_after_marker: bool = False  # close right after the marker instead of waiting for the client
     reject_status: Optional[int] = None  # refuse the handshake with this HTTP status
+    reject_headers: dict = dataclasses.field(default_factory=dict)  # and these headers
     delay_replies: float = 0.0
     # messages made from what the connection brought, sent after `at_end`
     answer: Optional[Callable[["Record"], List[Message]]] = None
@@ -102,9 +103,15 @@ class ScriptedServer:
     """`script` may be a list: one script per connection, in order, the last for any further."""
 
     def __init__(self, script: Union[None, Script, List[Script]] = None, api_key: str = "test-key",
-                 ssl_context=None):
+                 ssl_context=None, max_sessions: Optional[int] = None, retry_after: str = "1"):
         self.scripts = script if isinstance(script, list) else [script or Script()]
         self.handshakes = 0
+        self.handshake_times: List[float] = []  # monotonic, every handshake, refused ones too
+        # Beyond `max_sessions` connections at once, a handshake gets 503 with Retry-After.
+        self.max_sessions = max_sessions
+        self.retry_after = retry_after
+        self.admitted = 0  # handshakes let through whose connection has not ended
+        self.busy_refusals = 0
         self._chosen = {}  # connection -> its script
         self.api_key = api_key
         self.ssl_context = ssl_context
@@ -150,14 +157,28 @@ class ScriptedServer:
         return self.scripts[0]
 
     def _check_request(self, connection, request):
+        self.handshake_times.append(time.monotonic())
+        if self.max_sessions is not None and self.admitted >= self.max_sessions:
+            self.busy_refusals += 1  # no script taken: the refused client has not begun
+            return self._refuse(connection, http.HTTPStatus.SERVICE_UNAVAILABLE,
+                                {"Retry-After": self.retry_after})
         script = self.scripts[min(self.handshakes, len(self.scripts) - 1)]
         self.handshakes += 1
         self._chosen[connection] = script
         if script.reject_status:
-            return connection.respond(http.HTTPStatus(script.reject_status), "refused\n")
+            status = http.HTTPStatus(script.reject_status)
+            return self._refuse(connection, status, script.reject_headers)
         if request.headers.get("apikey") != self.api_key:
             return connection.respond(http.HTTPStatus.UNAUTHORIZED, "invalid API key\n")
+        self.admitted += 1  # counted here, not once open: two handshakes at once see each other
         return None
+
+    @staticmethod
+    def _refuse(connection, status: http.HTTPStatus, headers: dict):
+        response = connection.respond(status, "refused\n")
+        for name, value in headers.items():
+            response.headers[name] = value
+        return response
 
     async def _handle(self, ws):
         record = Record(headers=dict(ws.request.headers), path=ws.request.path)
@@ -178,6 +199,7 @@ class ScriptedServer:
                     return
         finally:
             self.open_sessions -= 1
+            self.admitted -= 1
             record.close_code = ws.close_code
             if record.closed_by_client is None:
                 record.closed_by_client = True

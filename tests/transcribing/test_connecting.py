@@ -33,10 +33,12 @@ def test_wrong_key_is_refused(server, speech_wav):
 
 
 def test_other_handshake_failures_exit_5_with_the_status_line(make_server, speech_wav):
-    server = make_server(Script(reject_status=503))
+    server = make_server(Script(reject_status=502))
     result = run_transcribe(server, speech_wav)
     assert result.exit_code == 5
-    assert "refused the WebSocket handshake (HTTP 503 Service Unavailable)" in result.stderr
+    assert result.stderr == ("asrx: error: the server refused the WebSocket handshake "
+                             "(HTTP 502 Bad Gateway)\n")
+    assert server.handshakes == 1  # not a busy server's refusal: not tried again
 
 
 def test_connection_refused(speech_wav):
