@@ -74,8 +74,21 @@ class ReplayPlanner:
         self._reach = max(self._reach, sent)
         cut = stuck or too_old
         self._started, self._replayed = start, not cut  # after a cut, the audio goes on new
-        echo = None if cut or open_since is None else open_since - ECHO_MARGIN
-        return Replay(start, progress, cut, echo)
+        return Replay(start, progress, cut, None if cut else self._echo_before(start, open_since))
+
+    def _echo_before(self, start: float, open_since: Optional[float]) -> Optional[float]:
+        """Before when a sentence of the next session begins for it to be one already final.
+
+        With no sentence final, none can be said again. Otherwise the replay may
+        start inside the last final's audio: the server says its end again as a
+        sentence, whose first words come soon after `start`, where the open
+        sentence's come about `open_since` again. How soon either comes varies
+        with the load on the server and the client, by more at a faster pace:
+        the line between them is drawn halfway.
+        """
+        if self.last_final is None or open_since is None:
+            return None
+        return min((start + open_since) / 2, open_since - ECHO_MARGIN)
 
     @staticmethod
     def _cut(open_since: Optional[float], sent: float, why: str):

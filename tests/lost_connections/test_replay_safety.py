@@ -73,6 +73,18 @@ def test_cuts_anywhere_lose_no_burst_and_repeat_none(burst_server, tmp_path, cut
         assert "warning: the sentence" not in result.stderr  # nothing had to be cut
 
 
+@pytest.mark.parametrize("cut", ["mid-sentence", "right-after-a-final", "first-sentence"])
+def test_a_server_slow_before_the_cut_and_quick_after_it_loses_no_burst(make_server, tmp_path, cut):
+    # The first connection's words come 0.1 s late each (a loaded server, a loaded client): sent
+    # again, the open burst's first words come back far earlier than they came the first time.
+    server = make_server([Script(listener=BurstListener, delay_replies=0.1),
+                          Script(listener=BurstListener)])
+    path, names = audio(tmp_path)
+    with Proxy(server.port, CUTS[cut]) as proxy:
+        result = run(proxy, path)
+    assert finals(result) == names, result.stderr
+
+
 def test_an_error_ends_the_run_at_once_while_the_stdin_pipe_is_silent(make_server):
     # The server refuses the audio (1003, never retried) while the pipe stays open and quiet: the
     # decoder thread waits on the pipe, and the run's one stop must reach it.
