@@ -8,7 +8,8 @@ stopped), with a warning:
 
 - a sentence that cannot be finished before the next drop: the lost session
   was itself a replay from the same point, went at least as far as the one
-  before it, and brought no final; sending it again would only be lost again;
+  before it, and brought words of an open sentence but no final; sending it
+  again would only be lost again;
 - a sentence that began before the audio kept to send again (--max-buffer).
 
 A point that never moves on is no progress: the count of attempts starts
@@ -63,7 +64,10 @@ class ReplayPlanner:
         kept to send again; `open_since`: when the open sentence's first words came, if any."""
         said = Said(self.last_final, self._final_heard, late, open_since)
         start = max(replay_point(timeline, said, sent), self._floor)
-        stuck = self._replayed and start <= self._started and sent >= self._reach
+        # Only a sentence under way proves one too long: a replay the server said nothing of yet (a
+        # fast pipe runs ahead of its answers) is sent again, not thrown away.
+        stuck = (open_since is not None and self._replayed and start <= self._started
+                 and sent >= self._reach)
         too_old = start < kept_from and open_since is not None
         if stuck or too_old:
             self._cut(open_since, sent, "goes on past what one connection lasts" if stuck

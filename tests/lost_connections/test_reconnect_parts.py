@@ -117,6 +117,14 @@ def test_a_sentence_sent_again_that_gets_no_further_is_cut_at_the_drop():
     assert planner.plan(speech, 20.0, 0.0, 1.5, open_since=10.5).start == 20.0
 
 
+def test_a_replay_lost_before_the_server_said_anything_is_sent_again_not_skipped():
+    # A fast pipe: the replay from 0 went out quicker than the server answered; no words came.
+    speech, planner = timeline((0.5, None)), ReplayPlanner()
+    assert planner.plan(speech, 2.0, 0.0, 1.5, open_since=None).start == 0.0
+    again = planner.plan(speech, 4.0, 0.0, 1.5, open_since=None)
+    assert (again.start, again.cut, again.progress) == (0.0, False, 0.0)  # no progress: counted
+
+
 def test_a_replay_dropped_sooner_than_before_is_sent_again():
     speech, planner = timeline((0.5, None)), ReplayPlanner()
     planner.event(Partial(0, "one", 1.0))
