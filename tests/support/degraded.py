@@ -49,7 +49,7 @@ def telephone(pcm: bytes) -> bytes:
 
 
 def music_under(pcm: bytes, below_db: float = 12.0, seed: int = 13) -> bytes:
-    """A slow progression of three-note chords with vibrato, `below_db` under the speech, throughout."""
+    """Slowly changing three-note chords with vibrato, `below_db` under the speech, throughout."""
     samples = samples_of(pcm)
     random = np.random.default_rng(seed)
     t = np.arange(len(samples)) / RATE
