@@ -7,9 +7,11 @@ text so far printed as final, the next session starting where the lost one
 stopped), with a warning:
 
 - a sentence that cannot be finished before the next drop: the lost session
-  was itself a replay from the same point, went at least as far as the one
-  before it, and brought words of an open sentence but no final; sending it
-  again would only be lost again;
+  was itself a replay from the same point, went as far as the furthest
+  before it but not a second (PROGRESS_SECONDS) further, and brought words
+  of an open sentence but no final; sending it again would only be lost
+  again (a replay that went further, while the server had yet to say the
+  sentence was over, goes again: the attempts are counted meanwhile);
 - a sentence that began before the audio kept to send again (--max-buffer).
 
 A point that never moves on is no progress: the count of attempts starts
@@ -20,7 +22,7 @@ import dataclasses
 import logging
 from typing import Optional
 
-from asrx_cli.stream.reconnect import Said, replay_point
+from asrx_cli.stream.reconnect import PROGRESS_SECONDS, Said, replay_point
 from asrx_cli.transcript.events import Event, Final, Partial
 from asrx_cli.transcript.timeline import SpeechTimeline
 
@@ -65,9 +67,10 @@ class ReplayPlanner:
         said = Said(self.last_final, self._final_heard, late, open_since)
         start = max(replay_point(timeline, said, sent), self._floor)
         # Only a sentence under way proves one too long: a replay the server said nothing of yet (a
-        # fast pipe runs ahead of its answers) is sent again, not thrown away.
+        # fast pipe runs ahead of its answers) is sent again, not thrown away. A replay that got
+        # further than any before gave the server more of it, and goes again.
         stuck = (open_since is not None and self._replayed and start <= self._started
-                 and sent >= self._reach)
+                 and self._reach <= sent < self._reach + PROGRESS_SECONDS)
         too_old = start < kept_from and open_since is not None
         if stuck or too_old:
             self._cut(open_since, sent, "goes on past what one connection lasts" if stuck

@@ -125,6 +125,17 @@ def test_a_replay_lost_before_the_server_said_anything_is_sent_again_not_skipped
     assert (again.start, again.cut, again.progress) == (0.0, False, 0.0)  # no progress: counted
 
 
+def test_a_replay_that_got_further_than_before_is_sent_again_until_it_gets_no_further():
+    # The sentence ended at 9.5; the first drop came in it, the second 1.2 s further, before
+    # the server had said it was over: another connection may last long enough.
+    speech, planner = timeline((0.5, None)), ReplayPlanner()
+    planner.event(Partial(0, "one", 1.0))
+    assert planner.plan(speech, 9.0, 0.0, 1.5, open_since=1.0).start == 0.0
+    further = planner.plan(speech, 10.2, 0.0, 1.5, open_since=1.0)
+    assert (further.start, further.cut) == (0.0, False)
+    assert planner.plan(speech, 10.5, 0.0, 1.5, open_since=1.0).cut  # no further: too long
+
+
 def test_a_replay_dropped_sooner_than_before_is_sent_again():
     speech, planner = timeline((0.5, None)), ReplayPlanner()
     planner.event(Partial(0, "one", 1.0))

@@ -12,6 +12,8 @@ from typing import Callable, Dict, List, Sequence, Tuple
 import numpy as np
 import soxr
 
+from tests.support.speech import exchange_audio
+
 RATE = 16000
 PHONE_RATE = 8000
 PHONE_BAND = (300.0, 3400.0)  # Hz: what a telephone line carries
@@ -101,6 +103,20 @@ def sentence_damage(heard: Sequence[Sequence[str]], cut: Sequence[str]) -> Tuple
                    key=lambda found: found[0] + found[1])
         lost, added = lost + best[0], added + best[1]
     return lost, added
+
+
+def honest_ways(url: str, key: str, pcm: bytes, calm: Sequence[str],
+                events: List[dict]) -> List[tuple]:
+    """What each sentence may honestly be: the undisturbed run's words, or the engine's for it in a
+    session that starts where a replay started (sentences counted from the end: the first of
+    such a session may be the end of one already final, said again)."""
+    ways = [[text] for text in calm]
+    for replay in (event for event in events if event["type"] == "reconnect"):
+        start = int(replay["replay_from"] * RATE) * 2
+        again = exchange_audio(url, pcm[start:], api_key=key, frame_bytes=3200).sentences()
+        for n, text in enumerate(reversed(again[-len(calm):]), 1):
+            ways[-n].append(text)
+    return [tuple(found) for found in ways]
 
 
 def sentences(events: List[dict]) -> List[str]:
