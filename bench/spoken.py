@@ -1,5 +1,6 @@
 """Figures 9 and 12: real speech through `asrx transcribe --json`: subtitle timing, and
-reconnects. The speech, the late scripted server and the cutting proxy are the tests' own."""
+reconnects, also in degraded audio. The speech, its degradations, the scripted servers (late, tone
+bursts) and the cutting proxy are the tests' own."""
 
 import difflib
 from pathlib import Path
@@ -7,7 +8,9 @@ from pathlib import Path
 import clients
 from report import FigureResult, Row, summary, within
 
-from tests.support.scripted import ScriptedServer, late_script
+from tests.support.bursts import PLAN, BurstListener, bursts
+from tests.support.degraded import CONDITIONS, honest_ways, sentence_damage, sentences
+from tests.support.scripted import Script, ScriptedServer, late_script
 from tests.support.tcp_proxy import Fault, Proxy
 from tests.support.utterances import Layout, standard_layout
 
@@ -15,6 +18,9 @@ CUE_GOALS = {"start": 0.150, "end": 0.250}  # p95, seconds
 CUTS, CUT_KINDS = (1, 3, 5), ("code", "close", "reset")
 RECONNECT_SPEED = 3.0
 RETRY = ("--no-partials", "--retry-delay", "0.05", "--retries", "9")
+DEGRADED = ("noise 10 dB", "noise 0 dB", "telephone")
+# Degraded runs: a cut at a third of the audio, then two in quick succession, on their connections.
+QUICK_CUTS = (Fault(1.0, "reset"), Fault(2.0, "close"))
 
 
 def speech_file(folder: Path) -> tuple[Layout, Path]:
@@ -106,6 +112,9 @@ def reconnects(options, folder: Path) -> FigureResult:
             with Proxy(server.port, faults) as proxy:
                 events[count] = clients.json_events(proxy.url(), audio, *RETRY,
                                                     speed=RECONNECT_SPEED)
+        degraded = {name: degraded_run(server, CONDITIONS[name](speech.pcm), folder)
+                    for name in DEGRADED}
+    degraded["tone bursts"] = burst_run(folder)
     calm = words(events[0])
     results = {count: outcome(calm, found) for count, found in events.items()}  # 0: undisturbed
     rows = []
@@ -116,7 +125,50 @@ def reconnects(options, folder: Path) -> FigureResult:
                         "{reconnects}; {sentences}; {lost} / {added}; {changed}; "
                         "{replayed_per_cut:.2f} s".format(**found), goal="0 lost, 0 added",
                         met=found["lost"] == found["added"] == 0))
+    for name, found in degraded.items():
+        rows.append(Row(f"12. Reconnects, 3 cuts, {name}: reconnects; sentences; words lost / "
+                        "repeated; audio sent again per cut",
+                        "{reconnects}; {sentences}; {lost} / {added}; {replayed_per_cut:.2f} s"
+                        .format(**found), goal="0 lost, 0 repeated",
+                        met=found["lost"] == found["added"] == 0))
     note = (f"Reconnects: {speech.seconds:.1f} s of real speech through `asrx serve` and a cutting "
             f"TCP proxy, --speed {RECONNECT_SPEED:g}; undisturbed, {results[0]['sentences']} "
-            f"sentences and {len(calm)} words.")
-    return FigureResult("reconnect", rows, [note], {"words": len(calm), "runs": results})
+            f"sentences and {len(calm)} words. Degraded: the same speech under white noise, "
+            "through a telephone line; tone bursts to a scripted server that names each after how "
+            "much of it it heard (a burst named otherwise counts as lost).")
+    return FigureResult("reconnect", rows, [note], {"words": len(calm), "runs": results,
+                                                    "degraded": degraded})
+
+
+def cut_run(port: int, audio: Path, seconds: float) -> list[dict]:
+    faults: list = [Fault(seconds / 3, "code", 1011), *QUICK_CUTS]
+    with Proxy(port, faults) as proxy:
+        return clients.json_events(proxy.url(), audio, *RETRY, speed=RECONNECT_SPEED)
+
+
+def degraded_run(server, pcm: bytes, folder: Path) -> dict:
+    """Speech in degraded audio, undisturbed and with 3 cuts: words lost and repeated, sentence by
+    sentence, against the undisturbed run's and the engine's for a sentence in a session that
+    starts where a replay started (a new session decodes afresh)."""
+    audio = folder / "degraded.raw"
+    audio.write_bytes(pcm)
+    calm = sentences(clients.json_events(server.url, audio, *RETRY, speed=RECONNECT_SPEED))
+    events = cut_run(server.port, audio, len(pcm) / 32000)
+    ways = honest_ways(server.url, clients.API_KEY, pcm, calm, events)
+    lost, added = sentence_damage(ways, sentences(events))
+    return dict(outcome(" ".join(calm).split(), events), lost=lost, added=added)
+
+
+def burst_run(folder: Path) -> dict:
+    """Tone bursts, which the speech detector does not hear, against their names heard in full."""
+    pcm, names = bursts(PLAN)
+    audio = folder / "bursts.raw"
+    audio.write_bytes(pcm)
+    scripted = ScriptedServer(Script(listener=BurstListener), api_key=clients.API_KEY).start()
+    try:
+        events = cut_run(int(scripted.port or 0), audio, len(pcm) / 32000)
+    finally:
+        scripted.stop()
+    found = outcome(names, events)  # each burst's name a word: a late replay changes the name
+    lost, added, changed = compare(names, sentences(events))
+    return dict(found, lost=lost + changed, added=added)

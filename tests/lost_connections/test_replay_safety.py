@@ -12,14 +12,12 @@ import subprocess
 
 import pytest
 
-from tests.support.bursts import BurstListener, bursts
+from tests.support.bursts import PLAN, BurstListener, bursts
 from tests.support.run import API_KEY, ASRX, json_lines, run_cli, subprocess_env
 from tests.support.scripted import Script
 from tests.support.tcp_proxy import Fault, Proxy
 
 FAST = ["--speed", "8", "--retry-delay", "0.05"]
-# (word, seconds, pause after): long and short sentences, short and long pauses.
-PLAN = [(1, 3.0, 0.8), (2, 5.0, 0.6), (3, 1.5, 1.2), (4, 4.0, 0.5), (5, 2.0, 0.9), (6, 2.5, 1.0)]
 
 
 def run(proxy, path, *args):

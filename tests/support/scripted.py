@@ -13,7 +13,7 @@ import json
 import random
 import threading
 import time
-from typing import Callable, List, Optional, Tuple, Union
+from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 from websockets.asyncio.server import serve
 
@@ -55,7 +55,7 @@ class Script:
     # messages made from what the connection brought, sent after `at_end`
     answer: Optional[Callable[["Record"], List[Message]]] = None
     # makes each connection's listener: its audio frames in, messages to send at once out
-    listener: Optional[Callable[[], Callable[[bytes], List[Message]]]] = None
+    listener: Optional[Callable[[], Callable[[bytes], Sequence[Message]]]] = None
 
 
 @dataclasses.dataclass
