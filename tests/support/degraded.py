@@ -111,7 +111,7 @@ def honest_ways(url: str, key: str, pcm: bytes, calm: Sequence[str],
     session that starts where a replay started (sentences counted from the end: the first of
     such a session may be the end of one already final, said again)."""
     ways = [[text] for text in calm]
-    for replay in (event for event in events if event["type"] == "reconnect"):
+    for replay in (event for event in events if event["type"] == "reconnect" and calm):
         start = int(replay["replay_from"] * RATE) * 2
         again = exchange_audio(url, pcm[start:], api_key=key, frame_bytes=3200).sentences()
         for n, text in enumerate(reversed(again[-len(calm):]), 1):
