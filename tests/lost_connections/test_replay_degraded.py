@@ -55,8 +55,6 @@ def cuts(kind: str, truth: List[Tuple[float, float]], seed: int) -> List[Optiona
     (first, first_end), (second, second_end) = truth[:2]
     # Right after a final: the second sentence's first words have just closed the first.
     after_a_final = Fault(second + pick.uniform(0.3, 0.6), "reset")
-    if kind == "right after a final":
-        return [after_a_final]
     if kind == "during the first sentence, then right after a final":  # both from the start
         return [Fault(pick.uniform(first + 0.3, first_end - 0.2), "close"), after_a_final]
     if kind == "mid-sentence":
