@@ -7,8 +7,11 @@ text so far printed as final, the next session starting where the lost one
 stopped), with a warning:
 
 - a sentence that cannot be finished before the next drop: the lost session
-  was itself a replay from the same point, went at least as far as the one
-  before it, and brought no final; sending it again would only be lost again;
+  was itself a replay from the same point, went as far as the furthest
+  before it but not a second (PROGRESS_SECONDS) further, and brought words
+  of an open sentence but no final; sending it again would only be lost
+  again (a replay that went further, while the server had yet to say the
+  sentence was over, goes again: the attempts are counted meanwhile);
 - a sentence that began before the audio kept to send again (--max-buffer).
 
 A point that never moves on is no progress: the count of attempts starts
@@ -19,7 +22,7 @@ import dataclasses
 import logging
 from typing import Optional
 
-from asrx_cli.stream.reconnect import Said, replay_point
+from asrx_cli.stream.reconnect import PROGRESS_SECONDS, Said, replay_point
 from asrx_cli.transcript.events import Event, Final, Partial
 from asrx_cli.transcript.timeline import SpeechTimeline
 
@@ -63,7 +66,11 @@ class ReplayPlanner:
         kept to send again; `open_since`: when the open sentence's first words came, if any."""
         said = Said(self.last_final, self._final_heard, late, open_since)
         start = max(replay_point(timeline, said, sent), self._floor)
-        stuck = self._replayed and start <= self._started and sent >= self._reach
+        # Only a sentence under way proves one too long: a replay the server said nothing of yet (a
+        # fast pipe runs ahead of its answers) is sent again, not thrown away. A replay that got
+        # further than any before gave the server more of it, and goes again.
+        stuck = (open_since is not None and self._replayed and start <= self._started
+                 and self._reach <= sent < self._reach + PROGRESS_SECONDS)
         too_old = start < kept_from and open_since is not None
         if stuck or too_old:
             self._cut(open_since, sent, "goes on past what one connection lasts" if stuck
@@ -74,8 +81,21 @@ class ReplayPlanner:
         self._reach = max(self._reach, sent)
         cut = stuck or too_old
         self._started, self._replayed = start, not cut  # after a cut, the audio goes on new
-        echo = None if cut or open_since is None else open_since - ECHO_MARGIN
-        return Replay(start, progress, cut, echo)
+        return Replay(start, progress, cut, None if cut else self._echo_before(start, open_since))
+
+    def _echo_before(self, start: float, open_since: Optional[float]) -> Optional[float]:
+        """Before when a sentence of the next session begins for it to be one already final.
+
+        With no sentence final, none can be said again. Otherwise the replay may
+        start inside the last final's audio: the server says its end again as a
+        sentence, whose first words come soon after `start`, where the open
+        sentence's come about `open_since` again. How soon either comes varies
+        with the load on the server and the client, by more at a faster pace:
+        the line between them is drawn halfway.
+        """
+        if self.last_final is None or open_since is None:
+            return None
+        return min((start + open_since) / 2, open_since - ECHO_MARGIN)
 
     @staticmethod
     def _cut(open_since: Optional[float], sent: float, why: str):

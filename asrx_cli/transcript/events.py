@@ -71,6 +71,16 @@ def printable(text: str) -> str:
     return text.strip().encode("utf-8", errors="replace").decode("utf-8")
 
 
+def begins_alike(text: str, other: str) -> bool:
+    """Whether two hypotheses begin with the same word (or one word grown into the other: scripts
+    written without spaces, such as Thai, give a run of words as one)."""
+    first, second = (text.split() or [""])[0], (other.split() or [""])[0]
+    if not first or not second:
+        return False
+    shorter, longer = sorted((first, second), key=len)
+    return shorter == longer or (len(shorter) >= 4 and longer.startswith(shorter))
+
+
 class Transcript:
     """Tracks sentences across server messages.
 
@@ -113,18 +123,22 @@ class Transcript:
         state = normalise_state(message.get("state"))
         if state is None:
             return [Ignored("unknown message", frame)]
-        if self.resumed and self._echoes(state, offset):
+        if self.resumed and self._echoes(state, offset, printable(text)):
             return [Ignored("said before the connection was lost", frame)]
         events = self.finish(offset) if state == "new" and not self.resumed else []
         self.resumed = False
         return events + self._hypothesis(printable(text), offset)
 
-    def _echoes(self, state: str, offset: float) -> bool:
-        """Whether a message of a resumed session belongs to a sentence already final."""
+    def _echoes(self, state: str, offset: float, text: str) -> bool:
+        """Whether a message of a resumed session belongs to a sentence already final.
+
+        A sentence that begins as the open one began is the open one, however
+        early its words came: the server's words outweigh their timing.
+        """
         if self.echo_before is None:
             return False
-        if state == "new" or not self.echo:  # a sentence begins: where?
-            self.echo = offset < self.echo_before
+        if state == "new" or not self.echo:  # a sentence begins: where, and how?
+            self.echo = offset < self.echo_before and not begins_alike(text, self.text)
         if not self.echo:
             self.echo_before = None  # the open sentence again: the rest as usual
         return self.echo

@@ -117,6 +117,25 @@ def test_a_sentence_sent_again_that_gets_no_further_is_cut_at_the_drop():
     assert planner.plan(speech, 20.0, 0.0, 1.5, open_since=10.5).start == 20.0
 
 
+def test_a_replay_lost_before_the_server_said_anything_is_sent_again_not_skipped():
+    # A fast pipe: the replay from 0 went out quicker than the server answered; no words came.
+    speech, planner = timeline((0.5, None)), ReplayPlanner()
+    assert planner.plan(speech, 2.0, 0.0, 1.5, open_since=None).start == 0.0
+    again = planner.plan(speech, 4.0, 0.0, 1.5, open_since=None)
+    assert (again.start, again.cut, again.progress) == (0.0, False, 0.0)  # no progress: counted
+
+
+def test_a_replay_that_got_further_than_before_is_sent_again_until_it_gets_no_further():
+    # The sentence ended at 9.5; the first drop came in it, the second 1.2 s further, before
+    # the server had said it was over: another connection may last long enough.
+    speech, planner = timeline((0.5, None)), ReplayPlanner()
+    planner.event(Partial(0, "one", 1.0))
+    assert planner.plan(speech, 9.0, 0.0, 1.5, open_since=1.0).start == 0.0
+    further = planner.plan(speech, 10.2, 0.0, 1.5, open_since=1.0)
+    assert (further.start, further.cut) == (0.0, False)
+    assert planner.plan(speech, 10.5, 0.0, 1.5, open_since=1.0).cut  # no further: too long
+
+
 def test_a_replay_dropped_sooner_than_before_is_sent_again():
     speech, planner = timeline((0.5, None)), ReplayPlanner()
     planner.event(Partial(0, "one", 1.0))
@@ -191,3 +210,41 @@ def test_a_new_session_s_first_sentence_continues_the_open_one():
     assert events == [Partial(1, "two three", 2.0)]  # no final for the sentence cut short
     events = transcript.feed(json.dumps(new_sentence("four")), 3.0)
     assert events == [Final(1, "two three", 1.0, 3.0), Partial(2, "four", 3.0)]
+
+
+def test_with_nothing_final_no_sentence_of_the_replay_is_taken_for_one_said_before():
+    speech, planner = timeline(), ReplayPlanner()
+    planner.event(Partial(0, "one", 3.0))
+    assert planner.plan(speech, 4.0, 0.0, 1.5, open_since=3.0).echo_before is None
+
+
+def test_a_sentence_said_again_is_told_from_the_open_one_halfway_between_them():
+    speech, planner = timeline(), ReplayPlanner()
+    for event in (Partial(0, "one", 1.0), Final(0, "one two", 1.0, 6.0), Partial(1, "three", 6.0)):
+        planner.event(event)
+    replay = planner.plan(speech, 8.0, 0.0, 1.5, open_since=6.0)
+    assert replay.start == 1.0 and replay.echo_before == pytest.approx(3.5)
+
+
+def resumed(echo_before):
+    """A transcript with "one two" final and "three four" open when the connection was lost."""
+    transcript = Transcript()
+    for frame, offset in ((sentence("one two"), 1.0), (new_sentence("three four"), 6.0)):
+        transcript.feed(json.dumps(frame), offset)
+    transcript.resume(echo_before)
+    return transcript
+
+
+def test_a_replay_hides_the_end_of_the_last_final_said_again():
+    transcript = resumed(echo_before=3.5)
+    assert transcript.feed(json.dumps(sentence("two")), 1.5)[0].reason.startswith("said before")
+    assert transcript.feed(json.dumps(new_sentence("three")), 5.0) == [Partial(1, "three", 5.0)]
+
+
+def test_the_open_sentence_sent_again_is_kept_however_early_its_words_come():
+    # A server quicker than before: the open sentence's words come before the line; they begin as
+    # its words began, so they are its.
+    transcript = resumed(echo_before=3.5)
+    assert transcript.feed(json.dumps(sentence("three")), 2.0) == [Partial(1, "three", 2.0)]
+    events = transcript.feed(json.dumps(new_sentence("five")), 9.0)
+    assert events[0] == Final(1, "three", 6.0, 9.0)

@@ -12,14 +12,12 @@ import subprocess
 
 import pytest
 
-from tests.support.bursts import BurstListener, bursts
+from tests.support.bursts import PLAN, BurstListener, bursts
 from tests.support.run import API_KEY, ASRX, json_lines, run_cli, subprocess_env
 from tests.support.scripted import Script
 from tests.support.tcp_proxy import Fault, Proxy
 
 FAST = ["--speed", "8", "--retry-delay", "0.05"]
-# (word, seconds, pause after): long and short sentences, short and long pauses.
-PLAN = [(1, 3.0, 0.8), (2, 5.0, 0.6), (3, 1.5, 1.2), (4, 4.0, 0.5), (5, 2.0, 0.9), (6, 2.5, 1.0)]
 
 
 def run(proxy, path, *args):
@@ -71,6 +69,18 @@ def test_cuts_anywhere_lose_no_burst_and_repeat_none(burst_server, tmp_path, cut
     assert len([event for event in events if event["type"] == "reconnect"]) == len(cuts)
     if cuts is not CUTS["every-4-s"]:  # there the first sentence's close comes after 4 s: it is cut
         assert "warning: the sentence" not in result.stderr  # nothing had to be cut
+
+
+@pytest.mark.parametrize("cut", ["mid-sentence", "right-after-a-final", "first-sentence"])
+def test_a_server_slow_before_the_cut_and_quick_after_it_loses_no_burst(make_server, tmp_path, cut):
+    # The first connection's words come 0.1 s late each (a loaded server, a loaded client): sent
+    # again, the open burst's first words come back far earlier than they came the first time.
+    server = make_server([Script(listener=BurstListener, delay_replies=0.1),
+                          Script(listener=BurstListener)])
+    path, names = audio(tmp_path)
+    with Proxy(server.port, CUTS[cut]) as proxy:
+        result = run(proxy, path)
+    assert finals(result) == names, result.stderr
 
 
 def test_an_error_ends_the_run_at_once_while_the_stdin_pipe_is_silent(make_server):

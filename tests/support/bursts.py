@@ -29,6 +29,10 @@ PITCH_STEP = 150.0  # Hz between the words' pitches, from the first
 FIRST_PITCH = 300.0
 
 
+# (word, seconds, pause after): long and short sentences, short and long pauses.
+PLAN = [(1, 3.0, 0.8), (2, 5.0, 0.6), (3, 1.5, 1.2), (4, 4.0, 0.5), (5, 2.0, 0.9), (6, 2.5, 1.0)]
+
+
 def pitch_of(word: int) -> float:
     return FIRST_PITCH + PITCH_STEP * word
 

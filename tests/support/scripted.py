@@ -13,7 +13,7 @@ import json
 import random
 import threading
 import time
-from typing import Callable, List, Optional, Tuple, Union
+from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 from websockets.asyncio.server import serve
 
@@ -56,7 +56,7 @@ class Script:
     # messages made from what the connection brought, sent after `at_end`
     answer: Optional[Callable[["Record"], List[Message]]] = None
     # makes each connection's listener: its audio frames in, messages to send at once out
-    listener: Optional[Callable[[], Callable[[bytes], List[Message]]]] = None
+    listener: Optional[Callable[[], Callable[[bytes], Sequence[Message]]]] = None
     # the input the client streams: `timed` then counts seconds of that input, from wherever
     # in it the connection's audio starts (a replay), as a server that hears the speech would
     input_audio: Optional[bytes] = None
