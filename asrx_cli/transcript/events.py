@@ -25,7 +25,7 @@ class Final:
     text: str
     start: float
     end: float
-    timing: str = "arrival"  # "speech" once placed on the speech it came from (asrx_cli/transcript/align.py)
+    timing: str = "arrival"  # "speech" once placed on the speech it came from (align.py)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,7 +67,8 @@ def normalise_state(state) -> Optional[str]:
 
 
 def printable(text: str) -> str:
-    """The text trimmed, with what UTF-8 cannot encode (lone surrogates from JSON escapes) replaced."""
+    """The text trimmed, with what UTF-8 cannot encode (lone surrogates from JSON escapes)
+    replaced."""
     return text.strip().encode("utf-8", errors="replace").decode("utf-8")
 
 
