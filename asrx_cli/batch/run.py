@@ -44,7 +44,8 @@ def run_batch(config: TranscribeConfig, env: Environment) -> int:
     items = planned.items
     refuse_inputs_as_outputs([item.path for item in items],
                              [("--output-dir", path) for item in items if item.output
-                              for path in (item.output, item.partial, journal_path(item.output))])
+                              for path in (item.output, item.partial, journal_path(item.output))
+                              if path is not None])
     if config.output_dir is not None:
         check_writable(config.output_dir)
     outcomes = [Outcome(Item(path, None, 0.0), Result.SKIPPED) for path in planned.skipped]
@@ -181,9 +182,10 @@ class Batch:
             stop.abandon.set()
         try:
             _, pending = wait(futures, ABANDON_SECONDS)
+            stuck = bool(pending)
         except KeyboardInterrupt:
-            pending = True
-        if pending:  # a worker stuck on a connection or a stalled reader of stdout
+            stuck = True
+        if stuck:  # a worker stuck on a connection or a stalled reader of stdout
             self._exit_now(bar)
 
     def _exit_now(self, bar):

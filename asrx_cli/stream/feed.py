@@ -17,10 +17,11 @@ session and goes to it.
 
 import collections
 import threading
-from typing import Callable, Deque, Iterator, List, Tuple
+from typing import Callable, Deque, Iterator, List, Optional, Tuple
 
 from asrx_cli.audio.source import STOP_POLL_SECONDS
 from asrx_cli.messages import END_OF_AUDIO, Gap, Resumed, Skipped, Starved
+from asrx_cli.stream.sender import StopFlag
 from asrx_cli.wire import BYTES_PER_SECOND, SAMPLE_WIDTH
 
 
@@ -32,14 +33,15 @@ class Feed:
         self._keep = int(keep_seconds * BYTES_PER_SECOND)
         self._sent: Deque[Tuple[int, bytes]] = collections.deque()  # (position, frame), oldest first
         self._sent_bytes = 0
-        self._ready: Deque[bytes] = collections.deque()  # frames to send next, replayed or read
+        # frames to send next, replayed or read; None once the audio ended
+        self._ready: Optional[Deque[bytes]] = collections.deque()
         self.position = 0  # bytes: where the next frame starts in the input
         self._between_sessions: List[object] = []  # messages for the next session
         self._report: Callable[[object], None] = self._between_sessions.append
         self._gone_out = 0  # bytes: how far in the input audio has gone out, in any session
         self._starved = False  # said so, and nothing read since
 
-    def frames(self, stop: threading.Event, report: Callable[[object], None]) -> Iterator[bytes]:
+    def frames(self, stop: StopFlag, report: Callable[[object], None]) -> Iterator[bytes]:
         """One session's frames, on its sender's thread; `report` takes that session's messages."""
         self._report = report
         self._starved = False
@@ -53,6 +55,7 @@ class Feed:
                     if self._ready is None:
                         return
                     continue
+                assert self._ready is not None  # frames are ready: the audio has not ended
                 frame = self._ready.popleft()
                 self._remember(frame)
                 yield frame
@@ -92,6 +95,7 @@ class Feed:
             self.position += batch.bytes
             self._report(Skipped(batch.seconds))
             return False
+        assert self._ready is not None  # no audio comes after its end
         self._ready.extend(batch)
         return True
 

@@ -20,7 +20,7 @@ import dataclasses
 import logging
 import threading
 import time
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, Optional, Protocol
 
 from asrx_cli.messages import Ending, Finished, Sent
 from asrx_cli.wire import BYTES_PER_SECOND
@@ -32,6 +32,14 @@ STOP_CHECK_SECONDS = 0.1  # the longest sleep between looks at the stop flag: a 
 # cost (bench/README.md, figure 2). No frame leaves more than this before its time.
 SEND_AHEAD_SECONDS = 0.04
 UNPACED_REPORT_SECONDS = 0.001
+
+
+class StopFlag(Protocol):
+    """What stops a sender: a threading.Event, or a `SessionStop`."""
+
+    def set(self) -> None: ...
+
+    def is_set(self) -> bool: ...
 
 
 class SessionStop:
@@ -78,7 +86,7 @@ class Sender:
     send_audio: Callable[[bytes], None]
     end_stream: Callable[[], None]
     speed: float
-    stop: threading.Event
+    stop: StopFlag
     report: Callable[[object], None]
     abandon: Callable[[], None] = lambda: None
     clock: Callable[[], float] = time.monotonic

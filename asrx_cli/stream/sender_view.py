@@ -6,7 +6,7 @@ import time
 from typing import Optional
 
 from asrx_cli.errors import AudioError, ConnectionFailed, ServerStalled
-from asrx_cli.messages import Ending, Finished, Resumed, Skipped, Starved, waiting
+from asrx_cli.messages import Ending, Finished, Resumed, Sent, Skipped, Starved, waiting
 
 log = logging.getLogger("asrx")
 
@@ -41,6 +41,7 @@ class SenderView:
             if isinstance(message, Starved):
                 self.seconds = max(self.seconds, message.seconds)
                 continue
+            assert isinstance(message, (Sent, Ending, Finished))  # the sender sends nothing else
             self.seconds = self.origin + message.seconds
             if isinstance(message, Ending):
                 self.ending = True

@@ -27,7 +27,7 @@ already received are written out first.
 
 import logging
 import time
-from typing import Optional
+from typing import Callable, Optional
 
 from asrx_cli.audio import AudioSource
 from asrx_cli.audio.readahead import ReadAhead, cut_frames
@@ -153,12 +153,13 @@ class Session:
         return None
 
     def _connect(self) -> Connection:
+        assert self.config.api_key is not None  # transcription.prepare refuses a run without one
         return Connection.open(self.config.url, self.config.api_key, self.config.ca_file,
                                self.config.connect_timeout, self.config.send_timeout)
 
     def _stream(self, connection: Connection, feed: Feed, sender: SenderView, speed: float) -> Optional[Lost]:
         """One session: the feed's audio out, the transcript in; a `Lost` if it ended before its time."""
-        send_audio = connection.send_audio
+        send_audio: Callable[[bytes], None] = connection.send_audio
         if self.recorder:  # the input once, however much of it was sent twice
             send_audio = self.recorder.tap(connection.send_audio, feed.new_part)
         stop = SessionStop(self.interrupt.stop)
@@ -213,7 +214,9 @@ class Session:
             if isinstance(frame, Closed) and retriable(frame.code):
                 return lost_by_close(frame, sender.seconds, sender.idle_for())
             if frame is None or isinstance(frame, Closed):
-                return Lost(sender.send_failed.message, sender.seconds)
+                failed = sender.send_failed
+                assert failed is not None  # called once sending failed (_receive)
+                return Lost(failed.message, sender.seconds)
             self._handle_frame(frame, sender.seconds)
 
     def _end_marker_due(self, sender: SenderView) -> Optional[float]:
