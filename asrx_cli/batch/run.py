@@ -101,7 +101,8 @@ class Batch:
         self.interrupt = InterruptFlag()  # Ctrl-C and SIGTERM, in the main thread only
         self.stopping = threading.Event()  # no new file starts: Ctrl-C, or a failure all would meet
         self.job_stops = [InterruptFlag() for _ in items]  # pressed by the main thread
-        self.audio_read: "queue.SimpleQueue" = queue.SimpleQueue()  # (index, bytes) from the decoders
+        # (index, bytes) from the decoders
+        self.audio_read: "queue.SimpleQueue" = queue.SimpleQueue()
         self.bar = batch_bar(config, env, sum(item.duration for item in items), len(items))
 
     def run(self) -> List[Outcome]:
@@ -109,7 +110,8 @@ class Batch:
         futures: Dict[Future, int] = {}
         with self.interrupt.installed(), ThreadPoolExecutor(self.config.jobs, "asrx-job") as pool:
             try:
-                futures = {pool.submit(self._transcribe, index): index for index in range(len(self.items))}
+                futures = {pool.submit(self._transcribe, index): index
+                           for index in range(len(self.items))}
                 self._wait(futures, bar)
             except KeyboardInterrupt:
                 self._abandon(futures, bar)
@@ -134,7 +136,8 @@ class Batch:
             for future in futures:
                 if future.done():
                     seconds[futures[future]] = self.items[futures[future]].duration
-            bar.update(sum(seconds), len(finished), sum(1 for o in finished if o.result is Result.FAILED))
+            bar.update(sum(seconds), len(finished),
+                       sum(1 for o in finished if o.result is Result.FAILED))
 
     def _stop_all(self):
         """Files not started stay so; running sessions end as a single run ends on Ctrl-C."""

@@ -31,7 +31,8 @@ class Feed:
     def __init__(self, batches, keep_seconds: float):
         self._batches = batches  # .next_batch(timeout), as audio.readahead.ReadAhead
         self._keep = int(keep_seconds * BYTES_PER_SECOND)
-        self._sent: Deque[Tuple[int, bytes]] = collections.deque()  # (position, frame), oldest first
+        # (position, frame), oldest first
+        self._sent: Deque[Tuple[int, bytes]] = collections.deque()
         self._sent_bytes = 0
         # frames to send next, replayed or read; None once the audio ended
         self._ready: Optional[Deque[bytes]] = collections.deque()
@@ -71,7 +72,8 @@ class Feed:
         return part
 
     def wait_for_audio(self, stop: threading.Event):
-        """Between sessions (no sender is running): return once a frame is ready, the audio ended, or a stop."""
+        """Between sessions (no sender is running): return once a frame is ready, the audio
+        ended, or a stop."""
         while not stop.is_set() and self._ready is not None and not self._ready:
             self._read()
 
@@ -112,7 +114,8 @@ class Feed:
         return (self._sent[0][0] if self._sent else self.position) / BYTES_PER_SECOND
 
     def rewind(self, seconds: float):
-        """Between sessions: the next starts at `seconds` of the input (or at the oldest frame kept).
+        """Between sessions: the next starts at `seconds` of the input (or at the oldest frame
+        kept).
 
         The frames sent from there on go back in front of what is ready.
         """
