@@ -29,11 +29,13 @@ def output_file(item: Item, journal: Optional[str] = None):
 
     Its `journal` (output/journal.py) goes once the output is in place.
     """
+    output, partial = item.output, item.partial
+    assert output is not None and partial is not None  # only items written to --output-dir
     try:
-        os.makedirs(os.path.dirname(item.output) or ".", exist_ok=True)
+        os.makedirs(os.path.dirname(output) or ".", exist_ok=True)
     except OSError as exc:
-        raise UsageError(f"cannot create {os.path.dirname(item.output)}: {exc.strerror}") from None
-    out = PartialFile(item.partial)
+        raise UsageError(f"cannot create {os.path.dirname(output)}: {exc.strerror}") from None
+    out = PartialFile(partial)
     try:
         yield out
     finally:
@@ -42,9 +44,9 @@ def output_file(item: Item, journal: Optional[str] = None):
         out.write("")  # nothing was said: the complete transcript is empty
         out.close()
     try:
-        os.replace(item.partial, item.output)
+        os.replace(partial, output)
     except OSError as exc:
-        raise failed(item.output, exc) from None
+        raise failed(output, exc) from None
     if journal is not None:
         remove_journal(journal)
 

@@ -4,7 +4,7 @@ import dataclasses
 import logging
 import os
 from pathlib import Path
-from typing import Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 from asrx_cli.audio.decoder_notes import decoder_notes_logged
 from asrx_cli.audio.names import RAW_SUFFIXES, named_as_audio
@@ -53,7 +53,9 @@ def plan(config: TranscribeConfig) -> Plan:
             found.extend(directory_audio(given, config, skipped))
         else:
             found.append((given, os.path.basename(given), file_duration(given, config)))
-    items, outputs, seen = [], {}, set()
+    items: List[Item] = []
+    outputs: Dict[Optional[str], str] = {}
+    seen: Set[str] = set()
     for path, relative, duration in found:
         if os.path.normpath(path) in seen:
             continue

@@ -44,7 +44,8 @@ def run_batch(config: TranscribeConfig, env: Environment) -> int:
     items = planned.items
     refuse_inputs_as_outputs([item.path for item in items],
                              [("--output-dir", path) for item in items if item.output
-                              for path in (item.output, item.partial, journal_path(item.output))])
+                              for path in (item.output, item.partial, journal_path(item.output))
+                              if path is not None])
     if config.output_dir is not None:
         check_writable(config.output_dir)
     outcomes = [Outcome(Item(path, None, 0.0), Result.SKIPPED) for path in planned.skipped]
@@ -100,7 +101,8 @@ class Batch:
         self.interrupt = InterruptFlag()  # Ctrl-C and SIGTERM, in the main thread only
         self.stopping = threading.Event()  # no new file starts: Ctrl-C, or a failure all would meet
         self.job_stops = [InterruptFlag() for _ in items]  # pressed by the main thread
-        self.audio_read: "queue.SimpleQueue" = queue.SimpleQueue()  # (index, bytes) from the decoders
+        # (index, bytes) from the decoders
+        self.audio_read: "queue.SimpleQueue" = queue.SimpleQueue()
         self.bar = batch_bar(config, env, sum(item.duration for item in items), len(items))
 
     def run(self) -> List[Outcome]:
@@ -108,7 +110,8 @@ class Batch:
         futures: Dict[Future, int] = {}
         with self.interrupt.installed(), ThreadPoolExecutor(self.config.jobs, "asrx-job") as pool:
             try:
-                futures = {pool.submit(self._transcribe, index): index for index in range(len(self.items))}
+                futures = {pool.submit(self._transcribe, index): index
+                           for index in range(len(self.items))}
                 self._wait(futures, bar)
             except KeyboardInterrupt:
                 self._abandon(futures, bar)
@@ -133,7 +136,8 @@ class Batch:
             for future in futures:
                 if future.done():
                     seconds[futures[future]] = self.items[futures[future]].duration
-            bar.update(sum(seconds), len(finished), sum(1 for o in finished if o.result is Result.FAILED))
+            bar.update(sum(seconds), len(finished),
+                       sum(1 for o in finished if o.result is Result.FAILED))
 
     def _stop_all(self):
         """Files not started stay so; running sessions end as a single run ends on Ctrl-C."""
@@ -181,9 +185,10 @@ class Batch:
             stop.abandon.set()
         try:
             _, pending = wait(futures, ABANDON_SECONDS)
+            stuck = bool(pending)
         except KeyboardInterrupt:
-            pending = True
-        if pending:  # a worker stuck on a connection or a stalled reader of stdout
+            stuck = True
+        if stuck:  # a worker stuck on a connection or a stalled reader of stdout
             self._exit_now(bar)
 
     def _exit_now(self, bar):

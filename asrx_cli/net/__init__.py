@@ -1,1 +1,2 @@
-"""The network: opening a WebSocket (through a proxy when the environment names one) and using it."""
+"""The network: opening a WebSocket (through a proxy when the environment names one) and using
+it."""

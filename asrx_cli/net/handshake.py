@@ -136,7 +136,8 @@ def open_websocket(ws: websocket.WebSocket, target: Target, api_key: str, ca_fil
             # redirect_limit=0: the library reports a 3xx instead of taking the key there.
             ws.connect(target.url, socket=CappedSocket(sock), header={API_KEY_HEADER: api_key},
                        redirect_limit=0)
-            if _redirect_of(ws) is not None:  # versions that do not raise on a redirect left unfollowed
+            # versions that do not raise on a redirect left unfollowed
+            if _redirect_of(ws) is not None:
                 raise websocket.WebSocketException("redirect")
             ws.sock = sock  # the handshake is over: frames are read from the socket itself
         if watchdog.fired:
@@ -155,7 +156,8 @@ def _proxy_connection(proxy: Proxy, deadline: float) -> socket.socket:
     except socket.timeout:
         raise
     except OSError as exc:
-        raise ConnectionFailed(f"cannot connect to the proxy {proxy.where}: {reason(exc)}") from None
+        raise ConnectionFailed(f"cannot connect to the proxy {proxy.where}: "
+                               f"{reason(exc)}") from None
 
 
 def _tcp_connection(host: str, port: int, deadline: float) -> socket.socket:
@@ -203,7 +205,8 @@ def _tls_context(ca_file: Optional[str]) -> ssl.SSLContext:
     return context
 
 
-def _connect_error(exc: Exception, ws: websocket.WebSocket, target: Target, timeout: float) -> Exception:
+def _connect_error(exc: Exception, ws: websocket.WebSocket, target: Target,
+                   timeout: float) -> Exception:
     host, where = target.host, target.where
     if isinstance(exc, AsrxError):  # said in words already (the proxy)
         return exc
@@ -218,7 +221,8 @@ def _connect_error(exc: Exception, ws: websocket.WebSocket, target: Target, time
         status = f"HTTP {exc.status_code} {_status_reason(exc)}".strip()
         if exc.status_code in (401, 403):
             return AuthError(f"the server refused the API key ({status}): check --api-key, "
-                             "ASRX_API_KEY, the keychain (asrx login) or api_key in the config file")
+                             "ASRX_API_KEY, the keychain (asrx login) "
+                             "or api_key in the config file")
         if exc.status_code in BUSY_STATUSES:
             headers = exc.resp_headers or {}
             return ServerBusy(f"the server is busy ({status})", status,
@@ -228,7 +232,8 @@ def _connect_error(exc: Exception, ws: websocket.WebSocket, target: Target, time
         return ConnectionFailed(f"cannot resolve host {host!r}: {exc.strerror or exc}")
     if isinstance(exc, ssl.SSLCertVerificationError):
         return ConnectionFailed(f"TLS certificate verification failed for {host}: "
-                                f"{exc.verify_message or exc.reason}; use --ca-file to trust a private CA")
+                                f"{exc.verify_message or exc.reason}; "
+                                "use --ca-file to trust a private CA")
     if isinstance(exc, ssl.SSLError):
         return ConnectionFailed(f"TLS failure with {where}: {exc.reason or exc}")
     if isinstance(exc, (socket.timeout, websocket.WebSocketTimeoutException)):

@@ -17,10 +17,11 @@ session and goes to it.
 
 import collections
 import threading
-from typing import Callable, Deque, Iterator, List, Tuple
+from typing import Callable, Deque, Iterator, List, Optional, Tuple
 
 from asrx_cli.audio.source import STOP_POLL_SECONDS
 from asrx_cli.messages import END_OF_AUDIO, Gap, Resumed, Skipped, Starved
+from asrx_cli.stream.sender import StopFlag
 from asrx_cli.wire import BYTES_PER_SECOND, SAMPLE_WIDTH
 
 
@@ -30,16 +31,18 @@ class Feed:
     def __init__(self, batches, keep_seconds: float):
         self._batches = batches  # .next_batch(timeout), as audio.readahead.ReadAhead
         self._keep = int(keep_seconds * BYTES_PER_SECOND)
-        self._sent: Deque[Tuple[int, bytes]] = collections.deque()  # (position, frame), oldest first
+        # (position, frame), oldest first
+        self._sent: Deque[Tuple[int, bytes]] = collections.deque()
         self._sent_bytes = 0
-        self._ready: Deque[bytes] = collections.deque()  # frames to send next, replayed or read
+        # frames to send next, replayed or read; None once the audio ended
+        self._ready: Optional[Deque[bytes]] = collections.deque()
         self.position = 0  # bytes: where the next frame starts in the input
         self._between_sessions: List[object] = []  # messages for the next session
         self._report: Callable[[object], None] = self._between_sessions.append
         self._gone_out = 0  # bytes: how far in the input audio has gone out, in any session
         self._starved = False  # said so, and nothing read since
 
-    def frames(self, stop: threading.Event, report: Callable[[object], None]) -> Iterator[bytes]:
+    def frames(self, stop: StopFlag, report: Callable[[object], None]) -> Iterator[bytes]:
         """One session's frames, on its sender's thread; `report` takes that session's messages."""
         self._report = report
         self._starved = False
@@ -53,6 +56,7 @@ class Feed:
                     if self._ready is None:
                         return
                     continue
+                assert self._ready is not None  # frames are ready: the audio has not ended
                 frame = self._ready.popleft()
                 self._remember(frame)
                 yield frame
@@ -68,7 +72,8 @@ class Feed:
         return part
 
     def wait_for_audio(self, stop: threading.Event):
-        """Between sessions (no sender is running): return once a frame is ready, the audio ended, or a stop."""
+        """Between sessions (no sender is running): return once a frame is ready, the audio
+        ended, or a stop."""
         while not stop.is_set() and self._ready is not None and not self._ready:
             self._read()
 
@@ -92,6 +97,7 @@ class Feed:
             self.position += batch.bytes
             self._report(Skipped(batch.seconds))
             return False
+        assert self._ready is not None  # no audio comes after its end
         self._ready.extend(batch)
         return True
 
@@ -108,7 +114,8 @@ class Feed:
         return (self._sent[0][0] if self._sent else self.position) / BYTES_PER_SECOND
 
     def rewind(self, seconds: float):
-        """Between sessions: the next starts at `seconds` of the input (or at the oldest frame kept).
+        """Between sessions: the next starts at `seconds` of the input (or at the oldest frame
+        kept).
 
         The frames sent from there on go back in front of what is ready.
         """

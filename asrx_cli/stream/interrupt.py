@@ -1,4 +1,5 @@
-"""Ctrl-C and SIGTERM: a flag the signal handler sets, and the events the threads of a session watch."""
+"""Ctrl-C and SIGTERM: a flag the signal handler sets, and the events the threads of a session
+watch."""
 
 import contextlib
 import signal

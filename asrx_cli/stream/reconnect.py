@@ -57,7 +57,8 @@ class Lost:
 
 
 def lost_by_close(closed, seconds: float, idle_for: float) -> Lost:
-    """A session the server closed (`closed`: connection.Closed) after `seconds` of audio, `idle_for` after the last."""
+    """A session the server closed (`closed`: connection.Closed) after `seconds` of audio,
+    `idle_for` after the last."""
     return Lost(f"close {closed.code}" if closed.code else "connection lost", seconds, closed.code,
                 idle=closed.code is not None and idle_for >= IDLE_SECONDS)
 
@@ -69,7 +70,8 @@ def retriable(code: Optional[int]) -> bool:
 class Retries:
     """Counts attempts in a row and draws the delay before each."""
 
-    def __init__(self, limit: int, base: float, draw: Callable[[float, float], float] = random.uniform):
+    def __init__(self, limit: int, base: float,
+                 draw: Callable[[float, float], float] = random.uniform):
         self.limit = limit
         self.base = base
         self.draw = draw
@@ -170,17 +172,20 @@ def lost_message(lost: Lost) -> str:
     return f"connection lost after {lost.seconds:.1f} s of audio ({lost.cause})"
 
 
-def reconnect_record(attempt: int, limit: int, lost: Lost, delay: float, replay_from: float) -> dict:
+def reconnect_record(attempt: int, limit: int, lost: Lost, delay: float,
+                     replay_from: float) -> dict:
     """The --json event of a reconnect."""
     return {"type": "reconnect", "attempt": attempt, "retries": limit, "cause": lost.cause,
-            "code": lost.code, "position": round(lost.seconds, 3), "replay_from": round(replay_from, 3),
-            "delay": round(delay, 3)}
+            "code": lost.code, "position": round(lost.seconds, 3),
+            "replay_from": round(replay_from, 3), "delay": round(delay, 3)}
 
 
 class Reconnector:
-    """After a lost session: a warning, the backoff, a new connection; or the error that ends the run."""
+    """After a lost session: a warning, the backoff, a new connection; or the error that ends the
+    run."""
 
-    def __init__(self, config: TranscribeConfig, renderer, interrupt: InterruptFlag, connect: Callable):
+    def __init__(self, config: TranscribeConfig, renderer, interrupt: InterruptFlag,
+                 connect: Callable):
         self.retries = Retries(config.retries, config.retry_delay)
         self.renderer = renderer
         self.interrupt = interrupt
@@ -212,7 +217,8 @@ class Reconnector:
         self.retries.progressed(progress)
         self.asked = None
         if lost.idle:
-            log.info("%s while the input was idle; a new session with the new audio", lost_message(lost))
+            log.info("%s while the input was idle; a new session with the new audio",
+                     lost_message(lost))
             self.renderer.record(reconnect_record(0, self.retries.limit, lost, 0.0, replay_from))
             connection, lost = self._attempt(lost, replay_from)
             if connection is not None:
@@ -223,7 +229,8 @@ class Reconnector:
                 raise ConnectionFailed(f"{lost_message(lost)}; gave up after {self.retries.limit} "
                                        "attempts to reconnect")
             attempt, limit = self.retries.attempt, self.retries.limit
-            log.warning("%s; reconnecting in %.1f s, attempt %d/%d", lost_message(lost), delay, attempt, limit)
+            log.warning("%s; reconnecting in %.1f s, attempt %d/%d", lost_message(lost), delay,
+                        attempt, limit)
             self.renderer.record(reconnect_record(attempt, limit, lost, delay, replay_from))
             if self.interrupt.stop.wait(delay):
                 raise self.interrupt.stopped(lost.seconds)

@@ -20,18 +20,27 @@ import dataclasses
 import logging
 import threading
 import time
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, Optional, Protocol
 
 from asrx_cli.messages import Ending, Finished, Sent
 from asrx_cli.wire import BYTES_PER_SECOND
 
 log = logging.getLogger("asrx")
 
-STOP_CHECK_SECONDS = 0.1  # the longest sleep between looks at the stop flag: a 64 ms wait is one sleep
+# The longest sleep between looks at the stop flag: a 64 ms wait is one sleep.
+STOP_CHECK_SECONDS = 0.1
 # A wake-up costs CPU, mostly the kernel's: half as many halve the sender's
 # cost (bench/README.md, figure 2). No frame leaves more than this before its time.
 SEND_AHEAD_SECONDS = 0.04
 UNPACED_REPORT_SECONDS = 0.001
+
+
+class StopFlag(Protocol):
+    """What stops a sender: a threading.Event, or a `SessionStop`."""
+
+    def set(self) -> None: ...
+
+    def is_set(self) -> bool: ...
 
 
 class SessionStop:
@@ -78,7 +87,7 @@ class Sender:
     send_audio: Callable[[bytes], None]
     end_stream: Callable[[], None]
     speed: float
-    stop: threading.Event
+    stop: StopFlag
     report: Callable[[object], None]
     abandon: Callable[[], None] = lambda: None
     clock: Callable[[], float] = time.monotonic
@@ -87,8 +96,10 @@ class Sender:
     start: Optional[Callable[[float], float]] = None
     bytes_sent: int = dataclasses.field(default=0, init=False)
     error: Optional[BaseException] = dataclasses.field(default=None, init=False)
-    reported_at: float = dataclasses.field(default=float("-inf"), init=False)  # the last Sent, unpaced
-    awake_until: float = dataclasses.field(default=float("-inf"), init=False)  # frames due by then go now
+    # the last Sent, unpaced
+    reported_at: float = dataclasses.field(default=float("-inf"), init=False)
+    # frames due by then go now
+    awake_until: float = dataclasses.field(default=float("-inf"), init=False)
 
     def __post_init__(self):
         self.thread = threading.Thread(target=self._run, name="asrx-sender", daemon=True)
@@ -122,7 +133,8 @@ class Sender:
         for frame in self.frames:
             if started is None:  # the schedule starts with the first frame, not before its decoding
                 started = self.clock() if self.start is None else self.start(self.clock())
-            if self.speed > 0 and self._wait_for_turn(started + self.bytes_sent / BYTES_PER_SECOND / self.speed):
+            if self.speed > 0 and self._wait_for_turn(started + self.bytes_sent / BYTES_PER_SECOND
+                                                      / self.speed):
                 break
             if self.stop.is_set():
                 break
@@ -132,8 +144,9 @@ class Sender:
                 self.report(Sent(self.bytes_sent / BYTES_PER_SECOND))
 
     def _unpaced_report_due(self) -> bool:
-        """Unpaced, tens of thousands of frames leave a second: one `Sent` per UNPACED_REPORT_SECONDS
-        tells the main thread as much, without a backlog of messages between its wake-ups."""
+        """Unpaced, tens of thousands of frames leave a second: one `Sent` per
+        UNPACED_REPORT_SECONDS tells the main thread as much, without a backlog of messages
+        between its wake-ups."""
         now = self.clock()
         if now - self.reported_at < UNPACED_REPORT_SECONDS:
             return False

@@ -6,7 +6,7 @@ import time
 from typing import Optional
 
 from asrx_cli.errors import AudioError, ConnectionFailed, ServerStalled
-from asrx_cli.messages import Ending, Finished, Resumed, Skipped, Starved, waiting
+from asrx_cli.messages import Ending, Finished, Resumed, Sent, Skipped, Starved, waiting
 
 log = logging.getLogger("asrx")
 
@@ -34,13 +34,15 @@ class SenderView:
                 continue
             if isinstance(message, Skipped):
                 self.origin += message.seconds
-                log.warning("the connection was down longer than --max-buffer: %.1f s of audio dropped "
-                            "from %.1f s of the input", message.seconds, self.seconds)
+                log.warning("the connection was down longer than --max-buffer: "
+                            "%.1f s of audio dropped from %.1f s of the input",
+                            message.seconds, self.seconds)
                 continue
             self.starved = isinstance(message, Starved)
             if isinstance(message, Starved):
                 self.seconds = max(self.seconds, message.seconds)
                 continue
+            assert isinstance(message, (Sent, Ending, Finished))  # the sender sends nothing else
             self.seconds = self.origin + message.seconds
             if isinstance(message, Ending):
                 self.ending = True
@@ -54,12 +56,14 @@ class SenderView:
 
     @property
     def unexpected_error(self) -> Optional[BaseException]:
-        """A failure of the sender that ends the run now: a stalled server, or no audio or connection failure.
+        """A failure of the sender that ends the run now: a stalled server, or no audio or
+        connection failure.
 
         Audio and connection failures are reported later, once the server had its say.
         """
         error = self.finished.error if self.finished else None
-        if isinstance(error, ServerStalled) or not isinstance(error, (AudioError, ConnectionFailed)):
+        if (isinstance(error, ServerStalled)
+                or not isinstance(error, (AudioError, ConnectionFailed))):
             return error  # no answer can come: end now, not at the end-marker deadline
         return None
 
@@ -69,7 +73,8 @@ class SenderView:
 
     @property
     def send_failed(self) -> Optional[ConnectionFailed]:
-        """The connection failure that stopped the sender before the end of the audio, if one did."""
+        """The connection failure that stopped the sender before the end of the audio, if one
+        did."""
         error = self.finished.error if self.finished else None
         if isinstance(error, ConnectionFailed) and not self.ending:
             return error

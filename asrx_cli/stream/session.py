@@ -27,7 +27,7 @@ already received are written out first.
 
 import logging
 import time
-from typing import Optional
+from typing import Callable, Optional
 
 from asrx_cli.audio import AudioSource
 from asrx_cli.audio.readahead import ReadAhead, cut_frames
@@ -80,7 +80,8 @@ class SessionLost(Exception):
 
 class Session:
     def __init__(self, config: TranscribeConfig, env: Environment, source: AudioSource,
-                 renderer: Renderer, interrupt: InterruptFlag, recorder: Optional[Recording] = None):
+                 renderer: Renderer, interrupt: InterruptFlag,
+                 recorder: Optional[Recording] = None):
         self.config = config
         self.env = env
         self.source = source
@@ -104,7 +105,8 @@ class Session:
         # The decoder thread finds the speech as it reads: never the sender's thread.
         blocks = self.tracker.analyse(self.source.blocks)
         try:
-            backlog = int(self.config.max_buffer * BYTES_PER_SECOND) if self.config.is_live else None
+            backlog = (int(self.config.max_buffer * BYTES_PER_SECOND) if self.config.is_live
+                       else None)
             frames = masked_ahead(cut_frames(blocks, self.config.chunk_bytes))
             # The run's stop, which the source polls: whatever ends the run stops the reading now.
             with ReadAhead(frames, READ_AHEAD_BLOCKS, backlog, stop=self.interrupt.stop) as reader:
@@ -120,7 +122,8 @@ class Session:
                     reader.hold(True)  # a live input is read on while no session takes it
                     late = late_for(speed, lost.seconds - sender.origin, time.monotonic() - started)
                     connection = self._next_session(lost, feed, reconnector, late)
-                    catching_up = not reader.hold(False)  # a pipe that ran ahead has nothing to catch up on
+                    # a pipe that ran ahead has nothing to catch up on
+                    catching_up = not reader.hold(False)
         finally:
             sender.update()
             self._flush(sender.seconds)  # however it ends, the open sentence is kept
@@ -142,33 +145,36 @@ class Session:
         if replay.cut:  # the open sentence as far as it went
             self._flush(lost.seconds)
         if lost.idle:
-            feed.wait_for_audio(self.interrupt.stop)  # the input stalled: a new session when it goes on
+            feed.wait_for_audio(self.interrupt.stop)  # input stalled: a new session when it goes on
         connection = reconnector.reconnect(lost, replay.start, replay.progress)
         feed.rewind(replay.start)
         self.transcript.resume(replay.echo_before)
         return connection
 
     def _schedule_start(self):
-        """The t0 of this connection's sender (sender.Sender.start); None: its first frame's time."""
+        """The t0 of this connection's sender (Sender.start); None: its first frame's time."""
         return None
 
     def _connect(self) -> Connection:
+        assert self.config.api_key is not None  # transcription.prepare refuses a run without one
         return Connection.open(self.config.url, self.config.api_key, self.config.ca_file,
                                self.config.connect_timeout, self.config.send_timeout)
 
-    def _stream(self, connection: Connection, feed: Feed, sender: SenderView, speed: float) -> Optional[Lost]:
-        """One session: the feed's audio out, the transcript in; a `Lost` if it ended before its time."""
-        send_audio = connection.send_audio
+    def _stream(self, connection: Connection, feed: Feed, sender: SenderView,
+                speed: float) -> Optional[Lost]:
+        """One session: the feed's audio out, the transcript in; a `Lost` if it ended early."""
+        send_audio: Callable[[bytes], None] = connection.send_audio
         if self.recorder:  # the input once, however much of it was sent twice
             send_audio = self.recorder.tap(connection.send_audio, feed.new_part)
         stop = SessionStop(self.interrupt.stop)
         try:
-            with Sender(feed.frames(stop, sender.news.put), send_audio, connection.send_end_of_stream,
-                        speed, stop, sender.news.put, abandon=connection.abort,
-                        start=self._schedule_start()):
+            with Sender(feed.frames(stop, sender.news.put), send_audio,
+                        connection.send_end_of_stream, speed, stop, sender.news.put,
+                        abandon=connection.abort, start=self._schedule_start()):
                 lost = self._receive(connection, sender)
                 if lost is not None:
-                    raise SessionLost(lost)  # leaves the sender's context early: the connection is shut
+                    # leaves the sender's context early: the connection is shut
+                    raise SessionLost(lost)
         except SessionLost as ended:
             return ended.lost
         finally:
@@ -193,10 +199,10 @@ class Session:
             if frame is not None and self._handle_frame(frame, sender.seconds):
                 return None
             self._keep_alive(connection, sender)
-            self._check_deadline(sender)  # after every frame too: a stream of other frames is no answer
+            self._check_deadline(sender)  # each frame too: a stream of other frames is no answer
 
     def _keep_alive(self, connection: Connection, sender: SenderView):
-        """A ping now and then while a live input pauses (the sender waits for audio, it sends nothing)."""
+        """A ping now and then while a live input pauses and the sender, waiting, sends nothing."""
         now = time.monotonic()
         if sender.starved and min(sender.idle_for(), now - self.pinged) >= PING_SECONDS:
             connection.ping()
@@ -206,14 +212,17 @@ class Session:
         return self.config.retries > 0 and not self.interrupt.stop.is_set()
 
     def _lost_sending(self, connection: Connection, sender: SenderView) -> Lost:
-        """Sending failed: what the server said before it went (frames on their way, a close code) is kept."""
+        """Sending failed: what the server said before it went (frames on their way, a close
+        code) is kept."""
         deadline = time.monotonic() + LAST_WORDS_SECONDS
         while True:
             frame = connection.recv(max(deadline - time.monotonic(), 0.0))
             if isinstance(frame, Closed) and retriable(frame.code):
                 return lost_by_close(frame, sender.seconds, sender.idle_for())
             if frame is None or isinstance(frame, Closed):
-                return Lost(sender.send_failed.message, sender.seconds)
+                failed = sender.send_failed
+                assert failed is not None  # called once sending failed (_receive)
+                return Lost(failed.message, sender.seconds)
             self._handle_frame(frame, sender.seconds)
 
     def _end_marker_due(self, sender: SenderView) -> Optional[float]:
@@ -267,16 +276,18 @@ class Session:
         self.env.stderr.flush()
 
     def _closed_by_server(self, closed: Closed, sender: SenderView) -> Optional[Lost]:
-        """A close before the end marker: a lost session, unless it is final or the server's normal end."""
+        """A close before the end marker: a lost session unless final or the server's normal end."""
         log.info("< closed: %s", closed)
         normal_end = sender.ending and closed.code == NORMAL_CLOSURE
-        if not normal_end and retriable(closed.code) and self._may_retry():  # what it may not have had goes again
+        # what it may not have had goes again
+        if not normal_end and retriable(closed.code) and self._may_retry():
             return lost_by_close(closed, sender.seconds, sender.idle_for())
         if not sender.ending:
             raise ConnectionFailed(f"the server closed the connection mid-stream ({closed}) "
                                    f"after {sender.seconds:.1f} s of audio")
         if closed.code != NORMAL_CLOSURE:
-            raise ConnectionFailed(f"the server closed the connection before the end marker ({closed})")
+            raise ConnectionFailed("the server closed the connection before the end marker "
+                                   f"({closed})")
         log.warning("the server closed the connection without an end marker")
         return None
 
@@ -284,5 +295,5 @@ class Session:
         due = self._end_marker_due(sender)
         if due is None or time.monotonic() < due:
             return
-        raise ConnectionFailed(f"no end marker from the server within {self.config.final_timeout:g} s "
-                               "of the end of the audio")
+        raise ConnectionFailed("no end marker from the server within "
+                               f"{self.config.final_timeout:g} s of the end of the audio")

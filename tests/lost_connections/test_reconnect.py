@@ -30,7 +30,8 @@ pytestmark = needs_testdata
 BINARY, PING = 0x2, 0x9
 FAST = ["--speed", "8", "--retry-delay", "0.05"]
 # Where the cuts fall: in two's speech, 0.8 s of audio after one's final is sent (at two + 0.4),
-# 100 ms at --speed 8, so that the final is through the proxy before a reset discards what is in flight.
+# 100 ms at --speed 8, so that the final is through the proxy before a reset discards what is in
+# flight.
 CUT_INTO_TWO = 1.2
 WARNING = re.compile(r"^asrx: warning: connection lost after (\d+\.\d) s of audio \((.+)\); "
                      r"reconnecting in \d+\.\d s, attempt (\d)/(\d)$")
@@ -38,7 +39,8 @@ WARNING = re.compile(r"^asrx: warning: connection lost after (\d+\.\d) s of audi
 
 @pytest.fixture(scope="module")
 def talk():
-    utterances = [recording(GOFORWARD, "one"), recording(SOMETHING, "two"), recording(NUMBERS, "three")]
+    utterances = [recording(GOFORWARD, "one"), recording(SOMETHING, "two"),
+                  recording(NUMBERS, "three")]
     return layout(utterances, [0.8, 1.0, 1.0, 0.8])
 
 
@@ -54,7 +56,8 @@ def scripts(talk, cut: float, then: Script = None):
     from wherever asrx replays, and three."""
     (one, _), (two, _), (three, _) = talk.truth
     first = Script(timed=[(one + 0.5, sentence("one")), (two + 0.4, new_sentence("two"))])
-    second = then or Script(timed=[(two + 0.5, sentence("two")), (three + 0.5, new_sentence("three"))],
+    second = then or Script(timed=[(two + 0.5, sentence("two")),
+                                   (three + 0.5, new_sentence("three"))],
                             input_audio=talk.pcm)
     assert cut > two + 0.4
     return [first, second]
@@ -70,7 +73,8 @@ def warnings(stderr: str):
 
 @pytest.mark.parametrize("action, code, cause", [
     ("code", 1001, "close 1001"), ("code", 1011, "close 1011"), ("code", 1012, "close 1012"),
-    ("code", 1013, "close 1013"), ("code", 1008, "close 1008"), ("close", None, None), ("reset", None, None),
+    ("code", 1013, "close 1013"), ("code", 1008, "close 1008"), ("close", None, None),
+    ("reset", None, None),
 ])
 def test_a_cut_connection_goes_on_in_a_new_session_from_the_open_sentence(
         make_server, talk, audio_file, action, code, cause):
@@ -84,7 +88,8 @@ def test_a_cut_connection_goes_on_in_a_new_session_from_the_open_sentence(
     assert finals == [(0, "one"), (1, "two"), (2, "three")]
     [reconnect] = [e for e in events if e["type"] == "reconnect"]
     [warning] = warnings(result.stderr)
-    assert warning and int(warning.group(3)) == reconnect["attempt"] == 1 and reconnect["retries"] == 5
+    assert (warning and int(warning.group(3)) == reconnect["attempt"] == 1
+            and reconnect["retries"] == 5)
     assert warning.group(2) == reconnect["cause"]
     if cause:  # a close frame: its code, whatever the sender met first
         assert reconnect["cause"] == cause and reconnect["code"] == code
@@ -124,7 +129,8 @@ def test_new_connections_refused_for_a_while_are_retried(make_server, talk, audi
     assert "connection refused" in result.stderr or "reset" in result.stderr
 
 
-def test_a_server_gone_for_good_ends_with_exit_5_and_the_transcript_so_far(make_server, talk, audio_file):
+def test_a_server_gone_for_good_ends_with_exit_5_and_the_transcript_so_far(make_server, talk,
+                                                                           audio_file):
     cut = talk.truth[1][0] + CUT_INTO_TWO
     server = make_server(scripts(talk, cut))
     began = time.monotonic()
@@ -140,7 +146,8 @@ def test_a_server_gone_for_good_ends_with_exit_5_and_the_transcript_so_far(make_
                     r"gave up after 3 attempts to reconnect$", last), last
 
 
-def test_a_refused_key_on_the_second_connection_exits_4_with_the_transcript(make_server, talk, audio_file):
+def test_a_refused_key_on_the_second_connection_exits_4_with_the_transcript(make_server, talk,
+                                                                           audio_file):
     cut = talk.truth[1][0] + CUT_INTO_TWO
     server = make_server(scripts(talk, cut, then=Script(reject_status=401)))
     with Proxy(server.port, [Fault(cut, "code", 1012)]) as proxy:
@@ -148,7 +155,8 @@ def test_a_refused_key_on_the_second_connection_exits_4_with_the_transcript(make
     assert result.exit_code == 4
     assert result.stdout == "one\ntwo\n"
     assert len(warnings(result.stderr)) == 1 and server.handshakes == 2
-    assert result.stderr.splitlines()[-1].startswith("asrx: error: the server refused the API key (HTTP 401")
+    assert result.stderr.splitlines()[-1].startswith("asrx: error: the server refused the API key "
+                                                     "(HTTP 401")
 
 
 @pytest.mark.parametrize("code", [1002, 1003, 1007, 1009, 1010])
@@ -178,8 +186,8 @@ def test_a_live_input_read_while_down_drops_the_oldest_beyond_max_buffer(make_se
     server = make_server([Script(), Script()])
     # Down for over 3 s: read on at real time, the input holds more than --max-buffer.
     with Proxy(server.port, [Fault(2.0, "close", refuse_for=3.0)]) as proxy:
-        result = run(proxy, "-", "--speed", "1", "--max-buffer", "1", "--retries", "9", "--retry-delay", "0.2",
-                     input=pcm)
+        result = run(proxy, "-", "--speed", "1", "--max-buffer", "1", "--retries", "9",
+                     "--retry-delay", "0.2", input=pcm)
     assert result.exit_code == 0, result.stderr
     lines = [line for line in result.stderr.splitlines() if "dropped" in line]
     assert len(lines) == 1, result.stderr
@@ -187,7 +195,8 @@ def test_a_live_input_read_while_down_drops_the_oldest_beyond_max_buffer(make_se
     dropped = float(re.search(r": (\d+\.\d) s of audio dropped from", line).group(1))
     first, second = (bytes(record.wait_finished().audio) for record in server.records)
     assert first == pcm[:len(first)]
-    # The second session: a replayed stretch, straight on to what the input still had, with a gap between.
+    # The second session: a replayed stretch, straight on to what the input still had, with a gap
+    # between.
     start = pcm.find(second[:4096])
     assert 0 <= start <= len(first)
     length = next(i for i, (a, b) in enumerate(zip(second, pcm[start:])) if a != b)
@@ -213,7 +222,8 @@ def test_a_pipe_faster_than_real_time_waits_while_down_instead_of_losing_audio(m
     pcm = noise(60.0, seed=6).tobytes()
     server = make_server([Script(), Script()])
     with Proxy(server.port, [Fault(2.0, "close")]) as proxy:
-        result = run(proxy, "-", "--max-buffer", "5", "--retries", "9", "--retry-delay", "0.2", input=pcm)
+        result = run(proxy, "-", "--max-buffer", "5", "--retries", "9", "--retry-delay", "0.2",
+                     input=pcm)
     assert result.exit_code == 0, result.stderr
     assert "dropped" not in result.stderr
     second = second_session_resumes_whole(pcm, server)
@@ -244,7 +254,8 @@ def test_a_live_input_s_backlog_goes_out_at_catch_up_speed(make_server):
     assert 0.35 <= first_second <= 0.75
 
 
-def test_save_audio_keeps_the_input_once_whatever_was_sent_again(make_server, talk, audio_file, tmp_path):
+def test_save_audio_keeps_the_input_once_whatever_was_sent_again(make_server, talk, audio_file,
+                                                                 tmp_path):
     cut = talk.truth[1][0] + CUT_INTO_TWO
     server = make_server(scripts(talk, cut))
     saved = tmp_path / "sent.wav"
@@ -303,7 +314,8 @@ def test_a_server_that_stops_reading_is_left_for_a_new_session(make_server, tmp_
     assert pcm.endswith(second) and len(second) >= len(pcm) - len(server.records[0].audio)
 
 
-def test_retries_from_the_config_file_and_a_bad_one_refused(make_server, talk, audio_file, tmp_path):
+def test_retries_from_the_config_file_and_a_bad_one_refused(make_server, talk, audio_file,
+                                                            tmp_path):
     cut = talk.truth[1][0] + CUT_INTO_TWO
     server = make_server(scripts(talk, cut))
     config = tmp_path / "config.toml"

@@ -1,4 +1,5 @@
-"""The parts of a reconnect, one by one: backoff, replay point, the feed, the backlog, the transcript."""
+"""The parts of a reconnect, one by one: backoff, replay point, the feed, the backlog, the
+transcript."""
 
 import json
 import threading
@@ -43,7 +44,8 @@ def test_only_a_session_that_moves_the_replay_point_on_starts_the_count_again():
 
 
 def test_close_codes_that_blame_the_client_are_final():
-    assert [code for code in (None, 1000, 1001, 1002, 1003, 1006, 1007, 1008, 1009, 1010, 1011, 1012, 1013)
+    assert [code for code in (None, 1000, 1001, 1002, 1003, 1006, 1007, 1008, 1009, 1010, 1011,
+                              1012, 1013)
             if not retriable(code)] == [1002, 1003, 1007, 1009, 1010]
 
 
@@ -63,23 +65,25 @@ def test_with_nothing_final_the_replay_starts_at_the_beginning():
 def test_the_replay_starts_where_the_detector_and_the_server_agree_the_last_final_ended():
     speech = timeline((1.0, 2.0), (3.0, 4.0), (6.0, None))
     # Sentence 0 spoke the first segment; its text last changed at 2.6, its final came at 3.5.
-    # The next sentence's first words came with that final: its speech began at 3.0, after the pause.
-    _, known = said(speech, Partial(0, "one", 1.6), Partial(0, "one two", 2.6), Final(0, "one two", 1.6, 3.5),
-                    open_since=3.5)
+    # The next sentence's first words came with that final: its speech began at 3.0, after the
+    # pause.
+    _, known = said(speech, Partial(0, "one", 1.6), Partial(0, "one two", 2.6),
+                    Final(0, "one two", 1.6, 3.5), open_since=3.5)
     assert known.last_final.timing == "speech" and known.last_final.end == 2.0
     assert replay_point(speech, known, 6.5) == 2.0
     assert replay_point(speech, known, 1.5) == 1.5  # never after what was sent
     # Had the detector heard no onset before the next sentence's first words, it missed one.
     blind = timeline((1.0, 2.0), (6.0, None))
-    _, unheard = said(blind, Partial(0, "one", 1.6), Partial(0, "one two", 2.6), Final(0, "one two", 1.6, 3.5),
-                      open_since=3.5)
+    _, unheard = said(blind, Partial(0, "one", 1.6), Partial(0, "one two", 2.6),
+                      Final(0, "one two", 1.6, 3.5), open_since=3.5)
     assert replay_point(blind, unheard, 6.5) == pytest.approx(2.6 - 1.5)
 
 
 def test_speech_the_detector_ran_into_the_next_sentence_is_not_trusted():
     # One segment holds two sentences: the second's words came at 3.5, and closed the first there.
     speech = timeline((1.0, 6.0))
-    _, known = said(speech, Partial(0, "one", 1.6), Partial(0, "one two", 3.0), Final(0, "one two", 1.6, 3.5))
+    _, known = said(speech, Partial(0, "one", 1.6), Partial(0, "one two", 3.0),
+                    Final(0, "one two", 1.6, 3.5))
     assert known.last_final.end == 3.5  # cut through the speech, where the final came
     # The first sentence's words were all heard by 3.0, at most 1.5 s after they were spoken.
     assert replay_point(speech, known, 5.0) == pytest.approx(3.0 - 1.5)
@@ -100,7 +104,8 @@ def test_with_no_speech_heard_after_the_last_final_the_replay_starts_where_it_en
 
 
 def test_arrival_times_replay_from_before_the_last_final_s_last_words():
-    _, known = said(timeline(), Partial(0, "one", 1.5), Partial(0, "one two", 3.0), Final(0, "one two", 1.5, 4.0))
+    _, known = said(timeline(), Partial(0, "one", 1.5), Partial(0, "one two", 3.0),
+                    Final(0, "one two", 1.5, 4.0))
     assert known.last_final.timing == "arrival"
     assert replay_point(timeline(), known, 9.0) == pytest.approx(3.0 - 1.5)
 
@@ -140,7 +145,8 @@ def test_a_replay_dropped_sooner_than_before_is_sent_again():
     speech, planner = timeline((0.5, None)), ReplayPlanner()
     planner.event(Partial(0, "one", 1.0))
     assert planner.plan(speech, 10.0, 0.0, 1.5, open_since=1.0).start == 0.0
-    assert planner.plan(speech, 4.0, 0.0, 1.5, open_since=1.0).start == 0.0  # cuts in quick succession
+    # cuts in quick succession
+    assert planner.plan(speech, 4.0, 0.0, 1.5, open_since=1.0).start == 0.0
 
 
 def test_an_open_sentence_older_than_the_audio_kept_is_cut_and_the_true_point_reported(caplog):

@@ -32,7 +32,8 @@ pytestmark = needs_testdata
 KEY = "reconnect-key-5e1"
 
 
-server = server_fixture("server", api_keys=frozenset({KEY}), limits=dict(close_wait=1.0, idle_timeout=1.0))
+server = server_fixture("server", api_keys=frozenset({KEY}),
+                        limits=dict(close_wait=1.0, idle_timeout=1.0))
 
 
 @pytest.fixture(scope="module")

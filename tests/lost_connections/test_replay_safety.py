@@ -21,7 +21,8 @@ FAST = ["--speed", "8", "--retry-delay", "0.05"]
 
 
 def run(proxy, path, *args):
-    return run_cli(["transcribe", "--url", proxy.url(), str(path), "--json", *FAST, *map(str, args)])
+    return run_cli(["transcribe", "--url", proxy.url(), str(path), "--json", *FAST,
+                    *map(str, args)])
 
 
 def finals(result):
@@ -90,8 +91,8 @@ def test_an_error_ends_the_run_at_once_while_the_stdin_pipe_is_silent(make_serve
     pcm, _ = bursts([(1, 1.0, 0.2)])
     with Proxy(server.port, [Fault(0.5, "code", 1003)]) as proxy:
         process = subprocess.Popen([ASRX, "transcribe", "--url", proxy.url(), "-", "--json"],
-                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   env=subprocess_env(ASRX_API_KEY=API_KEY))
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, env=subprocess_env(ASRX_API_KEY=API_KEY))
         try:
             process.stdin.write(pcm)
             process.stdin.flush()

@@ -32,7 +32,8 @@ def calls(tmp_path):
     return folder
 
 
-def test_damaged_audio_fails_by_name_and_other_files_are_counted_as_skipped(make_server, calls, tmp_path):
+def test_damaged_audio_fails_by_name_and_other_files_are_counted_as_skipped(make_server, calls,
+                                                                            tmp_path):
     server = make_server(HEARD)
     result = run_transcribe(server, "--speed", "0", "--output-dir", tmp_path / "out", calls)
     assert result.exit_code == 3
@@ -42,28 +43,33 @@ def test_damaged_audio_fails_by_name_and_other_files_are_counted_as_skipped(make
         f"{calls / 'broken.wav'}: not a readable audio file "
         "(error in wav/w64/rf64 file. malformed 'fmt ' chunk); "
         f"{calls / 'empty.flac'}: not a readable audio file (format not recognised); "
-        f"{calls / 'sub' / 'c.mp3'}: not a readable audio file (format not recognised, or damaged)\n")
+        f"{calls / 'sub' / 'c.mp3'}: not a readable audio file "
+        "(format not recognised, or damaged)\n")
     assert files_in(tmp_path / "out") == {"a.txt": "listening\nheard 1.00 s\n",
                                           "sub/b.txt": "listening\nheard 0.50 s\n"}
     assert len(server.records) == 2
 
 
 def test_verbose_lists_the_files_skipped(make_server, calls, tmp_path):
-    result = run_transcribe(make_server(HEARD), "-v", "--speed", "0", "--output-dir", tmp_path / "out", calls)
+    result = run_transcribe(make_server(HEARD), "-v", "--speed", "0", "--output-dir",
+                            tmp_path / "out", calls)
     assert result.exit_code == 3
     skipped = re.findall(r"skipped (.+): not audio\n", result.stderr)
-    assert skipped == [str(calls / "cover.jpg"), str(calls / "notes.txt"), str(calls / "sub" / "README")]
+    assert skipped == [str(calls / "cover.jpg"), str(calls / "notes.txt"),
+                       str(calls / "sub" / "README")]
 
 
 def test_a_folder_of_notes_only_has_no_audio(server, tmp_path):
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "notes.txt").write_text("nothing\n")
     result = run_transcribe(server, tmp_path / "d")
-    assert (result.exit_code, result.stderr) == (3, f"asrx: error: no audio files in {tmp_path / 'd'}\n")
+    assert (result.exit_code, result.stderr) == (3, "asrx: error: no audio files in "
+                                                    f"{tmp_path / 'd'}\n")
 
 
 @installed
-def test_a_damaged_mp3_in_a_batch_is_one_line_without_the_decoders_notes(make_server, calls, tmp_path):
+def test_a_damaged_mp3_in_a_batch_is_one_line_without_the_decoders_notes(make_server, calls,
+                                                                         tmp_path):
     server = make_server(HEARD)
     done = subprocess.run([ASRX, "transcribe", "--url", server.url, "--speed", "0",
                            "--output-dir", str(tmp_path / "out"), str(calls)],
@@ -79,8 +85,10 @@ def test_a_damaged_mp3_alone_says_why_and_nothing_else(server, tmp_path):
     args = [ASRX, "transcribe", "--url", server.url, str(path)]
     done = subprocess.run(args, env=subprocess_env(), capture_output=True, text=True, timeout=60)
     assert done.returncode == 3
-    assert done.stderr == f"asrx: error: {path}: not a readable audio file (format not recognised, or damaged)\n"
-    verbose = subprocess.run(args + ["-v"], env=subprocess_env(), capture_output=True, text=True, timeout=60)
+    assert done.stderr == (f"asrx: error: {path}: not a readable audio file "
+                           "(format not recognised, or damaged)\n")
+    verbose = subprocess.run(args + ["-v"], env=subprocess_env(), capture_output=True, text=True,
+                             timeout=60)
     assert "decoder: Note: " in verbose.stderr  # what the decoder said, for whoever asks
 
 
@@ -91,4 +99,5 @@ def test_a_file_name_with_a_newline_stays_on_its_line(make_server, tmp_path):
     assert result.exit_code == 0
     quoted = '"' + path.replace("\n", "\\n") + '"'
     assert sorted(result.stdout.splitlines()) == sorted([
-        f"{quoted}: listening", f"{quoted}: heard 0.50 s", f"{other}: listening", f"{other}: heard 0.50 s"])
+        f"{quoted}: listening", f"{quoted}: heard 0.50 s",
+        f"{other}: listening", f"{other}: heard 0.50 s"])

@@ -25,11 +25,13 @@ def folder(tmp_path):
 
 
 @pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_ctrl_c_or_sigterm_then_a_rerun_gives_what_one_uninterrupted_run_gives(make_server, folder, tmp_path,
-                                                                              signum, status):
+def test_ctrl_c_or_sigterm_then_a_rerun_gives_what_one_uninterrupted_run_gives(make_server, folder,
+                                                                              tmp_path, signum,
+                                                                              status):
     server = make_server(HEARD)
     out = tmp_path / "out"
-    process = start_asrx("transcribe", "--url", server.url, "--jobs", "2", "--speed", "2", "--output-dir", out, folder)
+    process = start_asrx("transcribe", "--url", server.url, "--jobs", "2", "--speed", "2",
+                         "--output-dir", out, folder)
     wait_for(lambda: len(server.records) >= 3 and server.records[2].seconds > 0.3)
     process.send_signal(signum)
     _, err = process.communicate(timeout=15)
@@ -47,20 +49,25 @@ def test_ctrl_c_or_sigterm_then_a_rerun_gives_what_one_uninterrupted_run_gives(m
     assert rerun.stderr == f"asrx: {unfinished} transcribed, {6 - unfinished} already done\n"
     assert len(server.records) == sessions + unfinished
     whole = tmp_path / "whole"
-    assert run_transcribe(server, "--jobs", "2", "--speed", "0", "--output-dir", whole, folder).exit_code == 0
+    assert run_transcribe(server, "--jobs", "2", "--speed", "0", "--output-dir", whole,
+                          folder).exit_code == 0
     # A file interrupted after its first sentence goes on after it: this server, which only
     # counts what it hears, hears less, and says so; the rest is as one run writes it.
-    assert sorted(files_in(out)) == sorted(files_in(whole)) == [f"{i // 3}/{i}.txt" for i in range(6)]
+    assert (sorted(files_in(out)) == sorted(files_in(whole))
+            == [f"{i // 3}/{i}.txt" for i in range(6)])
     for name, text in files_in(out).items():
-        assert text == files_in(whole)[name] or re.fullmatch(r"listening\nlistening\nheard [\d.]+ s\n", text)
+        assert (text == files_in(whole)[name]
+                or re.fullmatch(r"listening\nlistening\nheard [\d.]+ s\n", text))
 
 
-def test_second_ctrl_c_exits_at_once_and_nothing_incomplete_looks_complete(make_server, folder, tmp_path):
+def test_second_ctrl_c_exits_at_once_and_nothing_incomplete_looks_complete(make_server, folder,
+                                                                           tmp_path):
     # No end marker ever: without the second Ctrl-C the sessions would wait a minute.
     server = make_server(Script(timed=[(0.2, sentence("kept"))], at_end=[new_sentence("more")],
                                 end_marker=None))
     out = tmp_path / "out"
-    process = start_asrx("transcribe", "--url", server.url, "--jobs", "2", "--final-timeout", "60", "--output-dir", out, folder)
+    process = start_asrx("transcribe", "--url", server.url, "--jobs", "2", "--final-timeout", "60",
+                         "--output-dir", out, folder)
     wait_for(lambda: server.open_sessions == 2 and all(r.seconds > 0.3 for r in server.records))
     process.send_signal(signal.SIGINT)
     wait_for(lambda: all(r.end_of_stream for r in server.records))
@@ -68,7 +75,8 @@ def test_second_ctrl_c_exits_at_once_and_nothing_incomplete_looks_complete(make_
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=5)  # far less than the final timeout
     assert process.returncode == 130
-    assert err.decode().strip().splitlines()[-1] == "asrx: 0 transcribed, 2 interrupted, 4 not started"
+    assert (err.decode().strip().splitlines()[-1]
+            == "asrx: 0 transcribed, 2 interrupted, 4 not started")
     # The sentence still open when the second Ctrl-C came is kept too, as a single run keeps it.
     left = {name: text for name, text in files_in(out).items() if not name.endswith(".resume")}
     assert left == {"0/0.txt.partial": "kept\nmore\n", "0/1.txt.partial": "kept\nmore\n"}

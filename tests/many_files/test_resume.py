@@ -80,14 +80,16 @@ def test_a_batch_rerun_goes_on_from_the_last_sentence_and_writes_what_one_run_wr
 def test_overwrite_starts_over(make_server, speech, speech_file, tmp_path):
     out = tmp_path / "out"
     args = ["--speed", SPEED, "--output-dir", out, speech_file]
-    assert run_transcribe(make_server(cut_during(speech, 3)), "--retries", "0", *args).exit_code == 5
+    assert run_transcribe(make_server(cut_during(speech, 3)), "--retries", "0",
+                          *args).exit_code == 5
     server = make_server(late_script(speech.truth, speech.texts))
     assert run_transcribe(server, "--overwrite", *args).exit_code == 0
     assert bytes(server.record.wait_finished().audio) == speech.pcm
     assert files_in(out) == {"talk.txt": "".join(text + "\n" for text in speech.texts)}
 
 
-def test_o_file_resumes_with_resume_and_starts_over_without(make_server, speech, speech_file, tmp_path):
+def test_o_file_resumes_with_resume_and_starts_over_without(make_server, speech, speech_file,
+                                                            tmp_path):
     output = tmp_path / "talk.srt"
     whole = tmp_path / "whole.srt"
     assert run_transcribe(make_server(late_script(speech.truth, speech.texts)), "--speed", SPEED,
@@ -110,7 +112,7 @@ def test_o_file_resumes_with_resume_and_starts_over_without(make_server, speech,
 
 @pytest.mark.parametrize("args", [["-", "-o", "x.txt"], ["--mic", "-o", "x.txt"], ["IN"]])
 def test_resume_needs_a_file_in_and_a_file_out(server, speech_file, args):
-    result = run_transcribe(server, "--resume", *[str(speech_file) if a == "IN" else a for a in args],
-                            input=b"")
+    result = run_transcribe(server, "--resume",
+                            *[str(speech_file) if a == "IN" else a for a in args], input=b"")
     assert result.exit_code == 2
     assert "--resume needs -o FILE and an input file" in result.stderr

@@ -49,7 +49,8 @@ class Script:
     at_end: List[Message] = dataclasses.field(default_factory=list)
     end_marker: Optional[Message] = dataclasses.field(default_factory=lambda: dict(END_OF_PROCESS))
     close_after_seconds: Optional[float] = None  # the server hangs up mid-stream
-    close_after_marker: bool = False  # close right after the marker instead of waiting for the client
+    # close right after the marker instead of waiting for the client
+    close_after_marker: bool = False
     reject_status: Optional[int] = None  # refuse the handshake with this HTTP status
     reject_headers: dict = dataclasses.field(default_factory=dict)  # and these headers
     delay_replies: float = 0.0
@@ -213,7 +214,8 @@ class ScriptedServer:
         if script.input_audio is not None:
             if record.starts_at is None:
                 record.starts_at = locate(bytes(record.audio), script.input_audio)
-            heard = -1.0 if record.starts_at is None else heard + record.starts_at / BYTES_PER_SECOND
+            heard = (-1.0 if record.starts_at is None
+                     else heard + record.starts_at / BYTES_PER_SECOND)
         while pending and pending[0][0] <= heard:
             await self._reply(ws, script, pending.pop(0)[1])
         limit = script.close_after_seconds
@@ -248,7 +250,8 @@ class ScriptedServer:
 
 
 def locate(received: bytes, source: bytes, stretch: int = 2048) -> Optional[int]:
-    """Where in `source` the audio `received` starts, once it holds `stretch` bytes past its silence."""
+    """Where in `source` the audio `received` starts, once it holds `stretch` bytes past its
+    silence."""
     sound = next((i for i in range(0, len(received) - 1, 2) if received[i:i + 2] != b"\0\0"), None)
     if sound is None or len(received) - sound < stretch:
         return None
@@ -267,6 +270,7 @@ def late_script(truth, texts, seed=3):
         opening = new_sentence if index else sentence
         timed.append((onset + late.uniform(0.3, 0.8), opening(words[0])))
         middle = (onset + offset) / 2
-        timed.append((middle + late.uniform(0.3, 0.8), sentence(" ".join(words[:max(1, len(words) // 2)]))))
+        timed.append((middle + late.uniform(0.3, 0.8),
+                      sentence(" ".join(words[:max(1, len(words) // 2)]))))
         timed.append((offset + late.uniform(0.3, 0.8), sentence(text)))
     return Script(timed=timed)

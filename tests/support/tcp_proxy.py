@@ -45,7 +45,8 @@ def close_frame(code: int, reason: bytes = b"proxy cut") -> bytes:
 class Proxy:
     def __init__(self, upstream_port: int, faults: Optional[List[Optional[Fault]]] = None,
                  connections: Optional[int] = None):
-        """`faults[n]` for the n-th connection; after `connections` connections, every new one is reset."""
+        """`faults[n]` for the n-th connection; after `connections` connections, every new one is
+        reset."""
         self.upstream_port = upstream_port
         self.faults = list(faults or [])
         self.limit = connections
@@ -80,7 +81,8 @@ class Proxy:
         accept_each(self._listener, self._stopping, self._link)
 
     def _link(self, client: socket.socket):
-        if time.monotonic() < self._refuse_until or (self.limit is not None and self.connections >= self.limit):
+        if (time.monotonic() < self._refuse_until
+                or (self.limit is not None and self.connections >= self.limit)):
             self.refused += 1
             _reset(client)
             return
@@ -98,7 +100,8 @@ class Proxy:
 class Link:
     """One proxied connection: a thread each way; the upstream one counts bytes and cuts."""
 
-    def __init__(self, client: socket.socket, server: socket.socket, fault: Optional[Fault], refuse):
+    def __init__(self, client: socket.socket, server: socket.socket, fault: Optional[Fault],
+                 refuse):
         self.client, self.server, self.fault, self.refuse = client, server, fault, refuse
         self.limit = upstream_bytes(fault.after_seconds) if fault else None
         self.upstream = 0
@@ -179,7 +182,8 @@ def _reset(sock: socket.socket):
     """Close with a TCP reset instead of a FIN."""
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        sock.shutdown(socket.SHUT_RD)  # wakes a thread reading it, without a FIN: close() then resets
+        # wakes a thread reading it, without a FIN: close() then resets
+        sock.shutdown(socket.SHUT_RD)
     except OSError:
         pass
     sock.close()
