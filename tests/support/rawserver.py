@@ -145,7 +145,7 @@ def client_frames(buffer: bytes) -> Iterator[Tuple[int, int, int, bytes]]:
         offset = start + masked + length
 
 
-CONTINUATION, TEXT, PING = 0x0, 0x1, 0x9
+CONTINUATION, TEXT, BINARY, PING = 0x0, 0x1, 0x2, 0x9  # frame opcodes
 
 
 def trickle(conn: socket.socket, data: bytes, interval: float, stop: threading.Event):
