@@ -18,7 +18,8 @@ from tests.test_serve import start_server
 
 pytestmark = needs_testdata
 
-# One engine process decodes about ten streams of read speech in real time (make bench, figure 8).
+# One engine process decodes about seven streams of read speech in real time (make bench, figure 8:
+# 14 on two).
 SESSIONS = 30
 STAGGER = 0.3  # seconds between the sessions' starts
 

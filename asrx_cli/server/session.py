@@ -78,7 +78,7 @@ class Session:
         self.audio_bytes = 0
         self.decoded_bytes = 0  # of the audio, what the engine has decoded
         self.stream = None  # its engine stream, once open
-        self.on_behind = None  # called with the session when its engine trails it by MOST_LAG
+        self.on_behind = None  # called with the session as its audio comes, while its lag grows
         self.shed_because = None  # set by the server to end this session, overloaded
         self.lag_growing = False  # over the last LAG_WINDOW
         self._lag_mark = (0.0, 0.0)  # (when, the lag then)
