@@ -28,7 +28,7 @@ FIGURES = {  # name: (figure numbers, how to measure them with the options and a
     "pacing": ("1-2", paced.pacing), "throughput": ("3", throughput.run),
     "memory": ("4", lifecycle.memory), "latency": ("5", paced.latency),
     "lifecycle": ("6-7", lifecycle.lifecycle), "startup": ("7", lifecycle.startup),
-    "serve": ("8", serve.capacity), "subtitles": ("9", spoken.subtitles),
+    "serve": ("8", serve.capacity), "serve-long": ("8", serve.long_session), "subtitles": ("9", spoken.subtitles),
     "batch": ("10", batch.run), "accuracy": ("11", serve.accuracy),
     "reconnect": ("12", spoken.reconnects), "channels": ("13", channels.run),
 }  # in the table's order
@@ -42,6 +42,7 @@ SIZES = {  # option: (type, full size, quick size, what it sets)
     "--sentences": (int, 300, 50, "scripted sentences for figure 5"),
     "--runs": (int, 15, 5, "runs for start-up and shutdown (figures 6, 7)"),
     "--serve-trial-seconds": (float, 20, 8, "each trial of figure 8"),
+    "--serve-long-minutes": (float, 20, 2, "the long session of figure 8"),
     "--batch-seconds": (float, 10, 2, "each paced file of figure 10 (unpaced: twice)"),
     "--settle-seconds": (float, 20, 2, "the longest wait before each figure for others to calm"),
 }
@@ -65,7 +66,7 @@ def parse_options(argv=None) -> argparse.Namespace:
 
 
 def selected(options) -> list[str]:
-    wanted, skipped = set(options.only or FIGURES), {"serve"} if options.skip_serve else set()
+    wanted, skipped = set(options.only or FIGURES), {"serve", "serve-long"} if options.skip_serve else set()
     return [figure for figure, (numbers, _) in FIGURES.items()
             if wanted & {figure, *numbers.split("-")} and figure not in skipped]
 

@@ -54,7 +54,8 @@ STATUS_HELP = """\b
 HTTP answers to the handshake:
   401  missing, wrong or repeated apikey header
   404  a path other than /asrx (or /healthz)
-  503  --max-sessions sessions are under way already
+  503  --max-sessions sessions are under way already, or the engine
+       trails clients that send at real time by 2 s (overloaded)
 \b
 WebSocket close codes:
   1000  end of stream: the end marker was sent
@@ -63,7 +64,9 @@ WebSocket close codes:
   1008  --idle-timeout or --max-session-time reached
   1009  a message over --max-frame-bytes
   1011  the speech engine failed or did not answer in time
-  1013  too many sessions (a handshake raced past the 503 check)
+  1013  too many sessions (a handshake raced past the 503 check), or
+        overloaded: the engine trails the session's audio by 6 s (by 3 s
+        and growing: the newest session of its engine process)
 """
 
 

@@ -12,6 +12,7 @@ import json
 import logging
 import signal
 import threading
+import time
 from typing import Callable, List, Optional
 from urllib.parse import urlsplit
 
@@ -33,6 +34,15 @@ CLOSE_TIMEOUT = 3.0
 # and the engines stopped under them: a closing handshake with a client that
 # reads takes milliseconds, and so does a healthy engine's answer.
 SESSIONS_STOP_TIMEOUT = 1.0
+# Overload, measured: how far the engine trails the audio of a client that sends at real time
+# (Session.lag). From BEHIND_LAG on, new sessions are refused with 503; from SHED_LAG on, the
+# newest session of that engine process is closed with 1013, one every SHED_INTERVAL while the
+# lag still grows, so that the older ones catch up (a session trailing by session.MOST_LAG goes in
+# any case). Once it stops growing the backlog drains: shedding until it has would close sessions
+# the engine could keep.
+BEHIND_LAG = 2.0
+SHED_LAG = 3.0
+SHED_INTERVAL = 0.5
 
 
 def key_refusal(offered: List[str], keys: frozenset) -> Optional[str]:
@@ -56,6 +66,7 @@ class AsrxServer:
                                config.limits.decoder_idle_time)
         self.sessions = set()
         self._server = None
+        self._next_shed = 0.0
 
     @property
     def port(self) -> int:
@@ -81,6 +92,8 @@ class AsrxServer:
                 # PCM hardly compresses, and inflating every frame costs the event loop.
                 compression=None,
                 close_timeout=CLOSE_TIMEOUT,
+                ping_interval=config.limits.keepalive,
+                ping_timeout=config.limits.keepalive,
                 start_serving=False,
             )
         except OSError as error:
@@ -126,13 +139,32 @@ class AsrxServer:
             return connection.respond(http.HTTPStatus.UNAUTHORIZED, f"Unauthorized: {why}\n")
         if len(self.sessions) >= self.config.limits.max_sessions:
             self.logger.info("%s: refused with 503 (%d sessions already)", peer, len(self.sessions))
-            response = connection.respond(
-                http.HTTPStatus.SERVICE_UNAVAILABLE,
-                f"Busy: {len(self.sessions)} sessions under way, the most this server takes\n",
-            )
-            response.headers["Retry-After"] = "1"
-            return response
+            return self._busy(connection, f"{len(self.sessions)} sessions under way, the most this server takes")
+        lag = max((session.lag for session in self.sessions), default=0.0)
+        if lag >= BEHIND_LAG:
+            self.logger.info("%s: refused with 503 (the engine %.1f s behind)", peer, lag)
+            return self._busy(connection, f"the speech engine is {lag:.1f} s behind real time")
         return None  # go on with the WebSocket handshake
+
+    @staticmethod
+    def _busy(connection, why: str):
+        response = connection.respond(http.HTTPStatus.SERVICE_UNAVAILABLE, f"Busy: {why}\n")
+        response.headers["Retry-After"] = "1"
+        return response
+
+    def _behind(self, session: Session) -> None:
+        """As `session`'s audio comes, while its lag grows: shed the newest session of its engine
+        process if it trails real time by SHED_LAG."""
+        lag, now = session.lag, time.monotonic()
+        if lag < SHED_LAG or now < self._next_shed or session.stream is None:
+            return
+        sharing = [other for other in self.sessions if other.shed_because is None
+                   and other.stream is not None and other.stream.worker is session.stream.worker]
+        if sharing:
+            self._next_shed = now + SHED_INTERVAL
+            newest = max(sharing, key=lambda other: other.started)
+            newest.shed_because = f"server overloaded: the speech engine is {lag:.1f} s behind"
+            self.logger.warning("%s: shed, the engine %.1f s behind real time", newest.peer, lag)
 
     def _health(self, connection):
         healthy = self.pool.alive
@@ -150,6 +182,7 @@ class AsrxServer:
 
     async def _handle(self, connection) -> None:
         session = Session(connection, self.pool, self.config.limits, self.logger)
+        session.on_behind = self._behind
         if len(self.sessions) >= self.config.limits.max_sessions:
             # Two handshakes passed the 503 check at once; the later one goes.
             await session.refuse(CloseCode.TRY_AGAIN_LATER, "server busy: too many sessions")

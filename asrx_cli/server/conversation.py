@@ -3,6 +3,15 @@
 Every way a session can end becomes a WebSocket close code and reason for
 the client and one summary line in the server's log; none of them reaches
 beyond the session.
+
+The client's messages are read as they come, whatever the engine is doing,
+and its audio waits in a queue for the engine: a session that waited on the
+engine before reading again would leave the client's pongs unread behind its
+audio, and websockets would blame a busy engine on the client (1011,
+keepalive ping timeout). The queue is bounded (MOST_BACKLOG_BYTES): a client
+sending faster than real time is held back by TCP, as before. How far the
+engine trails a client that sends at real time (`lag`) is what tells the
+server it is overloaded (see app.py).
 """
 
 import asyncio
@@ -27,6 +36,22 @@ NO_CLOSE_FRAME = 1006  # as RFC 6455 reports a connection that just dropped
 # holds BATCH_BYTES, or BATCH_WAIT after its first frame came.
 BATCH_BYTES = BYTES_PER_SECOND // 10
 BATCH_WAIT = 0.1
+MOST_BACKLOG_BYTES = 10 * BYTES_PER_SECOND
+# The most a batch holds when the engine is behind: one call to the engine process (workers.py),
+# so that the session sees how far behind it is after each.
+LARGEST_BATCH_BYTES = BYTES_PER_SECOND // 2
+# A session whose engine trails its real-time audio by this much is closed with 1013: the
+# server is overloaded, and its results would come too late to be of use anyway.
+MOST_LAG = 6.0
+LAG_WINDOW = 0.5
+# A client whose audio came this much faster than real time is not waiting on the engine: it is ahead.
+AHEAD_SLACK = 2.0
+
+
+def _retrieve(task: asyncio.Task) -> None:
+    """Mark a task's failure as seen: the session reports the first that ends it, and only that."""
+    if not task.cancelled():
+        task.exception()
 
 
 class SessionEnd(Exception):
@@ -51,6 +76,13 @@ class Session:
         self.peer = format_peer(connection.remote_address)
         self.started = time.monotonic()
         self.audio_bytes = 0
+        self.decoded_bytes = 0  # of the audio, what the engine has decoded
+        self.stream = None  # its engine stream, once open
+        self.on_behind = None  # called with the session as its audio comes, while its lag grows
+        self.shed_because = None  # set by the server to end this session, overloaded
+        self.lag_growing = False  # over the last LAG_WINDOW
+        self._lag_mark = (0.0, 0.0)  # (when, the lag then)
+        self._room = asyncio.Event()  # the backlog went down
         self.sentences = SentenceMessages()
         self.close_code = None
         self.close_reason = ""
@@ -80,29 +112,96 @@ class Session:
         self._log_summary()
 
     async def _serve(self) -> None:
-        stream = await self.pool.open_stream()
+        queue = asyncio.Queue()
+        # Reading starts before the engine stream opens, which waits its turn in a busy engine.
+        reader = asyncio.ensure_future(self._read(queue))
+        reader.add_done_callback(_retrieve)
+        decoder = None
         try:
-            await self._converse(stream)
+            stream = self.stream = await self.pool.open_stream()
+            try:
+                decoder = asyncio.ensure_future(self._decode(queue, stream))
+                decoder.add_done_callback(_retrieve)
+                # The reader may end the session (the client failed, or it is shed) while the
+                # engine decodes; the decoder ends it once the end of the stream is answered.
+                done, _ = await asyncio.wait({reader, decoder}, return_when=asyncio.FIRST_EXCEPTION)
+                for task in done:
+                    task.result()
+            finally:
+                stream.close()
         finally:
-            stream.close()
+            reader.cancel()
+            if decoder is not None:
+                decoder.cancel()
 
-    async def _converse(self, stream) -> None:
-        batch, due = bytearray(), None
+    @property
+    def lag(self) -> float:
+        """Seconds of audio received and not decoded yet, if the client sends at real time or slower
+        (0 if it is ahead: its audio waits by its own doing)."""
+        received = self.audio_bytes / BYTES_PER_SECOND
+        if received > time.monotonic() - self.started + AHEAD_SLACK:
+            return 0.0
+        return (self.audio_bytes - self.decoded_bytes) / BYTES_PER_SECOND
+
+    async def _decode(self, queue: asyncio.Queue, stream) -> None:
         while True:
-            message = await self._receive(due)
-            if isinstance(message, bytes):
-                self.audio_bytes += len(message)
-                batch += message
-                due = due or time.monotonic() + BATCH_WAIT
-            ending = isinstance(message, str) and self._is_end_of_stream(message)
-            if batch and (message is None or ending or len(batch) >= BATCH_BYTES):
-                await self._send_hypotheses(await stream.feed(bytes(batch)))
-                batch, due = bytearray(), None
-            if ending:
+            batch, ended = await self._next_batch(queue)
+            if batch:
+                await self._send_hypotheses(await stream.feed(batch))
+                self.decoded_bytes += len(batch)
+                self._room.set()
+            if ended:
                 await self._send_hypotheses(await stream.finish())
                 await self._send(END_MARKER)
                 await self._wait_for_client_close()
                 return
+
+    async def _read(self, queue: asyncio.Queue) -> None:
+        """Put the client's audio on `queue` until the end marker, then None; end the session if it
+        is shed, or its engine trails it by MOST_LAG."""
+        while True:
+            while self.audio_bytes - self.decoded_bytes >= MOST_BACKLOG_BYTES:
+                self._room.clear()
+                await self._room.wait()
+            message = await self._receive()
+            if isinstance(message, bytes):
+                self.audio_bytes += len(message)
+                queue.put_nowait(message)
+                self._check_pace()
+            elif self._is_end_of_stream(message):
+                queue.put_nowait(None)
+                return
+
+    def _check_pace(self) -> None:
+        if self.stream is None or self.stream.worker.stalled:
+            return  # not open yet, or stuck rather than slow: the engine's watchdog ends it (1011)
+        lag, now = self.lag, time.monotonic()
+        if now >= self._lag_mark[0] + LAG_WINDOW:
+            self.lag_growing, self._lag_mark = lag > self._lag_mark[1], (now, lag)
+        if lag >= MOST_LAG:
+            self.shed_because = f"server overloaded: the speech engine is {lag:.1f} s behind"
+        elif self.on_behind is not None and self.lag_growing:
+            self.on_behind(self)  # the server may shed another session, or this one
+        if self.shed_because is not None:
+            raise SessionEnd(CloseCode.TRY_AGAIN_LATER, self.shed_because)
+
+    @staticmethod
+    async def _next_batch(queue: asyncio.Queue):
+        """(audio to decode, whether the reading is over): what came within BATCH_WAIT of its first
+        frame, or BATCH_BYTES of it, or all that waits (more, when the engine is behind) up to
+        LARGEST_BATCH_BYTES."""
+        batch, message = bytearray(), await queue.get()
+        due = time.monotonic() + BATCH_WAIT
+        while message is not None:
+            batch += message
+            if len(batch) >= LARGEST_BATCH_BYTES or (queue.empty() and len(batch) >= BATCH_BYTES):
+                return bytes(batch), False
+            try:
+                message = queue.get_nowait() if not queue.empty() else await asyncio.wait_for(
+                    queue.get(), max(0.0, due - time.monotonic()))
+            except asyncio.TimeoutError:
+                return bytes(batch), False
+        return bytes(batch), True
 
     def _is_end_of_stream(self, text: str) -> bool:
         self.logger.debug("%s: < %s", self.peer, text)
@@ -113,16 +212,12 @@ class Session:
         # Other JSON messages are none of ours: ignored, as docs/protocol.md asks of clients.
         return is_end_of_stream(message)
 
-    async def _receive(self, due=None):
-        """The client's next message; None if none came by `due` (a monotonic time)."""
-        timeout = self.limits.idle_timeout if due is None else min(self.limits.idle_timeout,
-                                                                   max(0.0, due - time.monotonic()))
+    async def _receive(self):
+        """The client's next message."""
         try:
             # websockets' recv() may be cancelled without losing a message.
-            return await asyncio.wait_for(self.connection.recv(), timeout)
+            return await asyncio.wait_for(self.connection.recv(), self.limits.idle_timeout)
         except asyncio.TimeoutError:
-            if due is not None:
-                return None
             raise SessionEnd(
                 CloseCode.POLICY_VIOLATION,
                 f"idle timeout: nothing received for {_seconds(self.limits.idle_timeout)}",

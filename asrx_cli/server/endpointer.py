@@ -30,12 +30,13 @@ class Endpointer:
         self.taken = 0  # bytes of the stream taken so far
         self.in_speech = False
         self.speech_start_byte = 0  # where in the stream the utterance under way began
+        self.speech_frames = 0  # of the window
 
     def process(self, frame: bytes) -> Optional[bytes]:
         """Take one frame of `frame_bytes`; the oldest frame of the window while in speech."""
         self._window.append((self._vad.is_speech(frame), frame))
         self.taken += len(frame)
-        speech_frames = sum(is_speech for is_speech, _ in self._window)
+        self.speech_frames = speech_frames = sum(is_speech for is_speech, _ in self._window)
         if self.in_speech and speech_frames < self._end_frames:
             self.in_speech = False
             return self._window.popleft()[1]  # the last frame of the utterance
@@ -44,6 +45,11 @@ class Endpointer:
             # As pocketsphinx's: speech starts with the oldest frame of the window, the one returned now.
             self.speech_start_byte = self.taken - len(self._window) * self.frame_bytes
         return self._window.popleft()[1] if self.in_speech else None
+
+    @property
+    def pausing(self) -> bool:
+        """Whether half the window or more is not speech: a pause too short to end the utterance."""
+        return 2 * self.speech_frames <= len(self._window)
 
     @property
     def speech_start(self) -> float:

@@ -27,6 +27,7 @@ class Limits:
     close_wait: float = 3.0  # after the end marker, for the client to close first
     engine_timeout: float = 10.0  # for an engine process with work to finish any of it
     decoder_idle_time: float = 60.0  # before an engine frees a decoder no session uses
+    keepalive: float = 20.0  # between pings, and for the pong (websockets' default)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,13 @@ Runs inside a worker process. The client's frames may have any size, odd
 ones included: audio is regrouped into the endpointer's frames here, and a
 byte left over at the end of the stream (half a sample) is dropped.
 
+An utterance that goes on and on is ended by the server all the same, as
+recognition services do: a decoder's search grows with the utterance (its
+memory, and the cost of each partial hypothesis), so speech without a pause
+long enough for the endpointer would cost more and more. Past
+SOFT_LONGEST_UTTERANCE it ends at the first short pause (half the
+endpointer's window not speech), and at LONGEST_UTTERANCE wherever it is.
+
 The endpointer says speech starts where its voice detector first heard it,
 which is after the onset of the first word: the audio just before that is
 given to the engine too, or it hears "it was" for "he was".
@@ -20,6 +27,9 @@ LEAD_IN_BYTES = BYTES_PER_SECOND // 5
 RECENT_BYTES = LEAD_IN_BYTES + BYTES_PER_SECOND
 # Partial hypotheses every 0.2 s of speech or so (every call, if calls bring more).
 PARTIAL_EVERY_BYTES = BYTES_PER_SECOND // 5
+# Read speech has a pause of 0.15 s every few seconds, at commas and breaths.
+SOFT_LONGEST_UTTERANCE = 10 * BYTES_PER_SECOND
+LONGEST_UTTERANCE = 20 * BYTES_PER_SECOND
 
 
 def _new_endpointer():
@@ -34,6 +44,7 @@ class Transcriber:
         self._pending = bytearray()
         self._recent = bytearray()  # the audio it had last, while out of speech
         self._unreported = 0  # bytes of speech decoded since the last partial hypothesis
+        self._utterance_bytes = 0  # decoded in the utterance under way
         self._utterance = -1
         self._finished = False
 
@@ -68,11 +79,20 @@ class Transcriber:
             lead_in = self._lead_in()
             if lead_in:
                 self._recognizer.accept(lead_in)
+                self._utterance_bytes += len(lead_in)
         self._recognizer.accept(speech)
         self._unreported += len(speech)
+        self._utterance_bytes += len(speech)
         if not self._endpointer.in_speech:
             hypotheses.append(self._end_utterance())
+        elif self._too_long():
+            hypotheses.append(self._end_utterance())
+            self._start_utterance()  # the speech goes on: no lead-in, the audio follows on
         return True
+
+    def _too_long(self) -> bool:
+        return self._utterance_bytes >= LONGEST_UTTERANCE or (
+            self._utterance_bytes >= SOFT_LONGEST_UTTERANCE and self._endpointer.pausing)
 
     def _lead_in(self) -> bytes:
         """The audio just before the endpointer's start of speech."""
@@ -102,7 +122,7 @@ class Transcriber:
 
     def _start_utterance(self) -> None:
         self._utterance += 1
-        self._unreported = 0
+        self._unreported = self._utterance_bytes = 0
         self._recognizer.start_utterance()
 
     def _end_utterance(self) -> Hypothesis:

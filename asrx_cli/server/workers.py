@@ -34,6 +34,7 @@ from asrx_cli.wire import BYTES_PER_SECOND
 LARGEST_FEED_BYTES = BYTES_PER_SECOND // 2
 STARTUP_TIMEOUT = 120.0
 STOP_TIMEOUT = 1.0  # a healthy engine process exits in milliseconds
+STALLED_AFTER = 1.0  # a call decodes at most half a second of audio: tens of milliseconds
 
 
 class EngineFailed(Exception):
@@ -57,6 +58,12 @@ class EngineWorker:
             )
         except OSError as error:
             raise self._cannot_start(os_error_text(error)) from None
+
+    @property
+    def stalled(self) -> bool:
+        """Whether it has had work and finished none of it for STALLED_AFTER seconds: an overloaded
+        process finishes calls all the time; this one may be stuck (see the watchdog)."""
+        return self._busy > 0 and time.monotonic() - self._progress_at > STALLED_AFTER
 
     async def start(self) -> None:
         try:
@@ -153,7 +160,7 @@ class EngineStream:
     """One session's audio, decoded by one worker."""
 
     def __init__(self, worker: EngineWorker, stream_id: int):
-        self._worker = worker
+        self.worker = worker
         self.id = stream_id
         self._closed = False
 
@@ -161,19 +168,19 @@ class EngineStream:
         hypotheses = []
         for start in range(0, len(pcm), LARGEST_FEED_BYTES):
             piece = pcm[start:start + LARGEST_FEED_BYTES]
-            hypotheses += await self._worker.call(engine_process.feed, self.id, piece)
+            hypotheses += await self.worker.call(engine_process.feed, self.id, piece)
         return hypotheses
 
     async def finish(self) -> list:
-        return await self._worker.call(engine_process.finish, self.id)
+        return await self.worker.call(engine_process.finish, self.id)
 
     def close(self) -> None:
         """Free the stream in its worker; the end of a session never waits on the engine."""
         if self._closed:
             return
         self._closed = True
-        self._worker.streams -= 1
-        self._worker.cast(engine_process.close_stream, self.id)
+        self.worker.streams -= 1
+        self.worker.cast(engine_process.close_stream, self.id)
 
 
 class WorkerPool:

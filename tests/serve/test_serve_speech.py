@@ -106,6 +106,17 @@ def test_librivox_in_one_session_gives_one_sentence_per_recording(server):
     assert word_error_rate([transcripts[p] for p in paths], sentences) < WER_BOUND
 
 
+def test_read_speech_without_pauses_is_cut_into_sentences_the_engine_keeps_up_with(server):
+    # The recordings joined by gaps too short to end a sentence, twice: 50 s of speech.
+    transcripts = librivox_transcripts()
+    paths = sorted(transcripts)
+    pcm = b"".join(read_pcm(path) + silence(0.1) for path in paths) * 2
+    exchange = exchange_audio(server.url, pcm, api_key=KEY)
+    assert exchange.end_marker and len(exchange.sentences()) >= 3  # not one sentence of 50 s
+    said = " ".join(transcripts[path] for path in paths)
+    assert word_error_rate([f"{said} {said}"], [exchange.transcript]) < WER_BOUND
+
+
 # --- Through the asrx client -----------------------------------------------------
 
 

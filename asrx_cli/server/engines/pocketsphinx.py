@@ -22,11 +22,10 @@ from asrx_cli.wire import BYTES_PER_SECOND, SAMPLE_RATE
 # less gives a mean that depends on the first word.
 PRIMING_BYTES = 2 * BYTES_PER_SECOND
 IDLE_DECODERS_KEPT = 2
-# While the opening is decoded again, each piece of new audio brings this many
-# times its length of it: a tenth of a second of new audio costs about 0.07 s
-# of CPU (the whole opening at once, 0.2 s), and two seconds are caught up in
-# 0.3 s. Slower, the partial hypothesis stays stale long enough that a short
-# first sentence ends before it is caught up, and its final comes later.
+# Once the mean is known, each piece of new audio brings this many times its
+# length of the opening to decode: a tenth of a second of new audio costs about
+# 0.1 s of CPU (the whole opening at once, 0.25 s, holding up the other
+# sessions of the worker), and two seconds are caught up in 0.25 s.
 CATCH_UP_RATE = 8
 
 # loglevel FATAL keeps the model loader's INFO lines off stderr. Without the
@@ -100,7 +99,7 @@ class PocketSphinxEngine:
 
 
 class PocketSphinxRecognizer:
-    """Live decoding, with a session's opening decoded once more.
+    """Live decoding, but for a session's opening, decoded once its own mean is known.
 
     PocketSphinx normalises the audio by its cepstral mean. Live, that mean
     starts from the model's generic guess and only moves after several
@@ -108,20 +107,19 @@ class PocketSphinxRecognizer:
     john dashwood" for "and mister john dashwood"). An offline decode
     normalises each utterance by its own mean.
 
-    So the session's first two seconds of speech are decoded live, for the
-    partial hypotheses, and kept; then their mean is taken (CepstralMean) and
-    they are decoded again with it, and live decoding goes on from there. A
-    first utterance shorter than that is decoded again as a whole when it
-    ends. The mean then follows the speaker from utterance to utterance.
-
-    The second decoding of the opening costs as much as the first (about
-    0.2 s of CPU), and every session of the worker process would wait that
-    long for it: so it is done a little with each piece of new audio,
-    CATCH_UP_RATE times the piece's length, until it has caught up. Meanwhile the
-    hypothesis shown stays the one from before. A mean from 1.5 s or 1 s of
-    speech loses words, and so does giving the live decoder the mean of the
-    speech so far as it grows, without decoding the opening again (31% of
-    words wrong on the bench's recordings instead of 25%).
+    So the session's first two seconds of speech are only kept; then their
+    mean is taken (CepstralMean) and they are decoded with it, and live
+    decoding goes on from there. A first utterance shorter than that is
+    decoded as a whole when it ends. The mean then follows the speaker from
+    utterance to utterance. The opening has no partial hypothesis: decoding
+    it live as well, for partials only, cost a session of a few seconds half
+    as much CPU again (it was so until the server had to sustain 12 sessions
+    of read speech on 2 cores). Its decoding is spread over the pieces of new
+    audio, CATCH_UP_RATE times each piece's length, so that the other sessions
+    of the worker process are not held up for the whole of it. A mean from
+    1.5 s or 1 s of speech loses words, and so does giving the live decoder
+    the mean of the speech so far as it grows (31% of words wrong on the
+    bench's recordings instead of 25%).
     """
 
     def __init__(self, decoder: pocketsphinx.Decoder, mean: CepstralMean, release):
@@ -131,7 +129,6 @@ class PocketSphinxRecognizer:
         self._opening = bytearray()  # the session's first speech, until it has primed the mean
         self._primed = False
         self._behind = bytearray()  # audio to decode before new audio, while catching up
-        self._shown = ""  # the hypothesis shown while catching up
         self._in_utterance = False
 
     def start_utterance(self) -> None:
@@ -146,18 +143,12 @@ class PocketSphinxRecognizer:
             self._decoder.process_raw(pcm, False, False)
         else:
             self._opening += pcm
-            if len(self._opening) < PRIMING_BYTES:
-                self._decoder.process_raw(pcm, False, False)
-            else:
-                self._shown = self.hypothesis()  # until the opening is caught up
+            if len(self._opening) >= PRIMING_BYTES:
                 self._prime()
 
     def _prime(self) -> None:
-        """Start the utterance again, normalised by the opening's own mean, the opening still to decode."""
-        mean = self._mean.of(bytes(self._opening))
-        self._decoder.end_utt()
-        self._decoder.start_utt()
-        self._decoder.set_cmn(mean)
+        """Normalise by the opening's own mean from now on, the opening still to decode."""
+        self._decoder.set_cmn(self._mean.of(bytes(self._opening)))
         self._behind, self._opening = self._opening, bytearray()
         self._primed = True
 
@@ -166,8 +157,8 @@ class PocketSphinxRecognizer:
         del self._behind[:most]
 
     def hypothesis(self) -> str:
-        if self._behind:
-            return self._shown
+        if self._behind or not self._primed:
+            return ""  # nothing decoded yet, or a start that the rest of the opening may change
         hypothesis = self._decoder.hyp()
         return hypothesis.hypstr if hypothesis is not None else ""
 
