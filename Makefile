@@ -34,7 +34,7 @@ lint: $(VENV)/.installed
 
 bench: DEBIAN_PACKAGES += $(BENCH_PACKAGES)
 bench: $(VENV)/.installed debian-packages
-	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 $(VENV)/.installed: setup.cfg setup.py
 	$(PYTHON) -m venv $(VENV)

@@ -3,10 +3,11 @@ throughput of one batch against a loop of single `asrx transcribe` calls."""
 
 from pathlib import Path
 
-import clients
 import numpy as np
-from paced import drift, frame_lateness
-from report import FigureResult, Row
+
+from bench import clients
+from bench.paced import drift, frame_lateness
+from bench.report import FigureResult, Row
 
 JOBS, UNPACED_JOBS = (1, 4, 8), (1, 4)
 FILES, LOOP_FILES, REPEATS = 8, 24, 2

@@ -2,12 +2,12 @@
 
 from pathlib import Path
 
-import clients
 import numpy as np
-from paced import DRIFT_GOAL, LATENESS_GOAL, drift, frame_lateness
-from report import FigureResult, Row, ms, ms_of, paired, summary
 
 from asrx_cli.wire import BYTES_PER_SECOND
+from bench import clients
+from bench.paced import DRIFT_GOAL, LATENESS_GOAL, drift, frame_lateness
+from bench.report import FigureResult, Row, ms, ms_of, paired, summary
 
 CPU_GOAL = 2.0  # two channels cost at most twice one
 TOGETHER_GOAL = 0.005  # p99: frame n of one channel arrives within this of frame n of the other

@@ -21,10 +21,9 @@ import soundfile
 
 from asrx_cli.server.process import ServeProcess, asrx_command
 from asrx_cli.wire import SAMPLE_RATE
+from bench import sink
 
 BENCH_DIR = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH_DIR.parent))  # speech, servers and proxies from the tests' helpers
-import sink  # noqa: E402  (it takes its frames from the tests' helpers)
 
 API_KEY = "bench-key"
 # A sink is spawned: a fresh child with none of the bench's threads, its CPU the bench's own.

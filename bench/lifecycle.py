@@ -7,10 +7,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-import clients
-from report import FigureResult, ms, paired, summary, within
-
 from asrx_cli.wire import BYTES_PER_SECOND
+from bench import clients
+from bench.report import FigureResult, ms, paired, summary, within
 
 RSS_GOAL_MB, GROWTH_GOAL, HELP_GOAL = 100, 1.1, 0.150
 LIFECYCLE_AUDIO_SECONDS = 1.0

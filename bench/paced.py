@@ -3,12 +3,12 @@
 import math
 from pathlib import Path
 
-import clients
 import numpy as np
-from report import FigureResult, Row, ms, ms_of, paired, ratio, summary, within
-from sink import build_script
 
 from asrx_cli.wire import BYTES_PER_SECOND
+from bench import clients
+from bench.report import FigureResult, Row, ms, ms_of, paired, ratio, summary, within
+from bench.sink import build_script
 
 SETTLE_SECONDS = 2.0  # after the first frame: start-up is left out of the streaming CPU rate
 CHATTY_SENTENCE_SECONDS, CHATTY_PARTIALS = 2.0, 11  # a message every 2 s ÷ 12 = 167 ms

@@ -11,16 +11,20 @@ import tempfile
 import time
 from pathlib import Path
 
-import batch
-import channels
-import clients
-import lifecycle
-import paced
 import psutil
-import report
-import serve
-import spoken
-import throughput
+
+from bench import (
+    batch,
+    channels,
+    clients,
+    lifecycle,
+    paced,
+    report,
+    serve,
+    serve_long,
+    spoken,
+    throughput,
+)
 
 README, RESULTS = clients.BENCH_DIR / "README.md", clients.BENCH_DIR / "results"
 TABLE = re.compile(r"(<!-- bench:table -->\n).*?(<!-- /bench:table -->)", re.DOTALL)
@@ -28,7 +32,8 @@ FIGURES = {  # name: (figure numbers, how to measure them with the options and a
     "pacing": ("1-2", paced.pacing), "throughput": ("3", throughput.run),
     "memory": ("4", lifecycle.memory), "latency": ("5", paced.latency),
     "lifecycle": ("6-7", lifecycle.lifecycle), "startup": ("7", lifecycle.startup),
-    "serve": ("8", serve.capacity), "serve-long": ("8", serve.long_session), "subtitles": ("9", spoken.subtitles),
+    "serve": ("8", serve.capacity), "serve-long": ("8", serve_long.long_session),
+    "subtitles": ("9", spoken.subtitles),
     "batch": ("10", batch.run), "accuracy": ("11", serve.accuracy),
     "reconnect": ("12", spoken.reconnects), "channels": ("13", channels.run),
 }  # in the table's order
@@ -66,7 +71,8 @@ def parse_options(argv=None) -> argparse.Namespace:
 
 
 def selected(options) -> list[str]:
-    wanted, skipped = set(options.only or FIGURES), {"serve", "serve-long"} if options.skip_serve else set()
+    wanted = set(options.only or FIGURES)
+    skipped = {"serve", "serve-long"} if options.skip_serve else set()
     return [figure for figure, (numbers, _) in FIGURES.items()
             if wanted & {figure, *numbers.split("-")} and figure not in skipped]
 

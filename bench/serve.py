@@ -1,18 +1,13 @@
 """Figures 8 and 11: `asrx serve` with PocketSphinx on read speech (LibriVox): CPU per stream, how
-many real-time streams it sustains, a long session minute by minute, and its accuracy. One asyncio
-process drives every stream: the cores go to the server."""
+many real-time streams it sustains (the long session: serve_long.py), and its accuracy. One
+asyncio process drives every stream: the cores go to the server."""
 
 import asyncio
-import bisect
 import json
 import os
 import time
 
-import clients
-import numpy as np
 import pocketsphinx
-import psutil
-from report import FigureResult, Row, ms, summary
 from websockets.asyncio.client import connect
 
 from asrx_cli.server.engines import load_engine
@@ -24,6 +19,8 @@ from asrx_cli.wire import (
     END_OF_STREAM,
     FRAME_BYTES,
 )
+from bench import clients
+from bench.report import FigureResult, Row, ms, summary
 from tests.support.speech import (
     LIBRIVOX,
     Exchange,
@@ -38,7 +35,6 @@ from tests.support.utterances import recording
 SILENCE = silence(1.5)  # after the speech, as a speaker leaves the microphone open
 LATENCY_GOAL, GENERATOR_SLACK, SESSION_TIMEOUT, CPU_GOAL = 1.0, 0.1, 60.0, 0.15
 MOST_STREAMS, MOST_TRIALS = 64, 6
-IDLE_TIME, FLAT = 10.0, 1.2  # the long session's server frees idle decoders after IDLE_TIME
 
 
 def joined_librivox(seconds: float = 0.0) -> bytes:
@@ -69,7 +65,8 @@ async def stream_once(url: str, name: str, speech: bytes) -> dict:
                            compression=None, ping_interval=None,
                            open_timeout=SESSION_TIMEOUT) as ws:
             receiver, started = asyncio.create_task(receive(ws)), time.monotonic()
-            receiver.add_done_callback(lambda task: task.cancelled() or task.exception())  # seen below
+            # Its exception is seen below: retrieved here, it is not logged as never retrieved.
+            receiver.add_done_callback(lambda task: task.cancelled() or task.exception())
             session.update(started=started, stamps=stamps)
             for offset in range(0, len(pcm), FRAME_BYTES):
                 due = started + offset / BYTES_PER_SECOND
@@ -174,68 +171,6 @@ def capacity(options, workdir) -> FigureResult:
     return FigureResult("serve", rows, [note], {"trials": trials, "capacity": most})
 
 
-def rss_mb(pid: int) -> float:
-    root = psutil.Process(pid)
-    return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)]) / 1e6
-
-
-async def sample_server(pid: int, samples: list) -> None:
-    """(when, CPU seconds, RSS MB) of the server and its workers, every minute."""
-    while True:
-        samples.append((time.monotonic(), clients.cpu_seconds(pid, tree=True), rss_mb(pid)))
-        await asyncio.sleep(60.0)
-
-
-def long_session(options, workdir) -> FigureResult:
-    """Figure 8, continued: one session of continuous read speech, its first and last minutes."""
-    minutes, samples = options.serve_long_minutes, []
-    with clients.serve("--quiet", "--decoder-idle-time", f"{IDLE_TIME:g}") as server:
-        idle = rss_mb(server.pid)
-
-        async def streamed():
-            sampler = asyncio.create_task(sample_server(server.pid, samples))
-            session = await stream_once(server.url, "long", joined_librivox(minutes * 60))
-            sampler.cancel()
-            return session
-
-        session = asyncio.run(streamed())
-        samples.append((time.monotonic(), clients.cpu_seconds(server.pid, tree=True), rss_mb(server.pid)))
-        time.sleep(1.5 * IDLE_TIME)  # idle decoders are freed every half of it
-        after = rss_mb(server.pid)
-    if session["error"]:
-        raise RuntimeError(session["error"])
-    stamps, frame = session["stamps"], FRAME_BYTES / BYTES_PER_SECOND
-
-    def minute(k: int) -> dict:
-        """Server CPU per audio s, frame → next text p95, RSS at its end, of the session's minute k."""
-        (then, cpu, _), (now, cpu_now, rss) = samples[k], samples[k + 1]
-        dues = [session["started"] + i * frame for i in range(int(k * 60 / frame), int((k + 1) * 60 / frame))]
-        waits = [stamps[j] - due for due in dues if (j := bisect.bisect_left(stamps, due)) < len(stamps)]
-        return {"cpu": (cpu_now - cpu) / (now - then), "wait": summary(waits)["p95"], "rss": rss}
-
-    minutes_measured = [minute(k) for k in range(len(samples) - 2)]  # the whole minutes
-    half = max(1, len(minutes_measured) // 2)  # medians of each half: one minute is at the machine's mercy
-    first, last = ({key: float(np.median([m[key] for m in part])) for key in part[0]}
-                   for part in (minutes_measured[:half], minutes_measured[-half:]))
-    flat = {key: last[key] <= FLAT * first[key] for key in first}
-    rows = [Row(f"8. `asrx serve`, one session of {minutes:g} min of continuous read speech: server "
-                "CPU s per audio s, first / second half (median minute)", f"{first['cpu']:.3f} / {last['cpu']:.3f}",
-                goal=f"≤ {CPU_GOAL:g}, flat", met=last["cpu"] <= CPU_GOAL and flat["cpu"]),
-            Row("8. `asrx serve`, the same session: frame → next text p95, first / second half",
-                f"{ms(first['wait'], 0)} / {ms(last['wait'], 0)}", goal="flat", met=flat["wait"]),
-            Row(f"8. `asrx serve`, the same session: server RSS idle / first half / second half / "
-                f"{1.5 * IDLE_TIME:g} s after (`--decoder-idle-time {IDLE_TIME:g}`)",
-                f"{idle:.0f} / {first['rss']:.0f} / {last['rss']:.0f} / {after:.0f} MB",
-                goal="flat, back to idle", met=flat["rss"] and after <= idle + 10)]
-    note = (f"Long session: the LibriVox recordings joined 0.1 s apart, repeated for {minutes:g} min, "
-            f"at real time in one session; {len(stamps)} messages; server CPU, RSS (the server and its "
-            "workers, psutil) sampled every minute; frame → next text: from each frame's due time to "
-            "the next message; each half's median minute. Per minute, CPU s per audio s: "
-            + ", ".join(f"{m['cpu']:.3f}" for m in minutes_measured) + ".")
-    return FigureResult("serve-long", rows, [note], {"samples": samples, "idle_rss": idle,
-                                                     "after_rss": after, "first": first, "last": last})
-
-
 def offline(recordings: list[bytes]) -> list[str]:
     """Each whole file by pocketsphinx.Decoder() with its defaults, nothing tuned to the files."""
     decoder, texts = pocketsphinx.Decoder(loglevel="FATAL"), []
@@ -278,8 +213,8 @@ def accuracy(options, workdir) -> FigureResult:
     with clients.serve("--quiet") as server:
         sessions, cpu = with_cpu(server, lambda: [asyncio.run(stream_once(server.url, str(n), pcm))
                                                   for n, pcm in enumerate(recordings)])
-        [joined], joined_cpu = with_cpu(server, lambda: [asyncio.run(stream_once(server.url, "joined",
-                                                                                 joined_librivox()))])
+        joined_session = stream_once(server.url, "joined", joined_librivox())
+        [joined], joined_cpu = with_cpu(server, lambda: [asyncio.run(joined_session)])
     if errors := [s["error"] for s in sessions if s["error"]]:
         raise RuntimeError("; ".join(errors))
     heard["streamed"] = [s["transcript"] for s in sessions]
@@ -292,7 +227,8 @@ def accuracy(options, workdir) -> FigureResult:
             goal="ratio ≤ 1.0", met=ratio <= 1.0),
         Row("11. `asrx serve`: server CPU s per audio s, one session per recording", f"{cpu:.3f}",
             goal=f"≤ {CPU_GOAL:g}", met=cpu <= CPU_GOAL),
-        Row("11. `asrx serve`: server CPU s per audio s, the recordings back to back in one session",
+        Row("11. `asrx serve`: server CPU s per audio s, the recordings back to back in one "
+            "session",
             f"{joined_cpu:.3f}", goal=f"≤ {CPU_GOAL:g}", met=joined_cpu <= CPU_GOAL),
         Row("11. `asrx serve`: finals that differ from the last partial",
             f"{partials['differ']} of {partials['finals']}"),

@@ -5,9 +5,8 @@ bursts) and the cutting proxy are the tests' own."""
 import logging
 from pathlib import Path
 
-import clients
-from report import FigureResult, Row, summary, within
-
+from bench import clients
+from bench.report import FigureResult, Row, summary, within
 from tests.support.bursts import PLAN, BurstListener, bursts
 from tests.support.degraded import (
     CONDITIONS,

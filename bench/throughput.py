@@ -5,15 +5,15 @@ import json
 import time
 from pathlib import Path
 
-import clients
 import numpy as np
 import soundfile
 import websocket
-from report import FigureResult, Row, paired, ratio, times
 
 from asrx_cli.audio.convert import Converter
 from asrx_cli.audio.source import FILE_BLOCK_SECONDS
 from asrx_cli.wire import API_KEY_HEADER, BYTES_PER_SECOND, END_OF_STREAM, FRAME_BYTES
+from bench import clients
+from bench.report import FigureResult, Row, paired, ratio, times
 
 FRACTION_GOAL, CPU_SAMPLE_SECONDS, FLAC_RATE = 0.8, 0.02, 44100
 CLIENTS = ("asrx", "baseline", "asrx-flac")
