@@ -24,7 +24,7 @@ demo: $(VENV)/.installed debian-packages
 
 test: DEBIAN_PACKAGES += $(TEST_READERS)
 test: BARE_PACKAGES += $(TEST_PACKAGES)
-test: $(VENV)/.installed $(SEED_VENV)/.installed debian-packages
+test: $(VENV)/.installed $(SEED_VENV)/.installed debian-packages lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # ruff and mypy, with their settings in ruff.toml and setup.cfg.

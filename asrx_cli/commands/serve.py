@@ -71,9 +71,10 @@ WebSocket close codes:
 
 
 @click.command(epilog=STATUS_HELP)
-@env_option("--host", envvar="ASRX_SERVER_HOST", default="127.0.0.1",
+@env_option("--host", envvar="ASRX_SERVER_HOST", default=ServerConfig.host,
             help="Address to listen on. Anything but loopback needs API keys.")
-@env_option("--port", envvar="ASRX_SERVER_PORT", default=8765, type=click.IntRange(0, 65535),
+@env_option("--port", envvar="ASRX_SERVER_PORT", default=ServerConfig.port,
+            type=click.IntRange(0, 65535),
             help="TCP port; 0 picks a free one (the listening line tells which).")
 @env_option("--api-key", "api_key", cls=ApiKeysOption, multiple=True, type=ApiKeyType(),
             callback=_keys, envvar="ASRX_SERVER_KEYS", metavar="KEY",
