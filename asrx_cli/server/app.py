@@ -13,10 +13,10 @@ import logging
 import signal
 import threading
 import time
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Set
 from urllib.parse import urlsplit
 
-from websockets.asyncio.server import serve
+from websockets.asyncio.server import Server, serve
 from websockets.frames import CloseCode
 
 from asrx_cli.errors import AsrxError
@@ -64,12 +64,13 @@ class AsrxServer:
         self.logger = logger or logging.getLogger(LOGGER_NAME)
         self.pool = WorkerPool(config.engine, config.workers, config.limits.engine_timeout,
                                config.limits.decoder_idle_time)
-        self.sessions = set()
-        self._server = None
+        self.sessions: Set[Session] = set()
+        self._server: Optional[Server] = None
         self._next_shed = 0.0
 
     @property
     def port(self) -> int:
+        assert self._server is not None, "the server is not started"
         return self._server.sockets[0].getsockname()[1]
 
     @property
@@ -85,7 +86,9 @@ class AsrxServer:
                 config.host,
                 config.port,
                 process_request=self._process_request,
-                create_connection=functools.partial(BoundedConnection, stall_timeout=config.limits.idle_timeout),
+                # websockets calls it as a factory; its annotation asks for a class.
+                create_connection=functools.partial(  # type: ignore[arg-type]
+                    BoundedConnection, stall_timeout=config.limits.idle_timeout),
                 max_size=config.limits.max_frame_bytes,
                 logger=logging.getLogger("websockets.server"),
                 server_header=None,
@@ -132,14 +135,16 @@ class AsrxServer:
         if path == HEALTH_PATH:
             return self._health(connection)
         if path != PATH:
-            return connection.respond(http.HTTPStatus.NOT_FOUND, f"Not found: the ASRX endpoint is {PATH}\n")
+            return connection.respond(http.HTTPStatus.NOT_FOUND,
+                                      f"Not found: the ASRX endpoint is {PATH}\n")
         why = key_refusal(request.headers.get_all(API_KEY_HEADER), self.config.api_keys)
         if why is not None:
             self.logger.info("%s: refused with 401 (%s)", peer, why)
             return connection.respond(http.HTTPStatus.UNAUTHORIZED, f"Unauthorized: {why}\n")
         if len(self.sessions) >= self.config.limits.max_sessions:
             self.logger.info("%s: refused with 503 (%d sessions already)", peer, len(self.sessions))
-            return self._busy(connection, f"{len(self.sessions)} sessions under way, the most this server takes")
+            return self._busy(connection, f"{len(self.sessions)} sessions under way, "
+                                          "the most this server takes")
         lag = max((session.lag for session in self.sessions), default=0.0)
         if lag >= BEHIND_LAG:
             self.logger.info("%s: refused with 503 (the engine %.1f s behind)", peer, lag)
@@ -209,7 +214,8 @@ async def serve_until(
         await server.stop()
 
 
-def run_server(config: ServerConfig, on_listening: Callable[[AsrxServer], None], logger=None) -> None:
+def run_server(config: ServerConfig, on_listening: Callable[[AsrxServer], None],
+               logger=None) -> None:
     """Serve until SIGINT or SIGTERM, then stop in order."""
 
     async def main():
@@ -242,16 +248,18 @@ class ServerThread:
         self.server: Optional[AsrxServer] = None
         self._ready = threading.Event()
         self._error: Optional[BaseException] = None
-        self._loop = None
-        self._stop = None
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._stop: Optional[asyncio.Event] = None
         self._thread = threading.Thread(target=self._run, name="asrx-serve", daemon=True)
 
     @property
     def port(self) -> int:
+        assert self.server is not None, "the server is not started"
         return self.server.port
 
     @property
     def url(self) -> str:
+        assert self.server is not None, "the server is not started"
         return self.server.url
 
     def start(self, timeout: float = 120.0) -> "ServerThread":
@@ -283,8 +291,8 @@ class ServerThread:
 
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
-        await serve_until(self.config, self._stop, self._listening, self.logger)
+        self._stop = stop = asyncio.Event()
+        await serve_until(self.config, stop, self._listening, self.logger)
 
     def _listening(self, server: AsrxServer) -> None:
         self.server = server

@@ -11,6 +11,7 @@ seconds. The hooks are asyncio's own protocol callbacks, which a websockets
 connection implements.
 """
 
+import asyncio
 from typing import Optional
 
 from websockets.asyncio.server import ServerConnection
@@ -24,7 +25,7 @@ class BoundedConnection(ServerConnection):
         super().__init__(*args, **kwargs)
         self.stall_timeout = stall_timeout
         self.dropped_because: Optional[str] = None
-        self._stall_timer = None
+        self._stall_timer: Optional[asyncio.TimerHandle] = None
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)  # may queue pongs

@@ -18,6 +18,7 @@ import asyncio
 import json
 import logging
 import time
+from typing import Callable, Optional
 
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
@@ -25,7 +26,7 @@ from websockets.frames import CloseCode
 from asrx_cli.server.frames import NotJson, SentenceMessages, parse_text_frame
 from asrx_cli.server.log import format_peer
 from asrx_cli.server.settings import Limits
-from asrx_cli.server.workers import EngineFailed, WorkerPool
+from asrx_cli.server.workers import EngineFailed, EngineStream, WorkerPool
 from asrx_cli.wire import BYTES_PER_SECOND, END_MARKER, is_end_of_stream
 
 NO_CLOSE_FRAME = 1006  # as RFC 6455 reports a connection that just dropped
@@ -44,7 +45,8 @@ LARGEST_BATCH_BYTES = BYTES_PER_SECOND // 2
 # server is overloaded, and its results would come too late to be of use anyway.
 MOST_LAG = 6.0
 LAG_WINDOW = 0.5
-# A client whose audio came this much faster than real time is not waiting on the engine: it is ahead.
+# A client whose audio came this much faster than real time is not waiting on the
+# engine: it is ahead.
 AHEAD_SLACK = 2.0
 
 
@@ -77,14 +79,15 @@ class Session:
         self.started = time.monotonic()
         self.audio_bytes = 0
         self.decoded_bytes = 0  # of the audio, what the engine has decoded
-        self.stream = None  # its engine stream, once open
-        self.on_behind = None  # called with the session as its audio comes, while its lag grows
-        self.shed_because = None  # set by the server to end this session, overloaded
+        self.stream: Optional[EngineStream] = None  # its engine stream, once open
+        # Called with the session as its audio comes, while its lag grows.
+        self.on_behind: Optional[Callable[["Session"], None]] = None
+        self.shed_because: Optional[str] = None  # set by the server to end this session, overloaded
         self.lag_growing = False  # over the last LAG_WINDOW
         self._lag_mark = (0.0, 0.0)  # (when, the lag then)
         self._room = asyncio.Event()  # the backlog went down
         self.sentences = SentenceMessages()
-        self.close_code = None
+        self.close_code: Optional[int] = None
         self.close_reason = ""
 
     async def run(self) -> None:
@@ -112,7 +115,7 @@ class Session:
         self._log_summary()
 
     async def _serve(self) -> None:
-        queue = asyncio.Queue()
+        queue: asyncio.Queue[Optional[bytes]] = asyncio.Queue()
         # Reading starts before the engine stream opens, which waits its turn in a busy engine.
         reader = asyncio.ensure_future(self._read(queue))
         reader.add_done_callback(_retrieve)
@@ -238,7 +241,8 @@ class Session:
             await asyncio.wait_for(self._ignore_until_closed(), self.limits.close_wait)
             self.close_code, self.close_reason = self.connection.close_code, "end of stream"
         except ConnectionClosed:
-            self.close_code, self.close_reason = NO_CLOSE_FRAME, "end of stream, then the client vanished"
+            self.close_code = NO_CLOSE_FRAME
+            self.close_reason = "end of stream, then the client vanished"
         except asyncio.TimeoutError:
             await self._close(CloseCode.NORMAL_CLOSURE, "end of stream")
 
@@ -251,8 +255,8 @@ class Session:
         await self.connection.close(code, reason)
 
     def _note_closed(self, closed: ConnectionClosed) -> None:
-        server_first = closed.sent is not None and (closed.rcvd is None or not closed.rcvd_then_sent)
-        if server_first:  # e.g. the websockets library's own size limit or keepalive
+        if closed.sent is not None and (closed.rcvd is None or not closed.rcvd_then_sent):
+            # The server closed first: e.g. the websockets library's own size limit or keepalive.
             self.close_code, self.close_reason = closed.sent.code, closed.sent.reason
         elif closed.rcvd is not None:
             said = f": {closed.rcvd.reason}" if closed.rcvd.reason else ""

@@ -11,7 +11,7 @@ as the original does (tests/test_serve_endpointer.py holds them side by side).
 """
 
 from collections import deque
-from typing import Optional
+from typing import Deque, Optional, Tuple
 
 from pocketsphinx import Vad
 
@@ -26,7 +26,8 @@ class Endpointer:
         frames = int(window / self._vad.frame_length + 0.5)
         self._start_frames = int(ratio * frames)
         self._end_frames = int((1.0 - ratio) * frames + 0.5)
-        self._window = deque(maxlen=frames)  # (is speech, frame), oldest first
+        # (is speech, frame), oldest first
+        self._window: Deque[Tuple[bool, bytes]] = deque(maxlen=frames)
         self.taken = 0  # bytes of the stream taken so far
         self.in_speech = False
         self.speech_start_byte = 0  # where in the stream the utterance under way began
@@ -42,7 +43,8 @@ class Endpointer:
             return self._window.popleft()[1]  # the last frame of the utterance
         if not self.in_speech and speech_frames > self._start_frames:
             self.in_speech = True
-            # As pocketsphinx's: speech starts with the oldest frame of the window, the one returned now.
+            # As pocketsphinx's: speech starts with the oldest frame of the window,
+            # the one returned now.
             self.speech_start_byte = self.taken - len(self._window) * self.frame_bytes
         return self._window.popleft()[1] if self.in_speech else None
 
@@ -57,7 +59,8 @@ class Endpointer:
         return self.speech_start_byte / BYTES_PER_SECOND
 
     def end_stream(self, frame: bytes) -> Optional[bytes]:
-        """The stream ended with `frame` (up to `frame_bytes`): the rest of the utterance under way."""
+        """The stream ended with `frame` (up to `frame_bytes`): the rest of the
+        utterance under way."""
         if not self.in_speech:
             return None
         self.in_speech = False

@@ -24,7 +24,8 @@ class OneLineFormatter(logging.Formatter):
 def setup_logging(verbose: bool, quiet: bool, secrets=()) -> logging.Logger:
     handler = masked_handler(sys.stderr, OneLineFormatter(), secrets)
     logger = logging.getLogger(LOGGER_NAME)
-    use_only(logger, handler, logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
+    use_only(logger, handler,
+             logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
     # The websockets library: its handshake failures and such, one line each
     # (its INFO lines repeat what the session lines say).
     use_only(logging.getLogger("websockets"), handler, logging.WARNING)

@@ -39,7 +39,8 @@ class ServeProcess:
         self.stderr_lines: List[str] = []
         self.url: Optional[str] = None
         self._listening = threading.Event()
-        self._reader = threading.Thread(target=self._read_stderr, name="asrx-serve-log", daemon=True)
+        self._reader = threading.Thread(target=self._read_stderr, name="asrx-serve-log",
+                                        daemon=True)
         self._reader.start()
         if not self._listening.wait(timeout) or self.url is None:
             self.kill()
@@ -47,6 +48,7 @@ class ServeProcess:
         self.port = int(self.url.rsplit(":", 1)[1].split("/")[0])
 
     def _read_stderr(self) -> None:
+        assert self.process.stderr is not None  # Popen(stderr=PIPE)
         for line in self.process.stderr:
             self.stderr_lines.append(line)
             if self.relay is not None:
@@ -66,7 +68,8 @@ class ServeProcess:
         return "".join(self.stderr_lines)
 
     def stop(self, signal_number: int = signal.SIGTERM, timeout: float = 30.0):
-        """Send the signal and wait; (exit status, all of stderr). Killed if it does not stop in time."""
+        """Send the signal and wait; (exit status, all of stderr). Killed if it
+        does not stop in time."""
         if self.process.poll() is None:
             self.process.send_signal(signal_number)
         try:

@@ -16,6 +16,8 @@ which is after the onset of the first word: the audio just before that is
 given to the engine too, or it hears "it was" for "he was".
 """
 
+from typing import List
+
 from asrx_cli.server.endpointer import Endpointer
 from asrx_cli.server.engines import Recognizer
 from asrx_cli.server.frames import Hypothesis
@@ -53,15 +55,17 @@ class Transcriber:
         if self._finished:
             return []
         self._pending += pcm
-        hypotheses = []
+        hypotheses: List[Hypothesis] = []
         heard_speech = False
         usable = len(self._pending) - len(self._pending) % self._frame_bytes
         for start in range(0, usable, self._frame_bytes):
             frame = bytes(self._pending[start:start + self._frame_bytes])
             heard_speech |= self._process_frame(frame, hypotheses)
         del self._pending[:usable]
-        if heard_speech and self._endpointer.in_speech and self._unreported >= PARTIAL_EVERY_BYTES:
-            # A partial hypothesis costs a backtrace and a message: a few per second, not one per frame.
+        if (heard_speech and self._endpointer.in_speech
+                and self._unreported >= PARTIAL_EVERY_BYTES):
+            # A partial hypothesis costs a backtrace and a message:
+            # a few per second, not one per frame.
             self._unreported = 0
             hypotheses.append(Hypothesis(self._utterance, self._recognizer.hypothesis(), False))
         return hypotheses

@@ -13,10 +13,10 @@ import os
 import signal
 from typing import Dict, Optional, Tuple
 
-from asrx_cli.server.engines import load_engine
+from asrx_cli.server.engines import Engine, load_engine
 from asrx_cli.server.transcriber import Transcriber
 
-_engine = None
+_engine: Optional[Engine] = None
 _failure: Optional[str] = None
 _transcribers: Dict[int, Transcriber] = {}
 
@@ -43,6 +43,8 @@ def status() -> Tuple[int, Optional[str]]:
 
 
 def open_stream(stream_id: int) -> None:
+    # The server opens streams only once status() said that the engine loaded.
+    assert _engine is not None, "the engine did not load"
     _transcribers[stream_id] = Transcriber(_engine.open())
 
 
@@ -55,7 +57,8 @@ def finish(stream_id: int) -> list:
 
 
 def trim(idle_seconds: float) -> None:
-    """Let the engine free what it keeps for sessions to come and has not used for `idle_seconds`."""
+    """Let the engine free what it keeps for sessions to come and has not
+    used for `idle_seconds`."""
     trim_engine = getattr(_engine, "trim", None)  # an optional method of engines
     if trim_engine is not None and trim_engine(idle_seconds):
         _return_free_memory()

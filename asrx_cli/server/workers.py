@@ -25,6 +25,7 @@ import signal
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import List, Optional
 
 from asrx_cli.server import worker as engine_process
 from asrx_cli.server.log import os_error_text
@@ -189,11 +190,12 @@ class WorkerPool:
         self.engine_name = engine_name
         self.size = size
         self.timeout = timeout
-        self.idle_time = idle_time  # what an engine keeps for sessions to come goes, unused this long
-        self._workers = []
+        # What an engine keeps for sessions to come goes, unused this long.
+        self.idle_time = idle_time
+        self._workers: List[EngineWorker] = []
         self._stream_ids = itertools.count()
         self._replacing = asyncio.Lock()
-        self._trimming = None
+        self._trimming: Optional[asyncio.Task] = None
 
     @property
     def alive(self) -> bool:
@@ -238,7 +240,8 @@ class WorkerPool:
     async def _replace_failed_workers(self) -> None:
         async with self._replacing:
             for index, worker in enumerate(self._workers):
-                if not worker.alive:  # its sessions fail on their own; new ones go to the replacement
+                if not worker.alive:
+                    # Its sessions fail on their own; new ones go to the replacement.
                     await worker.stop()
                     replacement = EngineWorker(self.engine_name, self.timeout)
                     await replacement.start()

@@ -78,7 +78,8 @@ def test_wrong_key_is_refused_with_401(server):
 
 def test_every_configured_key_is_accepted(server):
     for key in sorted(KEYS):
-        assert exchange_audio(server.url, read_pcm(GOFORWARD), api_key=key).transcript == GOFORWARD_TEXT
+        exchange = exchange_audio(server.url, read_pcm(GOFORWARD), api_key=key)
+        assert exchange.transcript == GOFORWARD_TEXT
 
 
 @pytest.mark.parametrize("api_key", ["anything", None])
@@ -107,10 +108,13 @@ def test_hypotheses_grow_whole_and_only_when_changed_then_the_end_marker(server)
     # 7 s of read speech: partials come once the first 2 s have set the session's mean.
     exchange = exchange_audio(server.url, read_pcm(min(LIBRIVOX.glob("*.wav"))), api_key=KEY)
     texts = [m["text"] for m in exchange.realtime]
-    assert all(m == {"type": "realtime", "state": "Sentence", "text": m["text"]} for m in exchange.realtime)
+    assert all(m == {"type": "realtime", "state": "Sentence", "text": m["text"]}
+               for m in exchange.realtime)
     assert len(texts) > 5, "partial hypotheses should come as the words do"
-    assert all(a != b for a, b in zip(texts, texts[1:])), "a message repeated an unchanged hypothesis"
-    assert "dashwood had then leisure to consider how" in texts[-1]  # the whole sentence, not the last words
+    assert all(a != b for a, b in zip(texts, texts[1:])), \
+        "a message repeated an unchanged hypothesis"
+    # The whole sentence, not the last words.
+    assert "dashwood had then leisure to consider how" in texts[-1]
     assert exchange.messages[-1] == {"type": "realtime", "text": "end_of_process"}
     assert exchange.close_code == 1000
 

@@ -40,10 +40,12 @@ def test_serves_with_keys_from_the_environment_logs_sessions_and_stops_on_sigter
     server = ServeProcess("-v", env={"ASRX_SERVER_KEYS": f"{KEYS[0]}, {KEYS[1]}"})
     try:
         assert server.url == f"ws://127.0.0.1:{server.port}/asrx" and server.port > 0
-        with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/healthz", timeout=10) as response:
+        health = f"http://127.0.0.1:{server.port}/healthz"
+        with urllib.request.urlopen(health, timeout=10) as response:
             assert response.status == 200
         for key in KEYS:
-            assert exchange_audio(server.url, read_pcm(GOFORWARD), api_key=key).transcript == GOFORWARD_TEXT
+            exchange = exchange_audio(server.url, read_pcm(GOFORWARD), api_key=key)
+            assert exchange.transcript == GOFORWARD_TEXT
         with pytest.raises(Exception, match="401"):
             connect(server.url, "gamma-key-0000")
     finally:
@@ -107,7 +109,8 @@ def test_without_the_server_extra_it_says_what_to_install():
         "import sys; sys.modules['websockets'] = None; sys.modules['pocketsphinx'] = None\n"
         "from asrx_cli.cli import main; main(['serve', '--port', '0'])"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "asrx: error: asrx serve needs the server extra: pip install 'asrx[server]'"
@@ -120,8 +123,8 @@ def test_the_serve_command_imports_nothing_heavy():
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('websockets', 'pocketsphinx', 'numpy'))))"
     )
-    result = subprocess.run([sys.executable, "-c", "import json\n" + code], capture_output=True, text=True,
-                            timeout=60, check=True)
+    result = subprocess.run([sys.executable, "-c", "import json\n" + code], capture_output=True,
+                            text=True, timeout=60, check=True)
     assert json.loads(result.stdout) == []
 
 
@@ -130,7 +133,8 @@ def test_an_engine_that_cannot_load_its_model_is_one_line_and_exit_1():
     result = run_asrx("serve", "--port", "0", env=environment, text=True, timeout=60)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        "asrx: error: cannot start the pocketsphinx engine: RuntimeError: Failed to initialize PocketSphinx"
+        "asrx: error: cannot start the pocketsphinx engine: "
+        "RuntimeError: Failed to initialize PocketSphinx"
     ]
 
 
@@ -198,7 +202,8 @@ def test_an_engine_process_that_cannot_be_started_fails_its_session_with_1011_an
         status, stderr = server.stop()
     assert status == 0, stderr
     assert "Traceback" not in stderr
-    assert "speech engine failed: cannot start the pocketsphinx engine: Too many open files\n" in stderr
+    assert ("speech engine failed: cannot start the pocketsphinx engine: Too many open files\n"
+            in stderr)
 
 
 @needs_testdata
@@ -214,7 +219,8 @@ def test_the_decoders_of_a_burst_of_sessions_are_freed_after_the_idle_time_with_
         for ws in burst:
             send_audio(ws, speech)
             ws.send(json.dumps(END_OF_STREAM))
-        assert [read_until_closed(ws, Exchange()).transcript for ws in burst] == [GOFORWARD_TEXT] * 4
+        transcripts = [read_until_closed(ws, Exchange()).transcript for ws in burst]
+        assert transcripts == [GOFORWARD_TEXT] * 4
         after_burst = resident_kib(engine)
         deadline = time.monotonic() + 15
         while resident_kib(engine) > after_burst - 150 * 1024 and time.monotonic() < deadline:

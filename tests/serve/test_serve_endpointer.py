@@ -49,7 +49,8 @@ SPEECH = read_pcm(GOFORWARD) if GOFORWARD.exists() else b""
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["speech", "silence"]), st.integers(1, 40000)), max_size=8))
+@given(st.lists(st.tuples(st.sampled_from(["speech", "silence"]), st.integers(1, 40000)),
+                max_size=8))
 def test_it_decides_as_pocketsphinx_does_on_any_mix_of_speech_and_silence(pieces):
     pcm, position = b"", 0
     for kind, length in pieces:

@@ -74,7 +74,8 @@ def test_the_opening_is_decoded_once_a_little_with_each_piece_of_audio(recording
     assert "leisure to consider how" in text
 
 
-def test_a_first_utterance_shorter_than_the_opening_is_heard_as_an_offline_decode_hears_it(recording, decoders):
+def test_a_first_utterance_shorter_than_the_opening_is_heard_as_an_offline_decode_hears_it(
+        recording, decoders):
     short, offline = recording[:PRIMING_BYTES * 3 // 4], decoders[1]
     offline_decode(offline, short)
     engine = recognizer(decoders[0])

@@ -20,7 +20,8 @@ json_values = st.recursive(
     lambda children: st.lists(children) | st.dictionaries(st.text(), children),
     max_leaves=20,
 )
-statuses = st.sampled_from(["CloseConnection", "end of stream", "End_Of_Stream", "close"]) | json_values
+statuses = (st.sampled_from(["CloseConnection", "end of stream", "End_Of_Stream", "close"])
+            | json_values)
 messages = st.fixed_dictionaries({}, optional={
     "status": statuses,
     "data": json_values | st.fixed_dictionaries({}, optional={"status": statuses}),
@@ -58,4 +59,5 @@ def test_whatever_text_a_client_sends_it_gets_the_end_marker_or_1003(server, tex
     ws.send(text)
     ws.send(json.dumps(END_OF_STREAM))
     exchange = read_until_closed(ws, Exchange())
-    assert exchange.end_marker or exchange.close_code == 1003, (exchange.close_code, exchange.close_reason)
+    assert exchange.end_marker or exchange.close_code == 1003, \
+        (exchange.close_code, exchange.close_reason)

@@ -56,7 +56,8 @@ def test_deeply_nested_json_closes_with_1003_and_a_reason(server, text):
     ws = connect(server.url, KEY)
     ws.send(text)
     exchange = read_until_closed(ws, Exchange())
-    assert (exchange.close_code, exchange.close_reason) == (1003, "text frame is JSON nested too deeply")
+    assert (exchange.close_code, exchange.close_reason) == \
+        (1003, "text frame is JSON nested too deeply")
     ws = connect(server.url, KEY)  # and the server serves on
     ws.send(json.dumps(END_OF_STREAM))
     assert read_until_closed(ws, Exchange()).end_marker
@@ -70,7 +71,8 @@ def test_a_stuck_engine_fails_its_sessions_with_1011_in_time_and_is_replaced():
     server = ServeProcess("--workers", "1", "--engine-timeout", "3")
     try:
         [stuck] = engine_pids(server.pid)
-        assert os.getsid(stuck) != os.getsid(server.pid)  # Ctrl-C in a terminal is the server's alone
+        # Ctrl-C in a terminal is the server's alone.
+        assert os.getsid(stuck) != os.getsid(server.pid)
         ws = connect(server.url)
         send_audio(ws, read_pcm(GOFORWARD)[:BYTES_PER_SECOND])
         os.kill(stuck, signal.SIGSTOP)
@@ -114,12 +116,14 @@ def test_sigterm_stops_the_server_in_time_while_its_engine_is_stuck():
 def handshake_by_hand(port):
     """A WebSocket client's opening handshake on a raw socket, with a small receive window."""
     sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connecting: it sets the window
+    # Before connecting: it sets the window.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.connect(("127.0.0.1", port))
     sock.settimeout(10)
     nonce = base64.b64encode(os.urandom(16)).decode()
     sock.sendall((
-        f"GET /asrx HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"GET /asrx HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
         f"Sec-WebSocket-Key: {nonce}\r\nSec-WebSocket-Version: 13\r\n{API_KEY_HEADER}: any\r\n\r\n"
     ).encode())
     response = b""

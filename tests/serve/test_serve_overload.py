@@ -43,7 +43,8 @@ async def session(url: str, pcm: bytes, delay: float) -> tuple:
     receiver, started = asyncio.create_task(receive()), asyncio.get_running_loop().time()
     try:
         for offset in range(0, len(pcm), FRAME_BYTES):
-            await asyncio.sleep(max(0.0, started + offset / BYTES_PER_SECOND - asyncio.get_running_loop().time()))
+            due = started + offset / BYTES_PER_SECOND
+            await asyncio.sleep(max(0.0, due - asyncio.get_running_loop().time()))
             await ws.send(pcm[offset:offset + FRAME_BYTES])
         await ws.send(json.dumps(END_OF_STREAM))
     except ConnectionClosed:
@@ -58,7 +59,8 @@ def test_overload_is_refused_with_503_and_shed_with_1013_never_blamed_on_the_cli
     server = start_server(workers=1, limits=dict(max_sessions=1000, keepalive=2.0, close_wait=1.0))
     try:
         async def everyone():
-            return await asyncio.gather(*(session(server.url, pcm, n * STAGGER) for n in range(SESSIONS)))
+            sessions = (session(server.url, pcm, n * STAGGER) for n in range(SESSIONS))
+            return await asyncio.gather(*sessions)
 
         outcomes = asyncio.run(everyone())
     finally:

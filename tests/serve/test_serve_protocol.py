@@ -19,8 +19,8 @@ def test_the_first_sentence_says_sentence_and_later_ones_start_with_new_sentence
         Hypothesis(1, "ten", False), Hypothesis(1, "ten meters", True),
         Hypothesis(2, "again", True),
     ])
-    assert sent == [sentence("go"), sentence("go forward"), new_sentence("ten"), sentence("ten meters"),
-                    new_sentence("again")]
+    assert sent == [sentence("go"), sentence("go forward"), new_sentence("ten"),
+                    sentence("ten meters"), new_sentence("again")]
     assert messages.sentences == 3
 
 
@@ -56,7 +56,8 @@ def test_end_of_stream_in_every_documented_form(message):
 
 
 @pytest.mark.parametrize("message", [
-    {}, {"status": "open"}, {"data": "CloseConnection"}, {"data": {"status": 1}}, {"text": "end of stream"},
+    {}, {"status": "open"}, {"data": "CloseConnection"}, {"data": {"status": 1}},
+    {"text": "end of stream"},
 ])
 def test_other_messages_are_not_end_of_stream(message):
     assert not is_end_of_stream(message)

@@ -86,7 +86,8 @@ def test_numbers_are_heard(server):
 def test_librivox_one_session_per_recording(server):
     transcripts = librivox_transcripts()
     paths = sorted(transcripts)
-    exchanges = in_parallel(lambda path: exchange_audio(server.url, read_pcm(path), api_key=KEY), paths)
+    exchanges = in_parallel(lambda path: exchange_audio(server.url, read_pcm(path), api_key=KEY),
+                            paths)
     hypotheses = [exchange.transcript for exchange in exchanges]
     for path, hypothesis in zip(paths, hypotheses):
         assert recognised_words(path) in hypothesis, path.name
@@ -170,7 +171,8 @@ def seed_client_source(url: str, api_key: str, audio: Path) -> str:
 def test_the_documented_example_client_gets_the_transcript(server, tmp_path):
     client = tmp_path / "documented_client.py"
     client.write_text(seed_client_source(server.url, KEY, GOFORWARD))
-    result = subprocess.run([str(SEED_PYTHON), str(client)], capture_output=True, text=True, timeout=60)
+    result = subprocess.run([str(SEED_PYTHON), str(client)], capture_output=True, text=True,
+                            timeout=60)
     assert result.returncode == 0, result.stderr
     # It redraws one line with \r, the end marker's text too (it waits for a
     # "Confirm Close Connection" instead): the text drawn before it is the sentence.

@@ -76,14 +76,16 @@ def test_partials_come_a_few_times_a_second_from_the_first_second_of_speech():
     assert [h.final for _, h in hypotheses].count(True) == 1
 
 
-def test_speech_without_a_pause_is_cut_into_utterances_no_longer_than_the_longest_and_nothing_is_lost():
-    # 50 s of read speech, the recordings joined by gaps too short for the endpointer to end a sentence.
+def test_speech_without_a_pause_is_cut_into_utterances_at_most_the_longest_and_nothing_is_lost():
+    # 50 s of read speech, the recordings joined by gaps too short for the
+    # endpointer to end a sentence.
     pcm = b"".join(read_pcm(path) + silence(0.1) for path in sorted(LIBRIVOX.glob("*.wav"))) * 2
     recognizer, hypotheses = decode_in_transcriber(pcm)
     lengths = [len(utterance) for utterance in recognizer.utterances]
     assert len(lengths) >= 3 and max(lengths) <= LONGEST_UTTERANCE
     heard = b"".join(recognizer.utterances)
     start = pcm.index(heard[:BYTES_PER_SECOND])
-    assert pcm[start:start + len(heard)] == heard  # one stretch: no byte lost or heard twice at a cut
+    # One stretch: no byte lost or heard twice at a cut.
+    assert pcm[start:start + len(heard)] == heard
     finals = [h for _, h in hypotheses if h.final]
     assert [h.utterance for h in finals] == list(range(len(lengths)))

@@ -56,8 +56,8 @@ class CepstralMean:
     """
 
     def __init__(self):
-        self._decoder = pocketsphinx.Decoder(samprate=SAMPLE_RATE, loglevel="FATAL", lm=None, dict=os.devnull,
-                                             ds=50)
+        self._decoder = pocketsphinx.Decoder(samprate=SAMPLE_RATE, loglevel="FATAL", lm=None,
+                                             dict=os.devnull, ds=50)
         self._decoder.add_word("oh", "OW", True)
         self._decoder.add_jsgf_string("one-word", "#JSGF V1.0; grammar one; public <word> = oh;")
         self._decoder.activate_search("one-word")
@@ -77,7 +77,8 @@ class PocketSphinxEngine:
 
     def __init__(self):
         pocketsphinx.set_loglevel("FATAL")
-        self._idle = [(time.monotonic(), _new_decoder())]  # (when it was let go, decoder), oldest first
+        # (when it was let go, decoder), oldest first
+        self._idle = [(time.monotonic(), _new_decoder())]
         self._mean = CepstralMean()
 
     def open(self) -> "PocketSphinxRecognizer":
