@@ -153,7 +153,8 @@ def test_both_forms_of_end_of_stream_flush_the_last_words(server, end_of_stream)
 def test_audio_that_does_not_fill_a_batch_is_decoded_without_waiting_for_more(server):
     # The server hands audio to the engine in batches. Sent in 25 frames of
     # 3100 bytes, the speech's last frame is a batch alone, that must not wait
-    # for audio that never comes: "ten meters" is in it ("can meet" without it).
+    # for audio that never comes: "ten meter(s)" is in it ("can meet" without it;
+    # how the batches fall with the load may drop the plural).
     # A sentence first: a session's first 2 s of speech have no partial.
     opening = read_pcm(SOMETHING) + silence(1.0)
     opening += bytes(-len(opening) % (2 * 3100))  # in pairs of frames, as the batches take them
@@ -161,9 +162,9 @@ def test_audio_that_does_not_fill_a_batch_is_decoded_without_waiting_for_more(se
     try:
         send_audio(ws, opening + read_pcm(GOFORWARD)[:25 * 3100], frame_bytes=3100)
         texts = []
-        while texts[-1:] != [GOFORWARD_TEXT] and server_has_spoken(ws, 10.0):
+        while not texts[-1:] == [GOFORWARD_TEXT] and server_has_spoken(ws, 10.0):
             texts.append(json.loads(ws.recv())["text"])
-        assert texts[-1:] == [GOFORWARD_TEXT]
+        assert texts and texts[-1].startswith("go forward ten meter"), texts
     finally:
         ws.close()
 
