@@ -15,8 +15,8 @@ from tests.support.audio import noise, write_audio
 from tests.support.calls import STEREO_SECONDS, channel_bytes, heard
 from tests.support.microphone import MICROPHONE_REQUIREMENTS
 from tests.support.run import (
-    ASRX,
     json_lines,
+    run_asrx,
     run_cli,
     run_transcribe,
     start_asrx,
@@ -254,11 +254,9 @@ def test_a_stereo_microphone_is_split_into_a_session_per_channel(make_server, tm
     (tmp_path / ".asoundrc").write_text(STEREO_DEVICE.format(infile=tmp_path / "stereo.raw"))
     left, right = channel_bytes(stereo)
     server = make_server(heard((left, right)))
-    result = subprocess.run([ASRX, "transcribe", "--url", server.url, "--mic",
-                             "--device", "asrx_stereo", "--duration", "1", "--channels", "split",
-                             "--channel-names", "agent,customer"],
-                            env=subprocess_env(HOME=str(tmp_path)), capture_output=True, text=True,
-                            timeout=30, stdin=subprocess.DEVNULL)
+    result = run_asrx("transcribe", "--url", server.url, "--mic", "--device", "asrx_stereo",
+                      "--duration", "1", "--channels", "split", "--channel-names", "agent,customer",
+                      env=subprocess_env(HOME=str(tmp_path)), text=True, timeout=30)
     assert (result.returncode, result.stderr) == (0, "")
     assert sorted(result.stdout.splitlines()) == ["agent: left 32000", "customer: right 32000"]
 

@@ -1,11 +1,10 @@
 """An error's line says how far the audio got: the audio sent, however the input is paced."""
 
-import subprocess
 
 import pytest
 
 from tests.support.audio import noise
-from tests.support.run import start_asrx
+from tests.support.run import pipe_to_asrx
 from tests.support.scripted import Script, sentence
 from tests.support.tcp_proxy import Fault, Proxy
 
@@ -16,16 +15,9 @@ def test_an_error_after_a_stdin_pipe_s_audio_names_the_audio_sent(make_server, s
     # (1003, never retried) once it has all of it.
     server = make_server(Script(timed=[(0.5, sentence("heard"))]))
     with Proxy(server.port, [Fault(1.0, "code", 1003)]) as proxy:
-        process = start_asrx("transcribe", "--url", proxy.url(), "-", *speed, stdin=subprocess.PIPE)
-        try:
-            process.stdin.write(noise(1.024).tobytes())
-            process.stdin.flush()
-            _, err = process.stdout.read(), process.stderr.read()  # EOF: the process has ended
-            process.wait(timeout=30)
-        finally:
-            process.kill()
-            process.stdin.close()
-    assert process.returncode == 5, err.decode()
-    assert err.decode().splitlines()[-1] == (
+        status, err = pipe_to_asrx(noise(1.024).tobytes(), "transcribe", "--url", proxy.url(),
+                                   "-", *speed)
+    assert status == 5, err
+    assert err.splitlines()[-1] == (
         "asrx: error: the server closed the connection mid-stream (close code 1003, proxy cut) "
         "after 1.0 s of audio")

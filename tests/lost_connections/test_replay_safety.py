@@ -8,12 +8,11 @@ on what the server said. Each run through the cutting proxy is held against
 the names a full hearing gives, which an undisturbed run prints.
 """
 
-import subprocess
 
 import pytest
 
 from tests.support.bursts import PLAN, BurstListener, bursts
-from tests.support.run import API_KEY, ASRX, json_lines, run_cli, subprocess_env
+from tests.support.run import API_KEY, json_lines, pipe_to_asrx, run_cli, subprocess_env
 from tests.support.scripted import Script
 from tests.support.tcp_proxy import Fault, Proxy
 
@@ -90,19 +89,10 @@ def test_an_error_ends_the_run_at_once_while_the_stdin_pipe_is_silent(make_serve
     server = make_server(Script(listener=BurstListener))
     pcm, _ = bursts([(1, 1.0, 0.2)])
     with Proxy(server.port, [Fault(0.5, "code", 1003)]) as proxy:
-        process = subprocess.Popen([ASRX, "transcribe", "--url", proxy.url(), "-", "--json"],
-                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, env=subprocess_env(ASRX_API_KEY=API_KEY))
-        try:
-            process.stdin.write(pcm)
-            process.stdin.flush()
-            _, err = process.stdout.read(), process.stderr.read()  # EOF: the process has ended
-            process.wait(timeout=30)
-        finally:
-            process.kill()
-            process.stdin.close()
-    assert process.returncode == 5, err.decode()
-    assert "close code 1003" in err.decode()
+        status, err = pipe_to_asrx(pcm, "transcribe", "--url", proxy.url(), "-", "--json",
+                                   env=subprocess_env(ASRX_API_KEY=API_KEY))
+    assert status == 5, err
+    assert "close code 1003" in err
 
 
 def test_a_duration_shorter_than_one_sample_is_empty_audio(server, tmp_path):

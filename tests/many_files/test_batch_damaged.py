@@ -2,12 +2,11 @@
 
 import os
 import re
-import subprocess
 
 import pytest
 
 from tests.support.batch_files import HEARD, files_in, good
-from tests.support.run import ASRX, run_transcribe, subprocess_env
+from tests.support.run import ASRX, run_asrx, run_transcribe
 
 installed = pytest.mark.skipif(not os.path.exists(ASRX), reason=f"asrx is not installed at {ASRX}")
 
@@ -71,9 +70,8 @@ def test_a_folder_of_notes_only_has_no_audio(server, tmp_path):
 def test_a_damaged_mp3_in_a_batch_is_one_line_without_the_decoders_notes(make_server, calls,
                                                                          tmp_path):
     server = make_server(HEARD)
-    done = subprocess.run([ASRX, "transcribe", "--url", server.url, "--speed", "0",
-                           "--output-dir", str(tmp_path / "out"), str(calls)],
-                          env=subprocess_env(), capture_output=True, text=True, timeout=60)
+    done = run_asrx("transcribe", "--url", server.url, "--speed", "0",
+                    "--output-dir", tmp_path / "out", calls, text=True, timeout=60)
     assert done.returncode == 3
     assert "Note:" not in done.stderr and len(done.stderr.splitlines()) == 1
     assert f"{calls / 'sub' / 'c.mp3'}: not a readable audio file" in done.stderr
@@ -82,13 +80,12 @@ def test_a_damaged_mp3_in_a_batch_is_one_line_without_the_decoders_notes(make_se
 @installed
 def test_a_damaged_mp3_alone_says_why_and_nothing_else(server, tmp_path):
     path = damaged_mp3(tmp_path / "call.mp3")
-    args = [ASRX, "transcribe", "--url", server.url, str(path)]
-    done = subprocess.run(args, env=subprocess_env(), capture_output=True, text=True, timeout=60)
+    args = ["transcribe", "--url", server.url, path]
+    done = run_asrx(*args, text=True, timeout=60)
     assert done.returncode == 3
     assert done.stderr == (f"asrx: error: {path}: not a readable audio file "
                            "(format not recognised, or damaged)\n")
-    verbose = subprocess.run(args + ["-v"], env=subprocess_env(), capture_output=True, text=True,
-                             timeout=60)
+    verbose = run_asrx(*args, "-v", text=True, timeout=60)
     assert "decoder: Note: " in verbose.stderr  # what the decoder said, for whoever asks
 
 

@@ -43,6 +43,21 @@ def run_asrx(*args, env=None, timeout=120, **options) -> subprocess.CompletedPro
                           **options)
 
 
+def pipe_to_asrx(data: bytes, *args, env=None):
+    """The installed `asrx ARGS` with `data` on a stdin pipe that stays open: (status, stderr),
+    once asrx has ended by itself."""
+    process = start_asrx(*args, env=env, stdin=subprocess.PIPE)
+    try:
+        process.stdin.write(data)
+        process.stdin.flush()
+        _, err = process.stdout.read(), process.stderr.read()  # EOF: the process has ended
+        process.wait(timeout=30)
+    finally:
+        process.kill()
+        process.stdin.close()
+    return process.returncode, err.decode()
+
+
 def json_lines(text):
     return [json.loads(line) for line in text.splitlines()]
 
