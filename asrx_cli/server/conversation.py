@@ -5,11 +5,11 @@ the client and one summary line in the server's log; none of them reaches
 beyond the session.
 
 The client's messages are read as they come, whatever the engine is doing,
-and its audio waits in a queue for the engine: a session that waited on the
+and its audio waits in a backlog for the engine: a session that waited on the
 engine before reading again would leave the client's pongs unread behind its
 audio, and websockets would blame a busy engine on the client (1011,
-keepalive ping timeout). The queue is bounded (MOST_BACKLOG_BYTES): a client
-sending faster than real time is held back by TCP, as before. How far the
+keepalive ping timeout). The backlog is bounded (MOST_BACKLOG_BYTES): a client
+sending faster than real time is held back by TCP. How far the
 engine trails a client that sends at real time (`lag`) is what tells the
 server it is overloaded (see app.py).
 """
@@ -18,7 +18,7 @@ import asyncio
 import json
 import logging
 import time
-from typing import Callable, Optional
+from typing import Callable, Optional, Tuple
 
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
@@ -65,10 +65,6 @@ class SessionEnd(Exception):
         self.reason = reason
 
 
-def _seconds(value: float) -> str:
-    return f"{value:g} s"
-
-
 class Session:
     def __init__(self, connection, pool: WorkerPool, limits: Limits, logger: logging.Logger):
         self.connection = connection
@@ -86,6 +82,10 @@ class Session:
         self.lag_growing = False  # over the last LAG_WINDOW
         self._lag_mark = (0.0, 0.0)  # (when, the lag then)
         self._room = asyncio.Event()  # the backlog went down
+        self._backlog = bytearray()  # audio received and not taken by the decoder yet
+        self._reading_done = False  # the client said its audio ended
+        self._wake = asyncio.Event()  # for the decoder: a batch may be ready
+        self._waiting_since: Optional[float] = None  # when the wait for the client began, if on
         self.sentences = SentenceMessages()
         self.close_code: Optional[int] = None
         self.close_reason = ""
@@ -98,7 +98,7 @@ class Session:
         except asyncio.TimeoutError:
             await self._close(
                 CloseCode.POLICY_VIOLATION,
-                f"session time limit of {_seconds(self.limits.max_session_time)} reached",
+                f"session time limit of {self.limits.max_session_time:g} s reached",
             )
         except SessionEnd as end:
             await self._close(end.code, end.reason)
@@ -115,27 +115,29 @@ class Session:
         self._log_summary()
 
     async def _serve(self) -> None:
-        queue: asyncio.Queue[Optional[bytes]] = asyncio.Queue()
         # Reading starts before the engine stream opens, which waits its turn in a busy engine.
-        reader = asyncio.ensure_future(self._read(queue))
-        reader.add_done_callback(_retrieve)
-        decoder = None
+        reader = asyncio.ensure_future(self._read())
+        watchdog = asyncio.ensure_future(self._watch_idle())
+        reader.add_done_callback(lambda _: watchdog.cancel())  # the client's part is over
+        tasks = [reader, watchdog]
+        for task in tasks:
+            task.add_done_callback(_retrieve)
         try:
             stream = self.stream = await self.pool.open_stream()
             try:
-                decoder = asyncio.ensure_future(self._decode(queue, stream))
-                decoder.add_done_callback(_retrieve)
+                tasks.append(asyncio.ensure_future(self._decode(stream)))
+                tasks[-1].add_done_callback(_retrieve)
                 # The reader may end the session (the client failed, or it is shed) while the
                 # engine decodes; the decoder ends it once the end of the stream is answered.
-                done, _ = await asyncio.wait({reader, decoder}, return_when=asyncio.FIRST_EXCEPTION)
+                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
                 for task in done:
-                    task.result()
+                    if not task.cancelled():
+                        task.result()
             finally:
                 stream.close()
         finally:
-            reader.cancel()
-            if decoder is not None:
-                decoder.cancel()
+            for task in tasks:
+                task.cancel()
 
     @property
     def lag(self) -> float:
@@ -146,9 +148,9 @@ class Session:
             return 0.0
         return (self.audio_bytes - self.decoded_bytes) / BYTES_PER_SECOND
 
-    async def _decode(self, queue: asyncio.Queue, stream) -> None:
+    async def _decode(self, stream) -> None:
         while True:
-            batch, ended = await self._next_batch(queue)
+            batch, ended = await self._next_batch()
             if batch:
                 await self._send_hypotheses(await stream.feed(batch))
                 self.decoded_bytes += len(batch)
@@ -159,9 +161,9 @@ class Session:
                 await self._wait_for_client_close()
                 return
 
-    async def _read(self, queue: asyncio.Queue) -> None:
-        """Put the client's audio on `queue` until the end marker, then None; end the session if it
-        is shed, or its engine trails it by MOST_LAG."""
+    async def _read(self) -> None:
+        """Add the client's audio to the backlog until the end marker; end the session if it is
+        shed, or its engine trails it by MOST_LAG."""
         while True:
             while self.audio_bytes - self.decoded_bytes >= MOST_BACKLOG_BYTES:
                 self._room.clear()
@@ -169,10 +171,14 @@ class Session:
             message = await self._receive()
             if isinstance(message, bytes):
                 self.audio_bytes += len(message)
-                queue.put_nowait(message)
+                self._backlog += message
+                # The decoder looks at the first audio of a batch, and at a full batch.
+                if len(self._backlog) == len(message) or len(self._backlog) >= BATCH_BYTES:
+                    self._wake.set()
                 self._check_pace()
             elif self._is_end_of_stream(message):
-                queue.put_nowait(None)
+                self._reading_done = True
+                self._wake.set()
                 return
 
     def _check_pace(self) -> None:
@@ -188,23 +194,25 @@ class Session:
         if self.shed_because is not None:
             raise SessionEnd(CloseCode.TRY_AGAIN_LATER, self.shed_because)
 
-    @staticmethod
-    async def _next_batch(queue: asyncio.Queue):
+    async def _next_batch(self) -> Tuple[bytes, bool]:
         """(audio to decode, whether the reading is over): what came within BATCH_WAIT of its first
         frame, or BATCH_BYTES of it, or all that waits (more, when the engine is behind) up to
-        LARGEST_BATCH_BYTES."""
-        batch, message = bytearray(), await queue.get()
-        due = time.monotonic() + BATCH_WAIT
-        while message is not None:
-            batch += message
-            if len(batch) >= LARGEST_BATCH_BYTES or (queue.empty() and len(batch) >= BATCH_BYTES):
-                return bytes(batch), False
+        LARGEST_BATCH_BYTES. One wait per batch, not per frame: the event loop's time is the
+        server's, shared by every session."""
+        due = None
+        while not self._reading_done and len(self._backlog) < BATCH_BYTES:
+            self._wake.clear()
+            if not self._backlog:
+                await self._wake.wait()
+                continue
+            due = due or time.monotonic() + BATCH_WAIT
             try:
-                message = queue.get_nowait() if not queue.empty() else await asyncio.wait_for(
-                    queue.get(), max(0.0, due - time.monotonic()))
+                await asyncio.wait_for(self._wake.wait(), max(0.0, due - time.monotonic()))
             except asyncio.TimeoutError:
-                return bytes(batch), False
-        return bytes(batch), True
+                break
+        batch = bytes(self._backlog[:LARGEST_BATCH_BYTES])
+        del self._backlog[:LARGEST_BATCH_BYTES]
+        return batch, self._reading_done and not self._backlog
 
     def _is_end_of_stream(self, text: str) -> bool:
         self.logger.debug("%s: < %s", self.peer, text)
@@ -216,15 +224,24 @@ class Session:
         return is_end_of_stream(message)
 
     async def _receive(self):
-        """The client's next message."""
+        """The client's next message (_watch_idle times the wait)."""
+        self._waiting_since = time.monotonic()
         try:
-            # websockets' recv() may be cancelled without losing a message.
-            return await asyncio.wait_for(self.connection.recv(), self.limits.idle_timeout)
-        except asyncio.TimeoutError:
-            raise SessionEnd(
-                CloseCode.POLICY_VIOLATION,
-                f"idle timeout: nothing received for {_seconds(self.limits.idle_timeout)}",
-            ) from None
+            return await self.connection.recv()
+        finally:
+            self._waiting_since = None
+
+    async def _watch_idle(self) -> None:
+        """End the session once the client has kept the server waiting for idle_timeout. One timer
+        per timeout, not per message."""
+        timeout = self.limits.idle_timeout
+        while True:
+            since = self._waiting_since
+            remaining = timeout if since is None else since + timeout - time.monotonic()
+            if remaining <= 0:
+                raise SessionEnd(CloseCode.POLICY_VIOLATION,
+                                 f"idle timeout: nothing received for {timeout:g} s")
+            await asyncio.sleep(remaining)
 
     async def _send_hypotheses(self, hypotheses) -> None:
         for message in self.sentences.messages(hypotheses):
