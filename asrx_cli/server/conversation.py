@@ -30,13 +30,15 @@ from asrx_cli.server.workers import EngineFailed, EngineStream, WorkerPool
 from asrx_cli.wire import BYTES_PER_SECOND, END_MARKER, is_end_of_stream
 
 NO_CLOSE_FRAME = 1006  # as RFC 6455 reports a connection that just dropped
-# Audio goes to the engine in batches of a tenth of a second, not frame by
-# frame: each call to an engine process costs a round trip between processes
-# whatever the audio it brings, and 31 calls a second (1024-byte frames) cost
-# about a seventh of the server's CPU with one stream. A batch goes once it
+# Audio goes to the engine in batches of a fifth of a second, as often as the
+# engine gives partial hypotheses (transcriber.py), not frame by frame: each
+# call to an engine process costs a round trip between processes, and the
+# engine's model must come back into the CPU's caches after each wait. Decoding
+# read speech in tenths of a second paced at real time costs half as much CPU
+# again as decoding it at once, in fifths a third more. A batch goes once it
 # holds BATCH_BYTES, or BATCH_WAIT after its first frame came.
-BATCH_BYTES = BYTES_PER_SECOND // 10
-BATCH_WAIT = 0.1
+BATCH_BYTES = BYTES_PER_SECOND // 5
+BATCH_WAIT = 0.2
 MOST_BACKLOG_BYTES = 10 * BYTES_PER_SECOND
 # The most a batch holds when the engine is behind: one call to the engine process (workers.py),
 # so that the session sees how far behind it is after each.
