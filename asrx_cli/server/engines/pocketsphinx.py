@@ -23,25 +23,26 @@ from asrx_cli.wire import BYTES_PER_SECOND, SAMPLE_RATE
 PRIMING_BYTES = 2 * BYTES_PER_SECOND
 IDLE_DECODERS_KEPT = 2
 # Once the mean is known, each piece of new audio brings this many times its
-# length of the opening to decode: a tenth of a second of new audio costs about
-# 0.1 s of CPU (the whole opening at once, 0.25 s, holding up the other
-# sessions of the worker), and two seconds are caught up in 0.25 s.
-CATCH_UP_RATE = 8
+# length of the opening to decode: a batch of a fifth of a second
+# (conversation.py) costs about 0.1 s of CPU (the whole opening at once, 0.25 s,
+# holding up the other sessions of the worker), and two seconds are caught up
+# in half a second.
+CATCH_UP_RATE = 4
 
 # loglevel FATAL keeps the model loader's INFO lines off stderr. Without the
 # flat-lexicon and best-path passes decoding takes a quarter less CPU and makes
 # fewer errors on pocketsphinx-testdata, not more (make bench, accuracy figure).
-# Searching at most 3500 HMMs per frame (of 30000), with narrower phone and
+# Searching at most 4000 HMMs per frame (of 30000), with narrower phone and
 # word-exit beams, takes about a third less again, and at most 10 words ending
 # per frame 7% fewer instructions still (callgrind). A phone-loop lookahead of
-# one frame (of 5) takes 12% fewer than 5, and 35% fewer than none. The words
-# heard on the LibriVox recordings stay the same, alone or back to back; under
-# noise, at telephone bandwidth and under music, as many. 3000 HMMs, or
-# fewer Gaussians per frame (topn), or every other frame (ds), or a narrower
-# beam lose words.
+# two frames (of 5) takes 8% fewer again (none: 35% more), for the same words
+# on the LibriVox recordings, alone or back to back, and as many under noise,
+# at telephone bandwidth and under music. 3000 HMMs, fewer Gaussians per frame
+# (topn), every other frame (ds), a narrower beam, or a lookahead of one frame
+# (a word lost at 8 kHz) lose words.
 DECODER_SETTINGS = dict(samprate=SAMPLE_RATE, loglevel="FATAL", fwdflat=False, bestpath=False,
-                        maxhmmpf=3500, maxwpf=10, pbeam=1e-45, wbeam=1e-25, lponlybeam=1e-20,
-                        pl_window=1)
+                        maxhmmpf=4000, maxwpf=10, pbeam=1e-45, wbeam=1e-25, lponlybeam=1e-20,
+                        pl_window=2)
 
 
 def _new_decoder() -> pocketsphinx.Decoder:
