@@ -35,6 +35,9 @@ from tests.support.utterances import recording
 SILENCE = silence(1.5)  # after the speech, as a speaker leaves the microphone open
 LATENCY_GOAL, GENERATOR_SLACK, SESSION_TIMEOUT, CPU_GOAL = 1.0, 0.1, 60.0, 0.15
 MOST_STREAMS, MOST_TRIALS = 64, 6
+# Figure 11's continuous stream: the recordings back to back, this many times over (107 s), as
+# a single pass (27 s) is at the mercy of one busy moment of a shared machine.
+JOINED_PASSES = 4
 
 
 def joined_librivox(seconds: float = 0.0) -> bytes:
@@ -213,7 +216,7 @@ def accuracy(options, workdir) -> FigureResult:
     with clients.serve("--quiet") as server:
         sessions, cpu = with_cpu(server, lambda: [asyncio.run(stream_once(server.url, str(n), pcm))
                                                   for n, pcm in enumerate(recordings)])
-        joined_session = stream_once(server.url, "joined", joined_librivox())
+        joined_session = stream_once(server.url, "joined", joined_librivox() * JOINED_PASSES)
         [joined], joined_cpu = with_cpu(server, lambda: [asyncio.run(joined_session)])
     if errors := [s["error"] for s in sessions if s["error"]]:
         raise RuntimeError("; ".join(errors))
@@ -228,12 +231,13 @@ def accuracy(options, workdir) -> FigureResult:
         Row("11. `asrx serve`: server CPU s per audio s, one session per recording", f"{cpu:.3f}",
             goal=f"≤ {CPU_GOAL:g}", met=cpu <= CPU_GOAL),
         Row("11. `asrx serve`: server CPU s per audio s, the recordings back to back in one "
-            "session",
+            f"session, {JOINED_PASSES} times over",
             f"{joined_cpu:.3f}", goal=f"≤ {CPU_GOAL:g}", met=joined_cpu <= CPU_GOAL),
         Row("11. `asrx serve`: finals that differ from the last partial",
             f"{partials['differ']} of {partials['finals']}"),
     ]
     words = sum(len(text.split()) for text in said)
+    joined_wer = word_error_rate([" ".join(said * JOINED_PASSES)], [joined.get("transcript", "")])
     note = (f"Accuracy: WER on {words} words of LibriVox (pocketsphinx-testdata): offline decode "
             f"{wer['offline']:.1%}, `asrx serve` {wer['streamed']:.1%}; first text after the "
             f"first frame: at most {max(s['first_text'] for s in sessions):.2f} s; final text "
@@ -241,8 +245,8 @@ def accuracy(options, workdir) -> FigureResult:
             f" s; finals that differ from the last partial: {partials['differ']} of "
             f"{partials['finals']} ({partials['word_changes']} words changed of "
             f"{partials['final_words']}); not an extension of it: {partials['contradicted']}. The "
-            f"recordings back to back (0.1 s apart) in one session: WER "
-            f"{word_error_rate([' '.join(said)], [joined.get('transcript', '')]):.1%}.")
+            f"recordings back to back (0.1 s apart) in one session, {JOINED_PASSES} times over: "
+            f"WER {joined_wer:.1%}.")
     files = [f"{path.name}: said \"{text}\"; offline \"{offline_text}\"; `asrx serve` "
              f"\"{streamed}\"" for path, text, offline_text, streamed
              in zip(paths, said, heard["offline"], heard["streamed"])]
