@@ -9,6 +9,7 @@ import signal
 import subprocess
 
 import numpy as np
+import pytest
 import soundfile
 
 from tests.support.audio import noise, write_audio
@@ -26,16 +27,6 @@ from tests.support.run import (
 from tests.support.scripted import Script, new_sentence, sentence
 from tests.support.tcp_proxy import Fault, Proxy
 from tests.support.terminal import read_line
-
-
-def test_each_session_receives_exactly_the_samples_of_its_channel(make_server, tmp_path, stereo):
-    path = write_audio(tmp_path / "call.wav", stereo, 16000, subtype="PCM_16")
-    left, right = channel_bytes(stereo)
-    server = make_server(heard((left, right)))
-    result = run_transcribe(server, "--speed", "0", "--channels", "split", path)
-    assert (result.exit_code, result.stderr) == (0, "")
-    assert sorted(result.stdout.splitlines()) == [f"1: left {len(left)}", f"2: right {len(right)}"]
-    assert sorted(bytes(record.audio) for record in server.records) == sorted([left, right])
 
 
 def test_save_audio_keeps_both_channels_and_stats_count_each_and_all(make_server, tmp_path, stereo):
@@ -86,17 +77,23 @@ def test_one_channel_dropped_reconnects_alone_while_the_other_goes_on(make_serve
     assert 0 < cut.seconds < 4.0
 
 
-def test_ctrl_c_ends_every_channel_and_prints_each_ones_last_sentence(make_server, tmp_path):
+@pytest.mark.parametrize("signal_number, status, said", [
+    (signal.SIGINT, 130, "asrx: interrupted after "),
+    (signal.SIGTERM, 143, "asrx: terminated after "),
+])
+def test_ctrl_c_or_sigterm_ends_every_channel_and_prints_each_ones_last_sentence(
+        make_server, tmp_path, signal_number, status, said):
     server, process, first = start_call(make_server, tmp_path)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(signal_number)
     out, err = process.communicate(timeout=20)
-    assert process.returncode == 130, err
+    assert process.returncode == status, err
     lines = sorted((first + out).decode().splitlines())
     assert lines == ["agent: going", "agent: left last", "agent: started",
                      "customer: going", "customer: right last", "customer: started"]
-    assert err.decode().startswith("asrx: interrupted after ") and b"Traceback" not in err
-    assert all(record.seconds < 10 for record in server.records)
+    assert err.decode().startswith(said) and b"Traceback" not in err
     assert len(server.records) == 2
+    assert all(record.wait_finished().end_of_stream is not None for record in server.records)
+    assert all(record.seconds < 10 for record in server.records)
 
 
 def start_call(make_server, tmp_path, seconds=20.0):
@@ -118,20 +115,6 @@ def start_call(make_server, tmp_path, seconds=20.0):
     first = read_line(process.stdout)
     assert first.endswith(b": started\n")
     return server, process, first
-
-
-def test_sigterm_ends_every_channel_gracefully_with_status_143(make_server, tmp_path):
-    server, process, first = start_call(make_server, tmp_path)
-    process.send_signal(signal.SIGTERM)
-    out, err = process.communicate(timeout=20)
-    assert process.returncode == 143, err
-    lines = sorted((first + out).decode().splitlines())
-    assert lines == ["agent: going", "agent: left last", "agent: started",
-                     "customer: going", "customer: right last", "customer: started"]
-    assert err.decode().startswith("asrx: terminated after ") and b"Traceback" not in err
-    assert len(server.records) == 2
-    assert all(record.wait_finished().end_of_stream is not None for record in server.records)
-    assert all(record.seconds < 10 for record in server.records)
 
 
 def test_a_second_ctrl_c_ends_every_channel_at_once_keeping_what_was_printed(make_server,

@@ -14,7 +14,12 @@ import pytest
 import soundfile
 
 from tests.support.batch_files import files_in
-from tests.support.resumed import resume_point, same_but_for_a_detector_frame, script_from
+from tests.support.resumed import (
+    resume_point,
+    same_but_for_a_detector_frame,
+    script_from,
+    uninterrupted_outputs,
+)
 from tests.support.run import run_transcribe
 from tests.support.scripted import late_script
 from tests.support.speech import needs_testdata
@@ -52,10 +57,7 @@ def cut_during(speech, index):
 def test_a_batch_rerun_goes_on_from_the_last_sentence_and_writes_what_one_run_writes(
         make_server, speech, speech_file, tmp_path, output_format):
     args = ["--speed", SPEED, "--format", output_format, "--no-partials"]
-    whole = run_transcribe(make_server(late_script(speech.truth, speech.texts)), *args,
-                           "--output-dir", tmp_path / "whole", speech_file)
-    assert whole.exit_code == 0, whole.stderr
-    expected = files_in(tmp_path / "whole")
+    expected = uninterrupted_outputs(make_server, speech, args, [speech_file], tmp_path / "whole")
 
     out = tmp_path / "out"
     cut = run_transcribe(make_server(cut_during(speech, 3)), *args, "--retries", "0",

@@ -10,7 +10,12 @@ import pytest
 import soundfile
 
 from tests.support.batch_files import files_in
-from tests.support.resumed import resume_point, same_but_for_a_detector_frame, script_from
+from tests.support.resumed import (
+    resume_point,
+    same_but_for_a_detector_frame,
+    script_from,
+    uninterrupted_outputs,
+)
 from tests.support.run import run_transcribe, start_asrx, wait_for
 from tests.support.scripted import late_script
 from tests.support.speech import needs_testdata
@@ -48,10 +53,7 @@ def test_kill_9_mid_file_in_a_batch_then_the_rerun_writes_what_one_run_writes(
         make_server, speech, tmp_path):
     inputs = [write(speech, tmp_path / "in" / name) for name in ("a.wav", "b.wav")]
     args = ["--speed", SPEED, "--format", "srt", "--jobs", "1"]
-    whole = run_transcribe(make_server(late_script(speech.truth, speech.texts)), *args,
-                           "--output-dir", tmp_path / "whole", *inputs)
-    assert whole.exit_code == 0, whole.stderr
-    expected = files_in(tmp_path / "whole")
+    expected = uninterrupted_outputs(make_server, speech, args, inputs, tmp_path / "whole")
     assert sorted(expected) == ["a.srt", "b.srt"]
 
     out = tmp_path / "out"
@@ -86,10 +88,7 @@ def test_kill_9_mid_file_in_a_batch_then_the_rerun_writes_what_one_run_writes(
 def test_a_resume_point_at_the_very_end_completes_the_output_with_nothing_sent(
         make_server, speech, speech_file, tmp_path, output_format):
     args = ["--speed", SPEED, "--format", output_format, "--no-partials"]
-    whole = run_transcribe(make_server(late_script(speech.truth, speech.texts)), *args,
-                           "--output-dir", tmp_path / "whole", speech_file)
-    assert whole.exit_code == 0, whole.stderr
-    expected = files_in(tmp_path / "whole")
+    expected = uninterrupted_outputs(make_server, speech, args, [speech_file], tmp_path / "whole")
     name = list(expected)[0]
 
     out = tmp_path / "out"

@@ -4,6 +4,8 @@ server's answers for audio that starts at the resume point."""
 import json
 import re
 
+from tests.support.batch_files import files_in
+from tests.support.run import run_transcribe
 from tests.support.scripted import late_script
 
 TIME = re.compile(r"(\d\d):(\d\d):(\d\d)[,.](\d{3})|(?:(?<=\"start\": )|(?<=\"end\": ))(\d+\.?\d*)")
@@ -41,3 +43,11 @@ def resume_point(journal):
     """(resume_at, sentences) of a journal's last resume point."""
     marks = [json.loads(line) for line in open(journal, encoding="utf-8") if '"resume_at"' in line]
     return marks[-1]["resume_at"], marks[-1]["sentences"]
+
+
+def uninterrupted_outputs(make_server, speech, args, inputs, folder):
+    """The files one run without a cut writes into `folder`: what a resumed run must match."""
+    whole = run_transcribe(make_server(late_script(speech.truth, speech.texts)), *args,
+                           "--output-dir", folder, *inputs)
+    assert whole.exit_code == 0, whole.stderr
+    return files_in(folder)
