@@ -33,9 +33,8 @@ NO_CLOSE_FRAME = 1006  # as RFC 6455 reports a connection that just dropped
 # Audio goes to the engine in batches of a fifth of a second, as often as the
 # engine gives partial hypotheses (transcriber.py), not frame by frame: each
 # call to an engine process costs a round trip between processes, and the
-# engine's model must come back into the CPU's caches after each wait. Decoding
-# read speech in tenths of a second paced at real time costs half as much CPU
-# again as decoding it at once, in fifths a third more. A batch goes once it
+# engine's model must come back into the CPU's caches after each wait: the
+# fewer the waits, the less CPU a second of audio costs. A batch goes once it
 # holds BATCH_BYTES, or BATCH_WAIT after its first frame came.
 BATCH_BYTES = BYTES_PER_SECOND // 5
 BATCH_WAIT = 0.2
