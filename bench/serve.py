@@ -119,10 +119,9 @@ def with_cpu(server, sessions) -> tuple[list[dict], float]:
     return done, cpu / sum(s["audio_seconds"] for s in done)
 
 
-async def joined_with_cpu(server) -> tuple[dict, list[float], float]:
-    """Figure 11's continuous session; the server's CPU s per audio s over each pass of it (the
-    last with the silence after it), and over the whole."""
-    one_pass = joined_librivox()
+async def joined_with_cpu(server, one_pass: bytes) -> tuple[dict, list[float], float]:
+    """Figure 11's continuous session, `one_pass` JOINED_PASSES times over; the server's CPU s per
+    audio s over each pass of it (the last with the silence after it), and over the whole."""
     pass_seconds = len(one_pass) / BYTES_PER_SECOND
     started, cpu = time.monotonic(), [clients.cpu_seconds(server.pid, tree=True)]
     session = asyncio.ensure_future(stream_once(server.url, "joined", one_pass * JOINED_PASSES))
@@ -242,11 +241,11 @@ def accuracy(options, workdir) -> FigureResult:
     with clients.serve("--quiet") as server:
         sessions, cpu = with_cpu(server, lambda: [asyncio.run(stream_once(server.url, str(n), pcm))
                                                   for n, pcm in enumerate(recordings)])
-        joined, passes_cpu, joined_cpu = asyncio.run(joined_with_cpu(server))
+        one_pass = joined_librivox()
+        joined, passes_cpu, joined_cpu = asyncio.run(joined_with_cpu(server, one_pass))
         # The same session unpaced: what the server costs without waiting between batches.
-        unpaced = joined_librivox() * JOINED_PASSES
         unpaced_done, unpaced_cpu = with_cpu(server, lambda: [asyncio.run(
-            stream_once(server.url, "unpaced", unpaced, real_time=False))])
+            stream_once(server.url, "unpaced", one_pass * JOINED_PASSES, real_time=False))])
     median_pass_cpu = statistics.median(passes_cpu)
     if errors := [s["error"] for s in sessions + unpaced_done if s["error"]]:
         raise RuntimeError("; ".join(errors))
