@@ -21,7 +21,7 @@ from websockets.frames import CloseCode
 
 from asrx_cli.errors import AsrxError
 from asrx_cli.server.bounded import BoundedConnection
-from asrx_cli.server.conversation import Session
+from asrx_cli.server.conversation import READ_INTERVAL, Session
 from asrx_cli.server.log import LOGGER_NAME, format_peer, os_error_text
 from asrx_cli.server.settings import HEALTH_PATH, PATH, ServerConfig, url_for
 from asrx_cli.server.workers import EngineFailed, WorkerPool
@@ -86,9 +86,9 @@ class AsrxServer:
                 config.host,
                 config.port,
                 process_request=self._process_request,
-                # websockets calls it as a factory; its annotation asks for a class.
-                create_connection=functools.partial(  # type: ignore[arg-type]
-                    BoundedConnection, stall_timeout=config.limits.idle_timeout),
+                create_connection=functools.partial(  # type: ignore[arg-type] # a factory does
+                    BoundedConnection, stall_timeout=config.limits.idle_timeout,
+                    read_interval=READ_INTERVAL),
                 max_size=config.limits.max_frame_bytes,
                 logger=logging.getLogger("websockets.server"),
                 server_header=None,

@@ -9,6 +9,14 @@ such a client (the TCP connection is aborted) when its unsent output passes
 MAX_UNSENT_BYTES, or stays over websockets' write limit for `stall_timeout`
 seconds. The hooks are asyncio's own protocol callbacks, which a websockets
 connection implements.
+
+It also reads a client at most once every `read_interval` seconds: after
+each read the transport is left unread for that long, and what the client
+sent meanwhile waits in the kernel's socket buffer. A client of the
+documented kind sends a frame every 32 ms; read as they came, its frames
+woke the server 31 times a second, each wake costing more CPU than the
+frame's handling. Pings, pongs and the end of a stream wait a fifth of a
+second at most (conversation.py, READ_INTERVAL).
 """
 
 import asyncio
@@ -21,16 +29,28 @@ MAX_UNSENT_BYTES = 256 * 1024
 
 
 class BoundedConnection(ServerConnection):
-    def __init__(self, *args, stall_timeout: float, **kwargs):
+    def __init__(self, *args, stall_timeout: float, read_interval: float = 0.0, **kwargs):
         super().__init__(*args, **kwargs)
         self.stall_timeout = stall_timeout
+        self.read_interval = read_interval
         self.dropped_because: Optional[str] = None
         self._stall_timer: Optional[asyncio.TimerHandle] = None
+        self._read_timer: Optional[asyncio.TimerHandle] = None
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)  # may queue pongs
         if self.transport.get_write_buffer_size() > MAX_UNSENT_BYTES:
             self.drop(f"client not reading: over {MAX_UNSENT_BYTES} bytes unsent")
+        elif self.read_interval and self.transport.is_reading():
+            # (not reading: websockets paused it, its queue of messages full, and resumes it)
+            self.transport.pause_reading()
+            self._cancel_read_timer()
+            self._read_timer = self.loop.call_later(self.read_interval, self._read_again)
+
+    def _read_again(self) -> None:
+        self._read_timer = None
+        if not self.transport.is_closing() and not self.recv_messages.paused:
+            self.transport.resume_reading()
 
     def pause_writing(self) -> None:
         super().pause_writing()
@@ -43,6 +63,7 @@ class BoundedConnection(ServerConnection):
 
     def connection_lost(self, exc: Optional[Exception]) -> None:
         self._cancel_stall_timer()
+        self._cancel_read_timer()
         super().connection_lost(exc)
 
     def drop(self, why: str) -> None:
@@ -55,3 +76,8 @@ class BoundedConnection(ServerConnection):
         if self._stall_timer is not None:
             self._stall_timer.cancel()
             self._stall_timer = None
+
+    def _cancel_read_timer(self) -> None:
+        if self._read_timer is not None:
+            self._read_timer.cancel()
+            self._read_timer = None

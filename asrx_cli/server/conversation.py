@@ -4,14 +4,14 @@ Every way a session can end becomes a WebSocket close code and reason for
 the client and one summary line in the server's log; none of them reaches
 beyond the session.
 
-The client's messages are read as they come, whatever the engine is doing,
-and its audio waits in a backlog for the engine: a session that waited on the
-engine before reading again would leave the client's pongs unread behind its
-audio, and websockets would blame a busy engine on the client (1011,
-keepalive ping timeout). The backlog is bounded (MOST_BACKLOG_BYTES): a client
-sending faster than real time is held back by TCP. How far the
-engine trails a client that sends at real time (`lag`) is what tells the
-server it is overloaded (see app.py).
+The client's messages are read whatever the engine is doing (every
+READ_INTERVAL, all that came meanwhile), and its audio waits in a backlog for
+the engine: a session that waited on the engine before reading again would
+leave the client's pongs unread behind its audio, and websockets would blame
+a busy engine on the client (1011, keepalive ping timeout). The backlog is
+bounded (MOST_BACKLOG_BYTES): a client sending faster than real time is held
+back by TCP. How far the engine trails a client that sends at real time
+(`lag`) is what tells the server it is overloaded (see app.py).
 """
 
 import asyncio
@@ -30,14 +30,14 @@ from asrx_cli.server.workers import EngineFailed, EngineStream, WorkerPool
 from asrx_cli.wire import BYTES_PER_SECOND, END_MARKER, is_end_of_stream
 
 NO_CLOSE_FRAME = 1006  # as RFC 6455 reports a connection that just dropped
-# Audio goes to the engine in batches of a fifth of a second, as often as the
-# engine gives partial hypotheses (transcriber.py), not frame by frame: each
-# call to an engine process costs a round trip between processes, and the
-# engine's model must come back into the CPU's caches after each wait: the
-# fewer the waits, the less CPU a second of audio costs. A batch goes once it
-# holds BATCH_BYTES, or BATCH_WAIT after its first frame came.
-BATCH_BYTES = BYTES_PER_SECOND // 5
-BATCH_WAIT = 0.2
+# Each wait for a message or a batch costs CPU (on a virtual machine, more than the work it
+# waits for: the caches go cold): the server reads a client every READ_INTERVAL (bounded.py),
+# and sends its audio to the engine process in batches of about 0.4 s, each one round trip,
+# once a batch holds BATCH_BYTES or BATCH_WAIT after its first frame came: two reads of a client
+# that sends at real time, whatever the size of its frames. Partial text comes with each batch.
+READ_INTERVAL = 0.2
+BATCH_BYTES = 3 * BYTES_PER_SECOND // 10
+BATCH_WAIT = 0.4
 MOST_BACKLOG_BYTES = 10 * BYTES_PER_SECOND
 # The most a batch holds when the engine is behind: one call to the engine process (workers.py),
 # so that the session sees how far behind it is after each.
@@ -143,7 +143,9 @@ class Session:
     @property
     def lag(self) -> float:
         """Seconds of audio received and not decoded yet, if the client sends at real time or slower
-        (0 if it is ahead: its audio waits by its own doing)."""
+        (0 if it is ahead: its audio waits by its own doing, or closing: it will not be decoded)."""
+        if self.close_code is not None:
+            return 0.0
         received = self.audio_bytes / BYTES_PER_SECOND
         if received > time.monotonic() - self.started + AHEAD_SLACK:
             return 0.0
