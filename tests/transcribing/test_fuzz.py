@@ -4,8 +4,6 @@ A bounded number of examples keeps the suite fast; a failure prints the
 smallest input Hypothesis found.
 """
 
-import contextlib
-import gc
 import json
 import os
 import struct
@@ -20,6 +18,7 @@ from asrx_cli.config import RawFormat
 from asrx_cli.errors import AudioError
 from asrx_cli.transcript.events import EndOfProcess, Final, Ignored, Partial, Transcript
 from asrx_cli.wire import END_MARKERS
+from tests.support.collector import no_garbage_collection
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -47,19 +46,6 @@ frames = st.one_of(
     st.binary(max_size=50),
     st.integers(1, 5000).map(lambda depth: "[" * depth + "]" * depth),
 )
-
-
-@contextlib.contextmanager
-def no_garbage_collection():
-    """For frames nested thousands deep: a collection in the middle of their parse would run the
-    finalizers of what earlier tests left (sockets, event loops) next to the recursion limit,
-    where they fail (RecursionError, reported as unraisable) whatever the code under test does.
-    Between examples the collector runs as usual."""
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 @FUZZ
